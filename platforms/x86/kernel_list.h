@@ -1,0 +1,53 @@
+// The x86 kernel list: one table per family drives selection (select-x86.cc), the tests
+// (tests/platforms/test_x86_kernels.cc) and the benchmarks (bench/kernels). Adding a kernel is
+// one row in kernel_list.cc plus its file.
+#pragma once
+
+#include <cstddef>
+
+#include "gnrt/kernels.h"
+
+namespace gnrt {
+namespace kernels {
+namespace x86 {
+
+struct ConvKernelInfo {
+  const char* name;
+  Isa isa;      // minimum ISA
+  bool sparse;  // iterates over nonzeros (otherwise dense weights)
+  // Whether the kernel handles this problem (geometry, strides, borders). Pure function.
+  bool (*supports)(const ConvProblem& problem);
+  std::size_t (*packed_bytes)(const ConvProblem& problem);
+  void (*pack)(const ConvProblem& problem, void* packed);
+  void (*run)(const ConvProblem& problem, const void* packed, const float* input, float* output,
+              int oc_begin, int oc_end);
+};
+
+struct FcKernelInfo {
+  const char* name;
+  Isa isa;
+  bool sparse;
+  std::size_t (*packed_bytes)(const FcProblem& problem);
+  void (*pack)(const FcProblem& problem, void* packed);
+  void (*run)(const FcProblem& problem, const void* packed, const float* input, float* output,
+              int o_begin, int o_end);
+};
+
+// In priority order: the selector takes the first row that matches ISA, sparse/dense choice and
+// supports().
+extern const ConvKernelInfo kConvKernels[];
+extern const int kConvKernelCount;
+extern const FcKernelInfo kFcKernels[];
+extern const int kFcKernelCount;
+
+// Density (nonzeros / dense weights) above which a dense kernel beats the sparse one, measured
+// on this project's kernels (docs/kernels.md). Convolutions and FC differ.
+double conv_density_crossover(const ConvProblem& problem, Isa isa);
+double fc_density_crossover(const FcProblem& problem, Isa isa);
+
+ConvKernel to_conv_kernel(const ConvKernelInfo& info, const ConvProblem& problem);
+FcKernel to_fc_kernel(const FcKernelInfo& info, const FcProblem& problem);
+
+}  // namespace x86
+}  // namespace kernels
+}  // namespace gnrt

@@ -1,0 +1,28 @@
+// Declarations of the x86 microkernels (one file each, named after the function with '_' -> '-'
+// and the ISA suffix). Each sparse convolution packs with sparse_conv_pack (sparse_conv_packing.h),
+// each dense convolution with dense_conv_pack (dense_conv_packing.h).
+#pragma once
+
+#include "gnrt/kernels.h"
+
+namespace gnrt {
+namespace kernels {
+namespace x86 {
+
+#define GNRT_X86_CONV_RUN(name)                                                              \
+  void name(const ConvProblem& problem, const void* packed, const float* input, float* output, \
+            int oc_begin, int oc_end);                                                         \
+  bool name##_supports(const ConvProblem& problem);
+
+#define GNRT_X86_FC_RUN(name)                                                              \
+  void name(const FcProblem& problem, const void* packed, const float* input, float* output, \
+            int o_begin, int o_end);
+
+GNRT_X86_CONV_RUN(f32_conv2d_sparse_s1_128x1__avx512)
+
+#undef GNRT_X86_CONV_RUN
+#undef GNRT_X86_FC_RUN
+
+}  // namespace x86
+}  // namespace kernels
+}  // namespace gnrt

@@ -1,0 +1,113 @@
+// Packing for the x86 direct sparse convolutions (no ISA flags: runs at plan time on any CPU).
+#include "x86/sparse_conv_packing.h"
+
+#include <cstring>
+#include <limits>
+
+namespace gnrt {
+namespace kernels {
+namespace x86 {
+
+ConvReach conv_reach(const ConvGeometry& g) {
+  ConvReach reach;
+  reach.top = g.pad_top;
+  reach.left = g.pad_left;
+  reach.bottom = (g.out_height - 1) * g.stride_h - g.pad_top + (g.kernel_h - 1) * g.dilation_h -
+                 (g.in_height - 1);
+  reach.right = (g.out_width - 1) * g.stride_w - g.pad_left + (g.kernel_w - 1) * g.dilation_w -
+                (g.in_width - 1);
+  return reach;
+}
+
+bool sparse_conv_border_ok(const ConvProblem& p) {
+  const ConvGeometry& g = p.geometry;
+  if (g.groups <= 0 || g.in_channels % g.groups != 0 || g.out_channels % g.groups != 0) {
+    return false;
+  }
+  const ConvReach reach = conv_reach(g);
+  if (reach.top > p.in_pad || reach.left > p.in_pad || reach.bottom > p.in_pad ||
+      reach.right > p.in_pad) {
+    return false;
+  }
+  if (p.in_row_stride < g.in_width + 2 * p.in_pad) return false;
+  if (p.in_channel_stride < (g.in_height + 2 * p.in_pad) * p.in_row_stride) return false;
+  // Largest offset magnitude: the last input channel, last tap; the first tap's negative offset.
+  const double largest =
+      static_cast<double>(g.in_channels) * static_cast<double>(p.in_channel_stride) +
+      static_cast<double>(g.kernel_h) * g.dilation_h * static_cast<double>(p.in_row_stride) +
+      static_cast<double>(g.kernel_w) * g.dilation_w;
+  return largest < static_cast<double>(std::numeric_limits<std::int32_t>::max() / 2);
+}
+
+namespace {
+
+std::size_t count_nonzeros(const ConvProblem& p) {
+  const ConvGeometry& g = p.geometry;
+  if (p.sparse.row_begin != nullptr) {
+    std::size_t count = 0;
+    for (std::uint32_t n = 0; n < p.sparse.row_begin[g.out_channels]; ++n) {
+      if (p.sparse.values[n] != 0.0f) ++count;
+    }
+    return count;
+  }
+  const std::size_t total = static_cast<std::size_t>(g.out_channels) *
+                            (g.in_channels / g.groups) * g.kernel_h * g.kernel_w;
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < total; ++i) {
+    if (p.dense_weights[i] != 0.0f) ++count;
+  }
+  return count;
+}
+
+}  // namespace
+
+std::size_t sparse_conv_packed_bytes(const ConvProblem& p) {
+  const std::size_t out = static_cast<std::size_t>(p.geometry.out_channels);
+  return internal::align64(out * sizeof(float)) +
+         internal::align64((out + 1) * sizeof(std::uint32_t)) +
+         internal::align64(count_nonzeros(p) * sizeof(SparseEntry));
+}
+
+void sparse_conv_pack(const ConvProblem& p, void* packed) {
+  const ConvGeometry& g = p.geometry;
+  const SparseConvPacked regions = sparse_conv_regions(g.out_channels, packed);
+  auto* bias = const_cast<float*>(regions.bias);
+  auto* row_begin = const_cast<std::uint32_t*>(regions.row_begin);
+  auto* entries = const_cast<SparseEntry*>(regions.entries);
+  for (int o = 0; o < g.out_channels; ++o) bias[o] = p.bias != nullptr ? p.bias[o] : 0.0f;
+
+  const int in_per_group = g.in_channels / g.groups;
+  const int out_per_group = g.out_channels / g.groups;
+  const int taps = g.kernel_h * g.kernel_w;
+  const std::uint32_t row_size = static_cast<std::uint32_t>(in_per_group * taps);
+  std::uint32_t count = 0;
+  row_begin[0] = 0;
+  for (int o = 0; o < g.out_channels; ++o) {
+    const int ic_base = (o / out_per_group) * in_per_group;
+    auto add = [&](std::uint32_t index, float value) {
+      const int ic = static_cast<int>(index) / taps;
+      const int ky = (static_cast<int>(index) % taps) / g.kernel_w;
+      const int kx = static_cast<int>(index) % g.kernel_w;
+      const std::ptrdiff_t offset = (ic_base + ic) * p.in_channel_stride +
+                                    static_cast<std::ptrdiff_t>(ky * g.dilation_h - g.pad_top) *
+                                        p.in_row_stride +
+                                    (kx * g.dilation_w - g.pad_left);
+      entries[count++] = {static_cast<std::int32_t>(offset), value};
+    };
+    if (p.sparse.row_begin != nullptr) {
+      for (std::uint32_t n = p.sparse.row_begin[o]; n < p.sparse.row_begin[o + 1]; ++n) {
+        if (p.sparse.values[n] != 0.0f) add(p.sparse.indices[n], p.sparse.values[n]);
+      }
+    } else {
+      const float* row = p.dense_weights + static_cast<std::size_t>(o) * row_size;
+      for (std::uint32_t i = 0; i < row_size; ++i) {
+        if (row[i] != 0.0f) add(i, row[i]);
+      }
+    }
+    row_begin[o + 1] = count;
+  }
+}
+
+}  // namespace x86
+}  // namespace kernels
+}  // namespace gnrt

@@ -1,0 +1,649 @@
+#include "plan.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <limits>
+#include <map>
+#include <new>
+#include <utility>
+
+#include "gnrt/half.h"
+#include "gnrt/shape_rules.h"
+
+namespace gnrt {
+
+void AlignedFree::operator()(void* p) const { std::free(p); }
+
+namespace {
+
+constexpr std::size_t kAlignment = 64;
+
+std::size_t round_up(std::size_t value, std::size_t multiple) { return (value + multiple - 1) / multiple * multiple; }
+
+AlignedBlock aligned_block(std::size_t bytes) {
+  return AlignedBlock(std::aligned_alloc(kAlignment, round_up(std::max<std::size_t>(bytes, 1), kAlignment)));
+}
+
+std::uint64_t now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+kernels::Activation activation_of(const OpDesc& d) {
+  return d.relu ? kernels::Activation::kRelu : kernels::Activation::kNone;
+}
+
+// Plan-time copies of a weight matrix in the kernels' form (float32 values, 32-bit CSR).
+struct ExpandedWeights {
+  std::vector<float> values;
+  std::vector<std::uint32_t> row_begin;
+  std::vector<std::uint32_t> indices;
+  const float* dense = nullptr;
+  kernels::SparseRows sparse{nullptr, nullptr, nullptr};
+};
+
+void expand_weights(const WeightRef& w, ExpandedWeights* out) {
+  const float* values = w.values_f32;
+  if (w.float16) {
+    out->values.resize(w.value_count);
+    for (std::size_t i = 0; i < w.value_count; ++i) out->values[i] = half_to_float(w.values_f16[i]);
+    values = out->values.data();
+  }
+  if (!w.sparse) {
+    out->dense = values;
+    return;
+  }
+  out->row_begin.resize(static_cast<std::size_t>(w.rows) + 1);
+  out->row_begin[0] = 0;
+  for (int r = 0; r < w.rows; ++r) out->row_begin[r + 1] = out->row_begin[r] + w.row_nonzeros[r];
+  out->indices.resize(w.value_count);
+  for (std::size_t i = 0; i < w.value_count; ++i)
+    out->indices[i] = w.indices_u8 ? w.indices_u8[i] : w.indices_u16 ? w.indices_u16[i] : w.indices_u32[i];
+  out->sparse = {out->row_begin.data(), out->indices.data(), values};
+}
+
+}  // namespace
+
+void zero_border(float* data, const TensorLayout& l, int c_begin, int c_end) {
+  const int p = l.pad;
+  if (p == 0) return;
+  const std::ptrdiff_t rs = l.row_stride;
+  for (int c = c_begin; c < c_end; ++c) {
+    float* plane = data + c * l.channel_stride;
+    // Rows -p..-1 and the left border of row 0: one contiguous run.
+    std::fill(plane - p * rs - p, plane, 0.0f);
+    // Right border of row y and left border of row y + 1 are adjacent.
+    for (int y = 0; y + 1 < l.height; ++y) std::fill(plane + y * rs + l.width, plane + y * rs + l.width + 2 * p, 0.0f);
+    // Right border of the last row and rows H..H+p-1.
+    float* tail = plane + (l.height - 1) * rs + l.width;
+    std::fill(tail, tail + p + p * rs, 0.0f);
+  }
+}
+
+Status Plan::create(const Model& model, const PlanConfig& config, std::unique_ptr<Plan>* out) {
+  std::unique_ptr<Plan> plan(new (std::nothrow) Plan());
+  if (!plan) return make_error(GNRT_OUT_OF_MEMORY, "out of memory creating a plan");
+  plan->model_ = &model;
+  plan->config_ = config;
+  if (plan->config_.height == 0) plan->config_.height = model.default_height;
+  if (plan->config_.width == 0) plan->config_.width = model.default_width;
+  if (config.threads < 1 || config.threads > 256)
+    return make_error(GNRT_INVALID_ARGUMENT, "num_threads must be in [1, 256], got " + std::to_string(config.threads));
+  if (plan->config_.height < 1 || plan->config_.height > kMaxSpatial || plan->config_.width < 1 ||
+      plan->config_.width > kMaxSpatial)
+    return make_error(GNRT_INVALID_ARGUMENT, "input size " + std::to_string(plan->config_.height) + "x" +
+                                                 std::to_string(plan->config_.width) + " out of range [1, " +
+                                                 std::to_string(kMaxSpatial) + "]");
+  plan->isa_ = config.force_reference ? kernels::Isa::kScalar : kernels::detect_isa();
+  if (Status s = plan->infer_shapes(); !s.ok()) return s;
+  if (Status s = plan->assign_layouts(); !s.ok()) return s;
+  if (Status s = plan->allocate_arena(); !s.ok()) return s;
+  if (Status s = plan->prepare_operators(); !s.ok()) return s;
+  if (config.threads > 1) {
+    plan->pool_.reset(new (std::nothrow) ThreadPool(config.threads));
+    if (!plan->pool_) return make_error(GNRT_OUT_OF_MEMORY, "out of memory creating the thread pool");
+  }
+  *out = std::move(plan);
+  return Status::Ok();
+}
+
+Status Plan::infer_shapes() {
+  const Model& m = *model_;
+  heights_.assign(m.tensors.size(), 0);
+  widths_.assign(m.tensors.size(), 0);
+  heights_[m.input] = config_.height;
+  widths_[m.input] = config_.width;
+  for (const OpDesc& d : m.ops) {
+    const int in = d.inputs[0];
+    std::int64_t h = 0, w = 0;
+    const std::int64_t ih = heights_[in], iw = widths_[in];
+    switch (d.type) {
+      case OpType::kConv2D:
+        h = shape_rules::conv_out(ih, d.kernel_h, d.stride_h, d.pad_top, d.pad_bottom, d.dilation_h);
+        w = shape_rules::conv_out(iw, d.kernel_w, d.stride_w, d.pad_left, d.pad_right, d.dilation_w);
+        break;
+      case OpType::kMaxPool:
+      case OpType::kAvgPool:
+        h = shape_rules::pool_out(ih, d.kernel_h, d.stride_h, d.pad_top, d.pad_bottom, d.ceil_mode);
+        w = shape_rules::pool_out(iw, d.kernel_w, d.stride_w, d.pad_left, d.pad_right, d.ceil_mode);
+        break;
+      case OpType::kGlobalAvgPool:
+      case OpType::kFullyConnected:
+        h = w = 1;
+        break;
+      case OpType::kConcat:
+        h = ih;
+        w = iw;
+        for (int t : d.inputs)
+          if (heights_[t] != ih || widths_[t] != iw)
+            return make_error(GNRT_INVALID_ARGUMENT, "operator '" + d.name + "': at input size " +
+                                                         std::to_string(config_.height) + "x" +
+                                                         std::to_string(config_.width) +
+                                                         " the concatenated inputs differ in height/width");
+        break;
+      case OpType::kSoftmax:
+        h = ih;
+        w = iw;
+        break;
+    }
+    if (h < 1 || w < 1)
+      return make_error(GNRT_INVALID_ARGUMENT, "input size " + std::to_string(config_.height) + "x" +
+                                                   std::to_string(config_.width) + " is too small: operator '" +
+                                                   d.name + "' gets a " + std::to_string(ih) + "x" +
+                                                   std::to_string(iw) + " input");
+    if (d.type == OpType::kFullyConnected) {
+      const std::int64_t features = static_cast<std::int64_t>(m.tensors[in].channels) * ih * iw;
+      if (features != d.weights.row_length)
+        return make_error(GNRT_INVALID_ARGUMENT, "input size " + std::to_string(config_.height) + "x" +
+                                                     std::to_string(config_.width) + " does not fit operator '" +
+                                                     d.name + "': it expects " +
+                                                     std::to_string(d.weights.row_length) + " features, gets " +
+                                                     std::to_string(features));
+    }
+    heights_[d.output] = static_cast<int>(h);
+    widths_[d.output] = static_cast<int>(w);
+  }
+  return Status::Ok();
+}
+
+Status Plan::assign_layouts() {
+  const Model& m = *model_;
+  const std::size_t n = m.tensors.size();
+  layouts_.assign(n, TensorLayout{});
+
+  // Zero border each tensor needs for its consumers, then the same border for every tensor of
+  // one spatial size, so that stride-1 convolutions see identical input and output strides.
+  std::vector<int> need(n, 0);
+  for (const OpDesc& d : m.ops) {
+    if (d.type == OpType::kConv2D || d.type == OpType::kMaxPool || d.type == OpType::kAvgPool) {
+      const int p = std::max(std::max(d.pad_top, d.pad_bottom), std::max(d.pad_left, d.pad_right));
+      need[d.inputs[0]] = std::max(need[d.inputs[0]], p);
+    }
+  }
+  std::map<std::pair<int, int>, int> pad_of_size;
+  for (std::size_t t = 0; t < n; ++t) {
+    if (heights_[t] == 0) continue;  // never computed (unused tensor)
+    int& p = pad_of_size[{heights_[t], widths_[t]}];
+    p = std::max(p, need[t]);
+  }
+
+  // Concatenation without copies: each input of a concat becomes a channel slice of the
+  // output when it is produced by an operator and feeds no other concat. Outer concats first so
+  // that nested concats resolve to the outermost buffer.
+  std::vector<int> alias_parent(n, -1), alias_channel(n, 0);
+  for (std::size_t k = m.ops.size(); k-- > 0;) {
+    const OpDesc& d = m.ops[k];
+    if (d.type != OpType::kConcat) continue;
+    bool can_alias = true;
+    for (int t : d.inputs)
+      if (t == m.input || alias_parent[t] != -1 || t == d.output) can_alias = false;
+    if (!can_alias) continue;
+    int channel = 0;
+    for (int t : d.inputs) {
+      alias_parent[t] = d.output;
+      alias_channel[t] = channel;
+      channel += m.tensors[t].channels;
+    }
+  }
+  auto root_of = [&](int t, int* channel) {
+    *channel = 0;
+    while (alias_parent[t] != -1) {
+      *channel += alias_channel[t];
+      t = alias_parent[t];
+    }
+    return t;
+  };
+
+  // Buffers for root tensors.
+  std::vector<int> buffer_of(n, -1);
+  const int steps = static_cast<int>(m.ops.size());
+  for (std::size_t t = 0; t < n; ++t) {
+    if (heights_[t] == 0) continue;
+    int channel = 0;
+    const int root = root_of(static_cast<int>(t), &channel);
+    TensorLayout& l = layouts_[t];
+    l.channels = m.tensors[t].channels;
+    l.height = heights_[t];
+    l.width = widths_[t];
+    l.pad = pad_of_size[{l.height, l.width}];
+    const std::uint64_t rs = static_cast<std::uint64_t>(l.width) + 2 * l.pad;
+    const std::uint64_t plane = (static_cast<std::uint64_t>(l.height) + 2 * l.pad) * rs;
+    const std::uint64_t cs = plane < 16 ? plane : round_up(plane, 16);
+    l.row_stride = static_cast<std::ptrdiff_t>(rs);
+    l.channel_stride = static_cast<std::ptrdiff_t>(cs);
+    if (static_cast<int>(t) == root) {
+      const std::uint64_t bytes = static_cast<std::uint64_t>(l.channels) * cs * sizeof(float);
+      if (bytes > config_.max_arena_bytes)
+        return make_error(GNRT_RESOURCE_LIMIT, "tensor '" + m.tensors[t].name + "' needs " + std::to_string(bytes) +
+                                                   " bytes, more than max_arena_bytes (" +
+                                                   std::to_string(config_.max_arena_bytes) + ")");
+      ArenaBuffer b;
+      b.bytes = round_up(static_cast<std::size_t>(bytes), kAlignment);
+      b.first = m.tensors[t].producer;  // -1 for the graph input
+      b.last = b.first;
+      b.what = m.tensors[t].name;
+      buffer_of[t] = static_cast<int>(buffers_.size());
+      buffers_.push_back(b);
+    }
+    l.offset = static_cast<std::ptrdiff_t>(channel) * l.channel_stride + l.pad * l.row_stride + l.pad;
+  }
+  for (std::size_t t = 0; t < n; ++t) {
+    if (heights_[t] == 0) continue;
+    int channel = 0;
+    layouts_[t].buffer = buffer_of[root_of(static_cast<int>(t), &channel)];
+  }
+  // Lifetimes: from the earliest producer of any slice to the last reader of any slice.
+  for (std::size_t t = 0; t < n; ++t) {
+    if (heights_[t] == 0) continue;
+    ArenaBuffer& b = buffers_[layouts_[t].buffer];
+    b.first = std::min(b.first, m.tensors[t].producer);
+  }
+  for (int k = 0; k < steps; ++k)
+    for (int t : m.ops[k].inputs) buffers_[layouts_[t].buffer].last = std::max(buffers_[layouts_[t].buffer].last, k);
+  for (int t : m.outputs) buffers_[layouts_[t].buffer].last = steps;
+
+  // Scratch for FullyConnected / Softmax when their input or output is not contiguous, and for
+  // concatenations that must copy.
+  ops_.resize(m.ops.size());
+  for (int k = 0; k < steps; ++k) {
+    const OpDesc& d = m.ops[k];
+    PlannedOp& op = ops_[k];
+    op.desc = &d;
+    if (d.type == OpType::kConcat) {
+      op.concat_copies = alias_parent[d.inputs[0]] != d.output;
+      continue;
+    }
+    if (d.type != OpType::kFullyConnected && d.type != OpType::kSoftmax) continue;
+    const TensorLayout& in = layouts_[d.inputs[0]];
+    const TensorLayout& out = layouts_[d.output];
+    auto add_scratch = [&](std::uint64_t floats, const char* what) {
+      ArenaBuffer b;
+      b.bytes = round_up(static_cast<std::size_t>(floats * sizeof(float)), kAlignment);
+      b.first = b.last = k;
+      b.what = d.name + what;
+      buffers_.push_back(b);
+      return static_cast<int>(buffers_.size() - 1);
+    };
+    if (!in.contiguous())
+      op.scratch_in = add_scratch(static_cast<std::uint64_t>(in.channels) * in.height * in.width, ":input");
+    if (!out.contiguous())
+      op.scratch_out = add_scratch(static_cast<std::uint64_t>(out.channels) * out.height * out.width, ":output");
+  }
+  return Status::Ok();
+}
+
+Status Plan::allocate_arena() {
+  // Greedy by size (as TFLite's planner): largest buffers first, each at the lowest offset that
+  // does not overlap a placed buffer whose lifetime intersects its own.
+  std::vector<int> order(buffers_.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return buffers_[a].bytes > buffers_[b].bytes; });
+  std::vector<int> placed;
+  std::vector<std::pair<std::size_t, std::size_t>> busy;
+  std::size_t total = 0;
+  for (int i : order) {
+    ArenaBuffer& b = buffers_[i];
+    busy.clear();
+    for (int j : placed) {
+      const ArenaBuffer& o = buffers_[j];
+      if (o.first <= b.last && b.first <= o.last) busy.emplace_back(o.offset, o.offset + o.bytes);
+    }
+    std::sort(busy.begin(), busy.end());
+    std::size_t offset = 0;
+    for (const auto& r : busy) {
+      if (r.first >= offset + b.bytes) break;
+      offset = std::max(offset, r.second);
+    }
+    b.offset = offset;
+    placed.push_back(i);
+    total = std::max(total, offset + b.bytes);
+    if (total > config_.max_arena_bytes)
+      return make_error(GNRT_RESOURCE_LIMIT, "the plan needs more than max_arena_bytes (" +
+                                                 std::to_string(config_.max_arena_bytes) + ") of activations at " +
+                                                 std::to_string(config_.height) + "x" +
+                                                 std::to_string(config_.width));
+  }
+  // Slack after the last buffer for kernels that over-read (see kernels.h).
+  arena_bytes_ = total + round_up(kernels::kMaxOverreadFloats * sizeof(float), kAlignment);
+  arena_ = aligned_block(arena_bytes_);
+  if (!arena_) return make_error(GNRT_OUT_OF_MEMORY, "cannot allocate a " + std::to_string(arena_bytes_) + "-byte arena");
+  // Deterministic contents (the border rule makes this unnecessary for correctness, but it keeps
+  // over-reads of never-written slack finite).
+  std::memset(arena_.get(), 0, arena_bytes_);
+  return Status::Ok();
+}
+
+float* Plan::tensor_data(int tensor) {
+  const TensorLayout& l = layouts_[tensor];
+  return static_cast<float*>(arena_.get()) + buffers_[l.buffer].offset / sizeof(float) + l.offset;
+}
+
+const float* Plan::tensor_data(int tensor) const {
+  const TensorLayout& l = layouts_[tensor];
+  return static_cast<const float*>(arena_.get()) + buffers_[l.buffer].offset / sizeof(float) + l.offset;
+}
+
+Status Plan::prepare_operators() {
+  const Model& m = *model_;
+  for (std::size_t k = 0; k < m.ops.size(); ++k) {
+    const OpDesc& d = m.ops[k];
+    PlannedOp& op = ops_[k];
+    const TensorLayout& in = layouts_[d.inputs[0]];
+    const TensorLayout& out = layouts_[d.output];
+    switch (d.type) {
+      case OpType::kConv2D: {
+        ExpandedWeights w;
+        expand_weights(d.weights, &w);
+        kernels::ConvProblem& p = op.conv;
+        p.geometry = {in.channels, in.height,  in.width,   out.channels, out.height,   out.width,    d.kernel_h,
+                      d.kernel_w,  d.stride_h, d.stride_w, d.pad_top,    d.pad_left,   d.dilation_h, d.dilation_w,
+                      d.groups};
+        p.in_row_stride = in.row_stride;
+        p.in_channel_stride = in.channel_stride;
+        p.in_pad = in.pad;
+        p.out_row_stride = out.row_stride;
+        p.out_channel_stride = out.channel_stride;
+        p.out_pad = out.pad;
+        p.activation = activation_of(d);
+        p.dense_weights = w.dense;
+        p.sparse = w.sparse;
+        p.bias = d.bias;
+        p.nonzeros = d.weights.nonzeros;
+        op.conv_kernel = kernels::select_conv_kernel(p, isa_, config_.force_reference);
+        if (weight_bytes_ + op.conv_kernel.packed_bytes > config_.max_arena_bytes)
+          return make_error(GNRT_RESOURCE_LIMIT, "operator '" + d.name + "': packed weights exceed max_arena_bytes");
+        op.packed = aligned_block(op.conv_kernel.packed_bytes);
+        if (!op.packed) return make_error(GNRT_OUT_OF_MEMORY, "operator '" + d.name + "': cannot allocate weights");
+        op.conv_kernel.pack(p, op.packed.get());
+        weight_bytes_ += op.conv_kernel.packed_bytes;
+        // Plan-time pointers die with `w`; run() only uses the packed copy.
+        p.dense_weights = nullptr;
+        p.sparse = {nullptr, nullptr, nullptr};
+        p.bias = nullptr;
+        op.kernel_name = op.conv_kernel.name;
+        break;
+      }
+      case OpType::kFullyConnected: {
+        ExpandedWeights w;
+        expand_weights(d.weights, &w);
+        kernels::FcProblem& p = op.fc;
+        p.in_features = d.weights.row_length;
+        p.out_features = d.out_channels;
+        p.activation = activation_of(d);
+        p.dense_weights = w.dense;
+        p.sparse = w.sparse;
+        p.bias = d.bias;
+        p.nonzeros = d.weights.nonzeros;
+        op.fc_kernel = kernels::select_fc_kernel(p, isa_, config_.force_reference);
+        if (weight_bytes_ + op.fc_kernel.packed_bytes > config_.max_arena_bytes)
+          return make_error(GNRT_RESOURCE_LIMIT, "operator '" + d.name + "': packed weights exceed max_arena_bytes");
+        op.packed = aligned_block(op.fc_kernel.packed_bytes);
+        if (!op.packed) return make_error(GNRT_OUT_OF_MEMORY, "operator '" + d.name + "': cannot allocate weights");
+        op.fc_kernel.pack(p, op.packed.get());
+        weight_bytes_ += op.fc_kernel.packed_bytes;
+        p.dense_weights = nullptr;
+        p.sparse = {nullptr, nullptr, nullptr};
+        p.bias = nullptr;
+        op.kernel_name = op.fc_kernel.name;
+        break;
+      }
+      case OpType::kMaxPool:
+      case OpType::kAvgPool:
+        op.pool = {in.channels, in.height,  in.width,   out.height, out.width,
+                   d.kernel_h,  d.kernel_w, d.stride_h, d.stride_w, d.pad_top, d.pad_left};
+        op.kernel_name = d.type == OpType::kMaxPool ? "f32_maxpool2d__scalar" : "f32_avgpool2d__scalar";
+        break;
+      case OpType::kGlobalAvgPool:
+        op.kernel_name = "f32_global_avgpool__scalar";
+        break;
+      case OpType::kConcat:
+        op.kernel_name = op.concat_copies ? "concat_copy" : "concat_in_place";
+        break;
+      case OpType::kSoftmax:
+        op.kernel_name = "f32_softmax__scalar";
+        break;
+    }
+  }
+  return Status::Ok();
+}
+
+void Plan::zero_input_border() {
+  const int t = model_->input;
+  zero_border(tensor_data(t), layouts_[t], 0, layouts_[t].channels);
+}
+
+Status Plan::set_input(const float* data, std::size_t count) {
+  const TensorLayout& l = layouts_[model_->input];
+  const std::size_t expected = static_cast<std::size_t>(l.channels) * l.height * l.width;
+  if (!data) return make_error(GNRT_INVALID_ARGUMENT, "input data is NULL");
+  if (count != expected)
+    return make_error(GNRT_INVALID_ARGUMENT, "input has " + std::to_string(count) + " floats, expected " +
+                                                 std::to_string(expected) + " (" + std::to_string(l.channels) + "x" +
+                                                 std::to_string(l.height) + "x" + std::to_string(l.width) + ")");
+  float* dst = tensor_data(model_->input);
+  for (int c = 0; c < l.channels; ++c)
+    for (int y = 0; y < l.height; ++y)
+      std::memcpy(dst + c * l.channel_stride + y * l.row_stride,
+                  data + (static_cast<std::size_t>(c) * l.height + y) * l.width, sizeof(float) * l.width);
+  zero_input_border();
+  input_set_ = true;
+  return Status::Ok();
+}
+
+namespace {
+
+// Copies between a planar layout and a contiguous CHW array.
+void gather(const float* src, const TensorLayout& l, float* dst) {
+  for (int c = 0; c < l.channels; ++c)
+    for (int y = 0; y < l.height; ++y)
+      std::memcpy(dst + (static_cast<std::size_t>(c) * l.height + y) * l.width,
+                  src + c * l.channel_stride + y * l.row_stride, sizeof(float) * l.width);
+}
+
+void scatter(const float* src, const TensorLayout& l, float* dst) {
+  for (int c = 0; c < l.channels; ++c)
+    for (int y = 0; y < l.height; ++y)
+      std::memcpy(dst + c * l.channel_stride + y * l.row_stride,
+                  src + (static_cast<std::size_t>(c) * l.height + y) * l.width, sizeof(float) * l.width);
+  zero_border(dst, l, 0, l.channels);
+}
+
+struct ConvTask {
+  const PlannedOp* op;
+  const float* input;
+  float* output;
+  const TensorLayout* out_layout;
+};
+
+void conv_range(void* context, int begin, int end) {
+  const ConvTask& t = *static_cast<const ConvTask*>(context);
+  t.op->conv_kernel.run(t.op->conv, t.op->packed.get(), t.input, t.output, begin, end);
+  zero_border(t.output, *t.out_layout, begin, end);
+}
+
+struct FcTask {
+  const PlannedOp* op;
+  const float* input;
+  float* output;
+};
+
+void fc_range(void* context, int begin, int end) {
+  const FcTask& t = *static_cast<const FcTask*>(context);
+  t.op->fc_kernel.run(t.op->fc, t.op->packed.get(), t.input, t.output, begin, end);
+}
+
+struct PoolTask {
+  const PlannedOp* op;
+  kernels::ConstPlanarView input;
+  kernels::PlanarView output;
+  const TensorLayout* in_layout;
+  const TensorLayout* out_layout;
+  float* global_out;  // contiguous output of a global pool, or nullptr
+};
+
+void pool_range(void* context, int begin, int end) {
+  const PoolTask& t = *static_cast<const PoolTask*>(context);
+  const OpDesc& d = *t.op->desc;
+  switch (d.type) {
+    case OpType::kMaxPool:
+      kernels::f32_maxpool2d__scalar(t.op->pool, t.input, t.output, activation_of(d), begin, end);
+      break;
+    case OpType::kAvgPool:
+      kernels::f32_avgpool2d__scalar(t.op->pool, t.input, t.output, d.count_include_pad, d.pad_bottom, d.pad_right,
+                                     activation_of(d), begin, end);
+      break;
+    case OpType::kGlobalAvgPool: {
+      const TensorLayout& in = *t.in_layout;
+      kernels::f32_global_avgpool__scalar(in.channels, in.height, in.width, t.input, t.global_out, begin, end);
+      if (d.relu)
+        for (int c = begin; c < end; ++c) t.global_out[c] = std::max(t.global_out[c], 0.0f);
+      return;
+    }
+    default:
+      return;
+  }
+  zero_border(t.output.data, *t.out_layout, begin, end);
+}
+
+}  // namespace
+
+void Plan::run_op(PlannedOp& op) {
+  const OpDesc& d = *op.desc;
+  const TensorLayout& in = layouts_[d.inputs[0]];
+  const TensorLayout& out = layouts_[d.output];
+  float* arena = static_cast<float*>(arena_.get());
+  auto scratch = [&](int buffer) { return arena + buffers_[buffer].offset / sizeof(float); };
+  auto parallel = [&](int count, int grain, ThreadPool::RangeFn fn, void* ctx) {
+    if (pool_) pool_->parallel_for(count, grain, fn, ctx);
+    else fn(ctx, 0, count);
+  };
+  switch (d.type) {
+    case OpType::kConv2D: {
+      ConvTask task{&op, tensor_data(d.inputs[0]), tensor_data(d.output), &out};
+      parallel(out.channels, 1, conv_range, &task);
+      break;
+    }
+    case OpType::kMaxPool:
+    case OpType::kAvgPool: {
+      PoolTask task{&op,
+                    {tensor_data(d.inputs[0]), in.row_stride, in.channel_stride},
+                    {tensor_data(d.output), out.row_stride, out.channel_stride},
+                    &in,
+                    &out,
+                    nullptr};
+      parallel(out.channels, 1, pool_range, &task);
+      break;
+    }
+    case OpType::kGlobalAvgPool: {
+      if (out.contiguous()) {
+        PoolTask task{&op, {tensor_data(d.inputs[0]), in.row_stride, in.channel_stride}, {nullptr, 0, 0}, &in, &out,
+                      tensor_data(d.output)};
+        parallel(out.channels, 16, pool_range, &task);
+      } else {
+        // A 1x1 output with a border: one value at the interior position of each plane.
+        const float* src = tensor_data(d.inputs[0]);
+        float* base = tensor_data(d.output);
+        for (int c = 0; c < out.channels; ++c) {
+          float value = 0.0f;
+          kernels::f32_global_avgpool__scalar(1, in.height, in.width,
+                                              {src + c * in.channel_stride, in.row_stride, in.channel_stride}, &value,
+                                              0, 1);
+          base[c * out.channel_stride] = d.relu ? std::max(value, 0.0f) : value;
+        }
+        zero_border(base, out, 0, out.channels);
+      }
+      break;
+    }
+    case OpType::kConcat: {
+      if (!op.concat_copies) break;
+      float* dst = tensor_data(d.output);
+      int channel = 0;
+      for (int t : d.inputs) {
+        const TensorLayout& l = layouts_[t];
+        const float* src = tensor_data(t);
+        for (int c = 0; c < l.channels; ++c, ++channel)
+          for (int y = 0; y < l.height; ++y)
+            std::memcpy(dst + channel * out.channel_stride + y * out.row_stride,
+                        src + c * l.channel_stride + y * l.row_stride, sizeof(float) * l.width);
+      }
+      zero_border(dst, out, 0, out.channels);
+      break;
+    }
+    case OpType::kFullyConnected: {
+      const float* src = tensor_data(d.inputs[0]);
+      if (op.scratch_in >= 0) {
+        gather(src, in, scratch(op.scratch_in));
+        src = scratch(op.scratch_in);
+      }
+      float* dst = op.scratch_out >= 0 ? scratch(op.scratch_out) : tensor_data(d.output);
+      FcTask task{&op, src, dst};
+      parallel(d.out_channels, 16, fc_range, &task);
+      if (op.scratch_out >= 0) scatter(dst, out, tensor_data(d.output));
+      break;
+    }
+    case OpType::kSoftmax: {
+      const float* src = tensor_data(d.inputs[0]);
+      if (op.scratch_in >= 0) {
+        gather(src, in, scratch(op.scratch_in));
+        src = scratch(op.scratch_in);
+      }
+      float* dst = op.scratch_out >= 0 ? scratch(op.scratch_out) : tensor_data(d.output);
+      kernels::f32_softmax__scalar(in.channels * in.height * in.width, src, dst, d.beta);
+      if (op.scratch_out >= 0) scatter(dst, out, tensor_data(d.output));
+      break;
+    }
+  }
+}
+
+Status Plan::run() {
+  if (!input_set_) return make_error(GNRT_INVALID_STATE, "run: no input was set");
+  for (PlannedOp& op : ops_) {
+    if (profiling_) {
+      const std::uint64_t start = now_ns();
+      run_op(op);
+      op.nanoseconds = now_ns() - start;
+    } else {
+      run_op(op);
+    }
+  }
+  ran_ = true;
+  return Status::Ok();
+}
+
+Status Plan::get_output(float* data, std::size_t count) const {
+  const int t = model_->outputs[0];
+  const TensorLayout& l = layouts_[t];
+  const std::size_t expected = static_cast<std::size_t>(l.channels) * l.height * l.width;
+  if (!data) return make_error(GNRT_INVALID_ARGUMENT, "output buffer is NULL");
+  if (count != expected)
+    return make_error(GNRT_INVALID_ARGUMENT,
+                      "output buffer has " + std::to_string(count) + " floats, expected " + std::to_string(expected));
+  if (!ran_) return make_error(GNRT_INVALID_STATE, "get_output: the plan has not run yet");
+  gather(tensor_data(t), l, data);
+  return Status::Ok();
+}
+
+}  // namespace gnrt

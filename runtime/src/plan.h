@@ -1,0 +1,129 @@
+// A plan: shapes inferred for one input size, one activation arena with offsets from tensor
+// lifetimes, packed weights and a kernel per operator. Running a plan allocates nothing.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gnrt/kernels.h"
+#include "model.h"
+#include "status.h"
+#include "thread_pool.h"
+
+namespace gnrt {
+
+struct PlanConfig {
+  int threads = 1;
+  int height = 0;  // 0: the model's default
+  int width = 0;
+  std::size_t max_arena_bytes = std::size_t{512} << 20;
+  bool force_reference = false;
+};
+
+// Where a tensor lives in the arena. Element (c, y, x) is at
+// arena + offset + c * channel_stride + y * row_stride + x (in floats), with a zero border of
+// `pad` around every plane (kept zero by the producer).
+struct TensorLayout {
+  int channels = 0;
+  int height = 0;
+  int width = 0;
+  int pad = 0;
+  std::ptrdiff_t row_stride = 0;
+  std::ptrdiff_t channel_stride = 0;
+  int buffer = -1;           // index into Plan::buffers
+  std::ptrdiff_t offset = 0;  // floats from the buffer start to element (0, 0, 0)
+  bool contiguous() const { return pad == 0 && channel_stride == static_cast<std::ptrdiff_t>(height) * width; }
+};
+
+// A region of the arena with a lifetime in operator steps: written at step `first` (-1: before
+// the run, by set_input) and last read at step `last`.
+struct ArenaBuffer {
+  std::size_t bytes = 0;
+  int first = 0;
+  int last = 0;
+  std::size_t offset = 0;  // bytes from the arena start, 64-byte aligned
+  std::string what;        // tensor or scratch name, for tests and messages
+};
+
+struct AlignedFree {
+  void operator()(void* p) const;
+};
+using AlignedBlock = std::unique_ptr<void, AlignedFree>;
+
+struct PlannedOp {
+  const OpDesc* desc = nullptr;
+  const char* kernel_name = "";
+  // Conv2D
+  kernels::ConvProblem conv{};
+  kernels::ConvKernel conv_kernel{};
+  // FullyConnected
+  kernels::FcProblem fc{};
+  kernels::FcKernel fc_kernel{};
+  AlignedBlock packed;
+  // Pools
+  kernels::PoolGeometry pool{};
+  // Concat: false when every input already writes into its slice of the output.
+  bool concat_copies = false;
+  // FullyConnected / Softmax: contiguous scratch for a gathered input / an output to scatter.
+  int scratch_in = -1;
+  int scratch_out = -1;
+  std::uint64_t nanoseconds = 0;
+};
+
+class Plan {
+ public:
+  static Status create(const Model& model, const PlanConfig& config, std::unique_ptr<Plan>* plan);
+
+  std::size_t arena_bytes() const { return arena_bytes_; }
+  std::size_t weight_bytes() const { return weight_bytes_; }
+  const TensorLayout& layout(int tensor) const { return layouts_[tensor]; }
+  const std::vector<ArenaBuffer>& buffers() const { return buffers_; }
+  const std::vector<PlannedOp>& ops() const { return ops_; }
+  const Model& model() const { return *model_; }
+  kernels::Isa isa() const { return isa_; }
+  int input_tensor() const { return model_->input; }
+  int output_tensor() const { return model_->outputs[0]; }
+  int threads() const { return config_.threads; }
+
+  Status set_input(const float* data, std::size_t count);
+  // Direct access for image preprocessing: writes plane c, then call mark_input_set().
+  float* tensor_data(int tensor);
+  const float* tensor_data(int tensor) const;
+  void zero_input_border();
+  void mark_input_set() { input_set_ = true; }
+
+  Status run();
+  Status get_output(float* data, std::size_t count) const;
+  void set_profiling(bool enabled) { profiling_ = enabled; }
+
+ private:
+  Plan() = default;
+  Status infer_shapes();
+  Status assign_layouts();
+  Status allocate_arena();
+  Status prepare_operators();
+  void run_op(PlannedOp& op);
+
+  const Model* model_ = nullptr;
+  PlanConfig config_;
+  kernels::Isa isa_ = kernels::Isa::kScalar;
+  std::vector<int> heights_, widths_;
+  std::vector<TensorLayout> layouts_;
+  std::vector<ArenaBuffer> buffers_;
+  std::vector<PlannedOp> ops_;
+  AlignedBlock arena_;
+  std::size_t arena_bytes_ = 0;
+  std::size_t weight_bytes_ = 0;
+  std::unique_ptr<ThreadPool> pool_;
+  bool input_set_ = false;
+  bool ran_ = false;
+  bool profiling_ = false;
+};
+
+// Zeroes the border of channels [c_begin, c_end) of a padded layout (data at element (0,0,0)).
+void zero_border(float* data, const TensorLayout& layout, int c_begin, int c_end);
+
+}  // namespace gnrt

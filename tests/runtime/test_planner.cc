@@ -1,0 +1,141 @@
+// Planner internals: arena placement, lifetimes, in-place concatenation.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "gnrt/googlenet.h"
+#include "model.h"
+#include "plan.h"
+
+namespace {
+
+struct Loaded {
+  std::vector<std::uint64_t> storage;
+  gnrt::Model model;
+  explicit Loaded(const std::vector<std::uint8_t>& bytes) : storage((bytes.size() + 7) / 8) {
+    std::memcpy(storage.data(), bytes.data(), bytes.size());
+    gnrt::Status s = gnrt::load_model(storage.data(), bytes.size(), &model);
+    REQUIRE_MESSAGE(s.ok(), s.message);
+  }
+};
+
+std::vector<std::uint8_t> googlenet_bytes() {
+  gnrt::GoogLeNetConfig config;
+  config.num_classes = 1000;
+  return gnrt::build_googlenet(config, gnrt::random_pruned_weights(3, 0.1), {});
+}
+
+}  // namespace
+
+TEST_CASE("arena: live buffers never overlap and the arena is no larger than needed") {
+  Loaded loaded(googlenet_bytes());
+  for (int size : {32, 64, 224}) {
+    CAPTURE(size);
+    gnrt::PlanConfig config;
+    config.height = config.width = size;
+    std::unique_ptr<gnrt::Plan> plan;
+    gnrt::Status s = gnrt::Plan::create(loaded.model, config, &plan);
+    REQUIRE_MESSAGE(s.ok(), s.message);
+    const auto& buffers = plan->buffers();
+    std::size_t sum = 0, end = 0;
+    for (std::size_t i = 0; i < buffers.size(); ++i) {
+      sum += buffers[i].bytes;
+      end = std::max(end, buffers[i].offset + buffers[i].bytes);
+      CHECK(buffers[i].offset % 64 == 0);
+      for (std::size_t j = i + 1; j < buffers.size(); ++j) {
+        const auto& a = buffers[i];
+        const auto& b = buffers[j];
+        const bool live_together = a.first <= b.last && b.first <= a.last;
+        const bool overlap = a.offset < b.offset + b.bytes && b.offset < a.offset + a.bytes;
+        if (live_together && overlap) FAIL_CHECK(a.what << " and " << b.what << " overlap while both live");
+      }
+    }
+    // Lower bound: the most bytes live at any one step.
+    std::size_t peak = 0;
+    const int steps = static_cast<int>(plan->ops().size());
+    for (int step = -1; step <= steps; ++step) {
+      std::size_t live = 0;
+      for (const auto& b : buffers)
+        if (b.first <= step && step <= b.last) live += b.bytes;
+      peak = std::max(peak, live);
+    }
+    CHECK(end >= peak);
+    CHECK(end < sum);                       // reuse happened
+    CHECK(end <= peak + peak / 4);          // greedy placement stays close to the bound
+    CHECK(plan->arena_bytes() >= end);
+    CHECK(plan->arena_bytes() <= end + 4096);
+    MESSAGE("GoogLeNet " << size << "x" << size << ": arena " << plan->arena_bytes() << " bytes, peak live " << peak
+                         << ", no reuse " << sum);
+  }
+}
+
+TEST_CASE("inception concatenations cost nothing: branches write their channel slices") {
+  Loaded loaded(googlenet_bytes());
+  gnrt::PlanConfig config;
+  std::unique_ptr<gnrt::Plan> plan;
+  REQUIRE(gnrt::Plan::create(loaded.model, config, &plan).ok());
+  int concats = 0;
+  for (const auto& op : plan->ops()) {
+    if (op.desc->type != gnrt::OpType::kConcat) continue;
+    ++concats;
+    CHECK(std::string(op.kernel_name) == "concat_in_place");
+    const auto& out = plan->layout(op.desc->output);
+    int channel = 0;
+    for (int t : op.desc->inputs) {
+      const auto& in = plan->layout(t);
+      CHECK(in.buffer == out.buffer);
+      CHECK(in.offset == out.offset + channel * out.channel_stride);
+      CHECK(in.channel_stride == out.channel_stride);
+      channel += in.channels;
+    }
+  }
+  CHECK(concats == 9);
+}
+
+TEST_CASE("tensors of one spatial size share one zero border (stride-1 convs see equal strides)") {
+  Loaded loaded(googlenet_bytes());
+  gnrt::PlanConfig config;
+  std::unique_ptr<gnrt::Plan> plan;
+  REQUIRE(gnrt::Plan::create(loaded.model, config, &plan).ok());
+  for (const auto& op : plan->ops()) {
+    if (op.desc->type != gnrt::OpType::kConv2D || op.desc->stride_h != 1) continue;
+    const auto& in = plan->layout(op.desc->inputs[0]);
+    const auto& out = plan->layout(op.desc->output);
+    CHECK(in.row_stride == out.row_stride);
+    CHECK(in.pad >= op.desc->pad_top);
+  }
+  // Inception resolutions need the 5x5 border of 2; the input needs the stem's 3.
+  CHECK(plan->layout(plan->input_tensor()).pad == 3);
+}
+
+TEST_CASE("max_arena_bytes refuses a plan before allocating") {
+  Loaded loaded(googlenet_bytes());
+  gnrt::PlanConfig config;
+  config.max_arena_bytes = 1 << 20;
+  std::unique_ptr<gnrt::Plan> plan;
+  gnrt::Status s = gnrt::Plan::create(loaded.model, config, &plan);
+  CHECK(s.code == GNRT_RESOURCE_LIMIT);
+  CHECK(s.message.find("max_arena_bytes") != std::string::npos);
+  CHECK(plan == nullptr);
+}
+
+TEST_CASE("zero_border clears exactly the border") {
+  gnrt::TensorLayout l;
+  l.channels = 2;
+  l.height = 3;
+  l.width = 4;
+  l.pad = 2;
+  l.row_stride = 8;
+  l.channel_stride = 7 * 8 + 8;
+  std::vector<float> mem(static_cast<std::size_t>(l.channels * l.channel_stride), 1.0f);
+  float* data = mem.data() + l.pad * l.row_stride + l.pad;
+  gnrt::zero_border(data, l, 0, 2);
+  for (int c = 0; c < 2; ++c)
+    for (int y = -2; y < 5; ++y)
+      for (int x = -2; x < 6; ++x) {
+        const bool interior = y >= 0 && y < 3 && x >= 0 && x < 4;
+        CHECK(data[c * l.channel_stride + y * l.row_stride + x] == (interior ? 1.0f : 0.0f));
+      }
+}
