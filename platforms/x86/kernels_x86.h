@@ -3,6 +3,8 @@
 // each dense convolution with dense_conv_pack (dense_conv_packing.h).
 #pragma once
 
+#include <cstddef>
+
 #include "gnrt/kernels.h"
 
 namespace gnrt {
@@ -19,6 +21,20 @@ namespace x86 {
             int o_begin, int o_end);
 
 GNRT_X86_CONV_RUN(f32_conv2d_sparse_s1_128x1__avx512)
+GNRT_X86_CONV_RUN(f32_conv2d_sparse_s2_128x1__avx512)
+GNRT_X86_CONV_RUN(f32_conv2d_sparse_s1_64x1__avx2)
+GNRT_X86_CONV_RUN(f32_conv2d_sparse_s2_64x1__avx2)
+GNRT_X86_CONV_RUN(f32_conv2d_dense_s1_48x8__avx512)
+GNRT_X86_CONV_RUN(f32_conv2d_dense_s1_16x4__avx2)
+std::size_t f32_conv2d_dense_s1_48x8__avx512_packed_bytes(const ConvProblem& problem);
+void f32_conv2d_dense_s1_48x8__avx512_pack(const ConvProblem& problem, void* packed);
+std::size_t f32_conv2d_dense_s1_16x4__avx2_packed_bytes(const ConvProblem& problem);
+void f32_conv2d_dense_s1_16x4__avx2_pack(const ConvProblem& problem, void* packed);
+
+GNRT_X86_FC_RUN(f32_fc_sparse_16x1__avx512)
+GNRT_X86_FC_RUN(f32_fc_sparse_8x1__avx2)
+GNRT_X86_FC_RUN(f32_fc_dense_4x16__avx512)
+GNRT_X86_FC_RUN(f32_fc_dense_4x8__avx2)
 
 #undef GNRT_X86_CONV_RUN
 #undef GNRT_X86_FC_RUN

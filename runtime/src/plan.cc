@@ -264,6 +264,9 @@ Status Plan::assign_layouts() {
   for (int k = 0; k < steps; ++k)
     for (int t : m.ops[k].inputs) buffers_[layouts_[t].buffer].last = std::max(buffers_[layouts_[t].buffer].last, k);
   for (int t : m.outputs) buffers_[layouts_[t].buffer].last = steps;
+  // The input stays reserved for the whole run: gnrt_plan_run runs on "the current input", so a
+  // second run without a new set_input must see the same values (found by fuzz/fuzz_model).
+  buffers_[layouts_[m.input].buffer].last = steps;
 
   // Scratch for FullyConnected / Softmax when their input or output is not contiguous, and for
   // concatenations that must copy.

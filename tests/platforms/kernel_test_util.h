@@ -49,9 +49,7 @@ class Planes {
   float* origin() { return storage_.data() + base_ + pad_ * row_stride_ + pad_; }
   const float* origin() const { return storage_.data() + base_ + pad_ * row_stride_ + pad_; }
 
-  float& at(int c, int y, int x) {
-    return origin()[c * channel_stride_ + y * row_stride_ + x];
-  }
+  float& at(int c, int y, int x) { return origin()[c * channel_stride_ + y * row_stride_ + x]; }
   float at(int c, int y, int x) const {
     return origin()[c * channel_stride_ + y * row_stride_ + x];
   }
@@ -62,17 +60,23 @@ class Planes {
       if (!is_interior(static_cast<std::ptrdiff_t>(i))) storage_[base_ + i] = value;
     }
   }
-  // The zero border the planner guarantees (border and gap columns zero) and `slack_value`
-  // after the last plane.
-  void zero_border_and_fill_slack(float slack_value) {
-    const std::size_t planes_end = static_cast<std::size_t>(channels_ * channel_stride_);
+  // The zero border the planner guarantees (`pad` elements around each plane) and
+  // `other_value` everywhere else outside the interiors: gap columns past the right border,
+  // rows between planes, and the slack after the last plane.
+  void zero_border_fill_rest(float other_value) {
     for (std::size_t i = 0; i < size_; ++i) {
-      if (i >= planes_end) {
-        storage_[base_ + i] = slack_value;
-      } else if (!is_interior(static_cast<std::ptrdiff_t>(i))) {
-        storage_[base_ + i] = 0.0f;
-      }
+      const auto pos = static_cast<std::ptrdiff_t>(i);
+      if (is_interior(pos)) continue;
+      storage_[base_ + i] = in_padded_plane(pos) ? 0.0f : other_value;
     }
+  }
+  // Whether flat position i lies in the interior or the `pad` border of its plane.
+  bool in_padded_plane(std::ptrdiff_t i) const {
+    if (i >= channels_ * channel_stride_) return false;
+    const std::ptrdiff_t in_plane = i % channel_stride_;
+    const std::ptrdiff_t y = in_plane / row_stride_;
+    const std::ptrdiff_t x = in_plane % row_stride_;
+    return y < height_ + 2 * pad_ && x < width_ + 2 * pad_;
   }
   void fill_all(float value) {
     std::fill(storage_.begin() + static_cast<std::ptrdiff_t>(base_),
@@ -149,7 +153,8 @@ std::vector<float> random_sparse_weights(Rng& rng, std::size_t count, double den
 }
 
 template <typename Rng>
-std::vector<float> random_vector(Rng& rng, std::size_t count, float low = -1.0f, float high = 1.0f) {
+std::vector<float> random_vector(Rng& rng, std::size_t count, float low = -1.0f,
+                                 float high = 1.0f) {
   std::uniform_real_distribution<float> dist(low, high);
   std::vector<float> v(count);
   for (auto& x : v) x = dist(rng);
@@ -191,7 +196,8 @@ inline std::vector<double> naive_conv(const ConvGeometry& g, const Planes& input
             for (int kx = 0; kx < g.kernel_w; ++kx) {
               const double w =
                   weights_oihw[((static_cast<std::size_t>(o) * icg + i) * g.kernel_h + ky) *
-                                   g.kernel_w + kx];
+                                   g.kernel_w +
+                               kx];
               const int y = oy * g.stride_h + ky * g.dilation_h;
               const int x = ox * g.stride_w + kx * g.dilation_w;
               sum += w * padded[(static_cast<std::size_t>(c) * ph + y) * pw + x];

@@ -53,10 +53,10 @@ ConvCase random_conv_case(std::mt19937& rng) {
 std::string describe(const k::ConvGeometry& g) {
   char buffer[256];
   std::snprintf(buffer, sizeof buffer,
-                "in %dx%dx%d out %dx%dx%d k %dx%d s %dx%d p %d,%d d %dx%d groups %d",
-                g.in_channels, g.in_height, g.in_width, g.out_channels, g.out_height, g.out_width,
-                g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.pad_top, g.pad_left,
-                g.dilation_h, g.dilation_w, g.groups);
+                "in %dx%dx%d out %dx%dx%d k %dx%d s %dx%d p %d,%d d %dx%d groups %d", g.in_channels,
+                g.in_height, g.in_width, g.out_channels, g.out_height, g.out_width, g.kernel_h,
+                g.kernel_w, g.stride_h, g.stride_w, g.pad_top, g.pad_left, g.dilation_h,
+                g.dilation_w, g.groups);
   return buffer;
 }
 
@@ -65,15 +65,15 @@ void check_untouched(const Planes& out, int oc_begin, int oc_end) {
   int touched = 0;
   for (std::size_t i = 0; i < out.region_size(); ++i) {
     const int c = out.channel_of(static_cast<std::ptrdiff_t>(i));
-    const bool written = out.is_interior(static_cast<std::ptrdiff_t>(i)) && c >= oc_begin &&
-                         c < oc_end;
+    const bool written =
+        out.is_interior(static_cast<std::ptrdiff_t>(i)) && c >= oc_begin && c < oc_end;
     if (!written && out.region()[i] != kSentinel) ++touched;
   }
   CHECK(touched == 0);
 }
 
-void check_close(const Planes& out, const std::vector<double>& expected, int oc_begin,
-                 int oc_end, double tolerance) {
+void check_close(const Planes& out, const std::vector<double>& expected, int oc_begin, int oc_end,
+                 double tolerance) {
   int bad = 0;
   double worst = 0.0;
   for (int c = oc_begin; c < oc_end; ++c)
@@ -103,8 +103,8 @@ TEST_CASE("scalar dense and sparse conv match a naive convolution on random geom
     Planes input(g.in_channels, g.in_height, g.in_width, trial % 3, trial % 5, (trial % 7) * 3);
     input.fill_all(gnrt_test::nan_value());
     input.fill_interior_random(rng);
-    const std::size_t filter = static_cast<std::size_t>(g.in_channels / g.groups) * g.kernel_h *
-                               g.kernel_w;
+    const std::size_t filter =
+        static_cast<std::size_t>(g.in_channels / g.groups) * g.kernel_h * g.kernel_w;
     const auto weights = gnrt_test::random_sparse_weights(rng, filter * g.out_channels, density);
     const bool with_bias = trial % 2 == 0;
     const std::vector<float> bias =
@@ -121,22 +121,22 @@ TEST_CASE("scalar dense and sparse conv match a naive convolution on random geom
 
     Planes dense_out(g.out_channels, g.out_height, g.out_width, 1 + trial % 2, trial % 4, 5);
     dense_out.fill_all(kSentinel);
-    k::f32_conv2d_dense__scalar(g, {input.origin(), input.row_stride(), input.channel_stride()},
-                                weights.data(), with_bias ? bias.data() : nullptr,
-                                {dense_out.origin(), dense_out.row_stride(),
-                                 dense_out.channel_stride()},
-                                activation, oc_begin, oc_end);
+    k::f32_conv2d_dense__scalar(
+        g, {input.origin(), input.row_stride(), input.channel_stride()}, weights.data(),
+        with_bias ? bias.data() : nullptr,
+        {dense_out.origin(), dense_out.row_stride(), dense_out.channel_stride()}, activation,
+        oc_begin, oc_end);
     check_close(dense_out, expected, oc_begin, oc_end, tolerance);
     check_untouched(dense_out, oc_begin, oc_end);
 
     const auto csr = gnrt_test::to_csr(weights, g.out_channels, filter);
     Planes sparse_out(g.out_channels, g.out_height, g.out_width, 1 + trial % 2, trial % 4, 5);
     sparse_out.fill_all(kSentinel);
-    k::f32_conv2d_sparse__scalar(g, {input.origin(), input.row_stride(), input.channel_stride()},
-                                 csr.view(), with_bias ? bias.data() : nullptr,
-                                 {sparse_out.origin(), sparse_out.row_stride(),
-                                  sparse_out.channel_stride()},
-                                 activation, oc_begin, oc_end);
+    k::f32_conv2d_sparse__scalar(
+        g, {input.origin(), input.row_stride(), input.channel_stride()}, csr.view(),
+        with_bias ? bias.data() : nullptr,
+        {sparse_out.origin(), sparse_out.row_stride(), sparse_out.channel_stride()}, activation,
+        oc_begin, oc_end);
     check_close(sparse_out, expected, oc_begin, oc_end, tolerance);
     check_untouched(sparse_out, oc_begin, oc_end);
 
@@ -150,7 +150,8 @@ TEST_CASE("scalar dense and sparse conv match a naive convolution on random geom
   }
 }
 
-TEST_CASE("scalar conv: density 0 gives the bias, density 1 with a 1x1 kernel is a matrix product") {
+TEST_CASE(
+    "scalar conv: density 0 gives the bias, density 1 with a 1x1 kernel is a matrix product") {
   k::ConvGeometry g{};
   g.in_channels = 3;
   g.out_channels = 2;
@@ -190,8 +191,8 @@ TEST_CASE("scalar conv kernels from the selector own their weights after pack") 
     const k::ConvGeometry& g = cc.g;
     Planes input(g.in_channels, g.in_height, g.in_width, 2, 1, 0);
     input.fill_interior_random(rng);
-    const std::size_t filter = static_cast<std::size_t>(g.in_channels / g.groups) * g.kernel_h *
-                               g.kernel_w;
+    const std::size_t filter =
+        static_cast<std::size_t>(g.in_channels / g.groups) * g.kernel_h * g.kernel_w;
     auto weights = gnrt_test::random_sparse_weights(rng, filter * g.out_channels, 0.4);
     auto bias = gnrt_test::random_vector(rng, g.out_channels);
     const auto expected = gnrt_test::naive_conv(g, input, weights, bias, true);
@@ -334,8 +335,8 @@ TEST_CASE("scalar max and average pooling match naive pooling (ceil mode, paddin
     const PoolCase pc = random_pool_case(rng);
     const k::PoolGeometry& g = pc.g;
     INFO("c ", g.channels, " in ", g.in_height, "x", g.in_width, " out ", g.out_height, "x",
-         g.out_width, " k ", g.kernel_h, "x", g.kernel_w, " s ", g.stride_h, "x", g.stride_w,
-         " p ", g.pad_top, ",", g.pad_left);
+         g.out_width, " k ", g.kernel_h, "x", g.kernel_w, " s ", g.stride_h, "x", g.stride_w, " p ",
+         g.pad_top, ",", g.pad_left);
     Planes input(g.channels, g.in_height, g.in_width, trial % 3, trial % 4, trial % 5);
     // A huge value outside the interior: max pooling would pick it up if it read there, NaN
     // would silently lose in std::max.
@@ -343,8 +344,8 @@ TEST_CASE("scalar max and average pooling match naive pooling (ceil mode, paddin
     input.fill_interior_random(rng, -3.0f, 3.0f);
     const int c_begin = g.channels > 2 ? 1 : 0;
     const int c_end = g.channels;
-    const auto view = k::ConstPlanarView{input.origin(), input.row_stride(),
-                                         input.channel_stride()};
+    const auto view =
+        k::ConstPlanarView{input.origin(), input.row_stride(), input.channel_stride()};
     {
       Planes out(g.channels, g.out_height, g.out_width, 1, 2, 1);
       out.fill_all(kSentinel);
@@ -357,8 +358,8 @@ TEST_CASE("scalar max and average pooling match naive pooling (ceil mode, paddin
       Planes out(g.channels, g.out_height, g.out_width, 0, 3, 0);
       out.fill_all(kSentinel);
       k::f32_avgpool2d__scalar(g, view, {out.origin(), out.row_stride(), out.channel_stride()},
-                               include, pc.pad_bottom, pc.pad_right, k::Activation::kNone,
-                               c_begin, c_end);
+                               include, pc.pad_bottom, pc.pad_right, k::Activation::kNone, c_begin,
+                               c_end);
       check_close(out, naive_pool(g, input, false, include, pc.pad_bottom, pc.pad_right), c_begin,
                   c_end, 1e-5);
       check_untouched(out, c_begin, c_end);
@@ -387,8 +388,8 @@ TEST_CASE("average pooling divisors follow PyTorch's avg_pool2d") {
   for (int x = 0; x < 5; ++x) row.at(0, 0, x) = static_cast<float>(x + 1);
   Planes pooled(1, 1, 3, 0);
   k::f32_avgpool2d__scalar(c, {row.origin(), row.row_stride(), row.channel_stride()},
-                           {pooled.origin(), pooled.row_stride(), pooled.channel_stride()}, true,
-                           0, 0, k::Activation::kNone, 0, 1);
+                           {pooled.origin(), pooled.row_stride(), pooled.channel_stride()}, true, 0,
+                           0, k::Activation::kNone, 0, 1);
   CHECK(pooled.at(0, 0, 0) == doctest::Approx(1.5));
   CHECK(pooled.at(0, 0, 2) == doctest::Approx(5.0));
   // Max pooling in the same ceil-mode window sees only the in-bounds tap; ReLU applies.
@@ -410,9 +411,8 @@ TEST_CASE("global average pooling") {
   input.fill_all(gnrt_test::nan_value());
   input.fill_interior_random(rng);
   std::vector<float> out(6, kSentinel);
-  k::f32_global_avgpool__scalar(6, 7, 5, {input.origin(), input.row_stride(),
-                                          input.channel_stride()},
-                                out.data(), 1, 5);
+  k::f32_global_avgpool__scalar(
+      6, 7, 5, {input.origin(), input.row_stride(), input.channel_stride()}, out.data(), 1, 5);
   CHECK(out[0] == kSentinel);
   CHECK(out[5] == kSentinel);
   for (int c = 1; c < 5; ++c) {
@@ -429,8 +429,8 @@ TEST_CASE("scalar fully connected: dense, sparse and the selector's kernels") {
     const int in = std::uniform_int_distribution<int>(1, 300)(rng);
     const int out = std::uniform_int_distribution<int>(1, 40)(rng);
     const double density = std::vector<double>{0.0, 0.02, 0.25, 1.0}[trial % 4];
-    const auto w = gnrt_test::random_sparse_weights(rng, static_cast<std::size_t>(in) * out,
-                                                     density);
+    const auto w =
+        gnrt_test::random_sparse_weights(rng, static_cast<std::size_t>(in) * out, density);
     const auto x = gnrt_test::random_vector(rng, in);
     const auto bias = gnrt_test::random_vector(rng, out);
     const bool relu = trial % 2 == 1;
@@ -501,8 +501,8 @@ TEST_CASE("softmax is normalized, matches exp/sum and survives large inputs") {
   for (float v : x) expected_total += std::exp(static_cast<double>(v));
   for (int i = 0; i < 1000; ++i) {
     total += y[i];
-    CHECK(y[i] == doctest::Approx(std::exp(static_cast<double>(x[i])) / expected_total)
-                      .epsilon(1e-5));
+    CHECK(y[i] ==
+          doctest::Approx(std::exp(static_cast<double>(x[i])) / expected_total).epsilon(1e-5));
   }
   CHECK(total == doctest::Approx(1.0).epsilon(1e-5));
 

@@ -1,0 +1,133 @@
+// GoogLeNet (Inception-v1) for training in LibTorch, laid out exactly like the deployed graph of
+// schema/include/gnrt/googlenet.h so that the exported file computes the same function:
+//   conv1 7x7/2 pad 3 -> maxpool 3x3/2 pad 1 -> conv2 1x1 -> conv3 3x3 pad 1 -> maxpool
+//   -> 3a, 3b -> maxpool -> 4a (aux1) 4b 4c 4d (aux2) 4e -> maxpool -> 5a, 5b
+//   -> global average pool -> dropout 0.4 -> fc.
+// Max pools are 3x3 stride 2 pad 1, floor mode. Inception branches: b1 1x1; b2_reduce 1x1 -> b2
+// 3x3; b3_reduce 1x1 -> b3 true 5x5; b4 = maxpool 3x3/1 pad 1 -> 1x1. Every convolution is
+// conv (no bias) -> BatchNorm -> ReLU; BatchNorm is folded into the weights at export.
+// Auxiliary heads (training only): adaptive avgpool 4x4 -> 1x1 conv 128 (BN, ReLU) -> fc1
+// 2048->1024 -> ReLU -> dropout 0.7 -> fc2 1024->classes.
+//
+// Module paths equal the canonical layer names of gnrt::googlenet_layers(): "conv1",
+// "inception3a.b2_reduce", ..., "fc"; auxiliary layers are "aux1.conv", "aux1.fc1", "aux1.fc2".
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+namespace gnconvert {
+
+// One inception block: output channels of each branch (Table 1 of the paper). The same table as
+// gnrt::googlenet_inception_specs(); a test checks they agree.
+struct InceptionSpec {
+  const char* name;
+  int b1, b2_reduce, b2, b3_reduce, b3, b4;
+};
+const std::vector<InceptionSpec>& inception_specs();
+
+struct ModelConfig {
+  int in_channels = 1;
+  int num_classes = 10;
+  bool aux_heads = true;
+  double dropout = 0.4;
+  double aux_dropout = 0.7;
+};
+
+struct ConvBNImpl : torch::nn::Module {
+  ConvBNImpl(int in_channels, int out_channels, int kernel, int stride, int pad);
+  torch::Tensor forward(const torch::Tensor& x);
+
+  torch::nn::Conv2d conv{nullptr};
+  torch::nn::BatchNorm2d bn{nullptr};
+  int kernel = 1, stride = 1, pad = 0;
+  // Spatial sizes seen by the last forward (for the summary table and cost model).
+  int last_in_h = 0, last_in_w = 0, last_out_h = 0, last_out_w = 0;
+};
+TORCH_MODULE(ConvBN);
+
+struct InceptionImpl : torch::nn::Module {
+  InceptionImpl(int in_channels, int b1, int b2_reduce, int b2, int b3_reduce, int b3, int b4);
+  torch::Tensor forward(const torch::Tensor& x);
+  int out_channels() const { return out_channels_; }
+
+  ConvBN b1{nullptr}, b2_reduce{nullptr}, b2{nullptr}, b3_reduce{nullptr}, b3{nullptr},
+      b4{nullptr};
+
+ private:
+  int out_channels_ = 0;
+};
+TORCH_MODULE(Inception);
+
+struct AuxHeadImpl : torch::nn::Module {
+  AuxHeadImpl(int in_channels, int num_classes, double dropout);
+  torch::Tensor forward(const torch::Tensor& x);
+
+  ConvBN conv{nullptr};
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+  torch::nn::Dropout dropout{nullptr};
+};
+TORCH_MODULE(AuxHead);
+
+struct GoogLeNetOutput {
+  torch::Tensor logits;
+  torch::Tensor aux1;  // undefined unless requested
+  torch::Tensor aux2;
+};
+
+struct GoogLeNetImpl : torch::nn::Module {
+  explicit GoogLeNetImpl(const ModelConfig& config);
+  // with_aux: also run the auxiliary heads (training does; evaluation and export do not).
+  GoogLeNetOutput forward_all(const torch::Tensor& x, bool with_aux);
+  torch::Tensor forward(const torch::Tensor& x) { return forward_all(x, false).logits; }
+
+  ModelConfig config;
+  ConvBN conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
+  std::vector<Inception> inceptions;  // 3a, 3b, 4a..4e, 5a, 5b
+  AuxHead aux1{nullptr}, aux2{nullptr};
+  torch::nn::Dropout dropout{nullptr};
+  torch::nn::Linear fc{nullptr};
+  // In-features seen by the last forward of each FC layer (shape bookkeeping).
+};
+TORCH_MODULE(GoogLeNet);
+
+// A weighted (prunable) layer: every convolution and fully connected layer, auxiliary included.
+struct Layer {
+  std::string name;           // canonical name, e.g. "inception4a.b3"
+  torch::Tensor weight;       // the parameter itself (shares storage with the module)
+  torch::Tensor bias;         // fc bias; undefined for convolutions (BN carries the shift)
+  torch::nn::BatchNorm2d bn{nullptr};  // BN following a convolution; null for fc
+  bool is_fc = false;
+  bool deployed = true;       // false for the auxiliary heads
+  int kernel = 1;             // kh = kw
+  int stride = 1;
+  int pad = 0;
+};
+
+// Layers in graph order: conv1, conv2, conv3, inception3a.b1, .b2_reduce, .b2, .b3_reduce, .b3,
+// .b4, ..., aux1.*, aux2.* (after the inception block they hang from), fc last.
+std::vector<Layer> model_layers(GoogLeNet& net);
+
+// Per-layer geometry at one input resolution, measured by running the network once.
+struct LayerGeometry {
+  std::string name;
+  std::vector<int64_t> shape;  // OIHW or [out, in]
+  bool is_fc = false;
+  bool deployed = true;
+  int kernel = 1;
+  int in_h = 1, in_w = 1, out_h = 1, out_w = 1;
+  int64_t params = 0;
+  int64_t macs = 0;  // dense multiply-adds per image
+};
+
+// Throws std::runtime_error when the input is too small for the network. Leaves the network's
+// mode and parameters unchanged.
+std::vector<LayerGeometry> measure_geometry(GoogLeNet& net, int height, int width);
+
+// Layers whose 3x3/5x5/7x7 kernel only ever sees a 1x1 map at this geometry (only the centre tap
+// meets data there; see issue 3).
+std::vector<std::string> degenerate_layers(const std::vector<LayerGeometry>& geometry);
+
+}  // namespace gnconvert

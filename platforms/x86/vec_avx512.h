@@ -1,0 +1,58 @@
+// AVX-512 vector traits for the shared kernel loop nests. Include only from files compiled with
+// the AVX-512 flags (platforms/x86/kernels.cmake); internal linkage, see sparse_conv_impl.h.
+#pragma once
+
+#include <immintrin.h>
+
+namespace gnrt {
+namespace kernels {
+namespace x86 {
+namespace {  // NOLINT(build/namespaces)
+
+struct VecAvx512 {
+  static constexpr int kLanes = 16;
+  using Reg = __m512;
+  // Masks of the last vector of a run: `lanes` valid outputs; for stride-2 loads the 2*lanes-1
+  // input floats they need, split over the two loaded vectors.
+  struct Tail {
+    __mmask16 out, even_lo, even_hi;
+  };
+  static Tail make_tail(int lanes) {
+    const int need = 2 * lanes - 1;
+    auto first = [](int n) {
+      return static_cast<__mmask16>(n >= 16 ? 0xFFFFu : n <= 0 ? 0u : (1u << n) - 1u);
+    };
+    return {first(lanes), first(need), first(need - 16)};
+  }
+  static Reg set1(float x) { return _mm512_set1_ps(x); }
+  static Reg zero() { return _mm512_setzero_ps(); }
+  static Reg load(const float* p) { return _mm512_loadu_ps(p); }
+  static Reg load_tail(const float* p, const Tail& t) { return _mm512_maskz_loadu_ps(t.out, p); }
+  static Reg even(Reg lo, Reg hi) {
+    const __m512i index =
+        _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    return _mm512_permutex2var_ps(lo, index, hi);
+  }
+  static Reg load_even(const float* p) { return even(_mm512_loadu_ps(p), _mm512_loadu_ps(p + 16)); }
+  static Reg load_even_tail(const float* p, const Tail& t) {
+    return even(_mm512_maskz_loadu_ps(t.even_lo, p), _mm512_maskz_loadu_ps(t.even_hi, p + 16));
+  }
+  static Reg fmadd(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
+  static Reg max(Reg a, Reg b) { return _mm512_max_ps(a, b); }
+  static void store(float* p, Reg x) { _mm512_storeu_ps(p, x); }
+  static void store_tail(float* p, Reg x, const Tail& t) { _mm512_mask_storeu_ps(p, t.out, x); }
+  // x[index[i]] for the lanes of a vector of 32-bit indices.
+  static Reg gather(const float* x, const unsigned* index) {
+    return _mm512_i32gather_ps(_mm512_loadu_si512(index), x, 4);
+  }
+  static Reg gather_tail(const float* x, const unsigned* index, const Tail& t) {
+    const __m512i i = _mm512_maskz_loadu_epi32(t.out, index);
+    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), t.out, i, x, 4);
+  }
+  static float reduce(Reg x) { return _mm512_reduce_add_ps(x); }
+};
+
+}  // namespace
+}  // namespace x86
+}  // namespace kernels
+}  // namespace gnrt

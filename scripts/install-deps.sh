@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs every Debian bookworm package gnrt needs to build, test and run its tools.
+# Used by the README and by .ci/run. Run as root (or through sudo).
+#
+# Never add :arm64 / :armhf variants of -dev packages here: they are not co-installable with the
+# amd64 ones and apt would remove LibTorch and XNNPACK to make room. The ARM builds use the
+# cross compilers and the project's own kernels.
+set -eu
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+PACKAGES="
+  build-essential cmake ninja-build pkg-config python3
+  libflatbuffers-dev flatbuffers-compiler
+  doctest-dev libbenchmark-dev
+  libxnnpack-dev libpthreadpool-dev libcpuinfo-dev
+  libtorch-dev
+  libcli11-dev nlohmann-json3-dev zlib1g-dev
+  dataset-fashion-mnist
+  g++-aarch64-linux-gnu g++-arm-linux-gnueabihf qemu-user
+"
+
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+# shellcheck disable=SC2086
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $PACKAGES

@@ -1,0 +1,321 @@
+// Every x86 kernel of the kernel list (platforms/x86/kernel_list.cc) against the scalar
+// reference on random shapes, densities, borders and strides; skipped with a message where the
+// CPU lacks the kernel's ISA.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gnrt/kernels.h"
+#include "kernel_test_util.h"
+#include "x86/kernel_list.h"
+
+namespace k = gnrt::kernels;
+using gnrt_test::Planes;
+
+namespace {
+
+constexpr float kSentinel = -7777.0f;
+
+bool cpu_has(k::Isa isa) {
+  const k::Isa have = k::detect_isa();
+  if (isa == k::Isa::kAvx2) return have == k::Isa::kAvx2 || have == k::Isa::kAvx512;
+  if (isa == k::Isa::kAvx512) return have == k::Isa::kAvx512;
+  return true;
+}
+
+struct Packed {
+  std::vector<std::uint8_t> storage;
+  void* data = nullptr;
+  explicit Packed(std::size_t bytes) : storage(bytes + 64) {
+    data = storage.data() + (64 - reinterpret_cast<std::uintptr_t>(storage.data()) % 64);
+  }
+};
+
+struct ConvCase {
+  k::ConvGeometry g{};
+  int in_pad = 0, out_pad = 0, extra_row = 0, extra_channel = 0, misalign = 0;
+  bool same_row_stride = true;
+};
+
+ConvCase random_case(std::mt19937& rng, int stride, bool allow_groups) {
+  auto uniform = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  for (;;) {
+    ConvCase c;
+    k::ConvGeometry& g = c.g;
+    g.groups = allow_groups && uniform(0, 3) == 0 ? uniform(2, 3) : 1;
+    g.in_channels = g.groups * uniform(1, 6);
+    g.out_channels = g.groups * uniform(1, 12);
+    g.in_height = uniform(1, 20);
+    g.in_width = uniform(1, 40);
+    const int kernels[] = {1, 1, 3, 3, 5, 7, 2};
+    g.kernel_h = kernels[uniform(0, 6)];
+    g.kernel_w = uniform(0, 3) == 0 ? kernels[uniform(0, 6)] : g.kernel_h;
+    g.stride_h = g.stride_w = stride;
+    g.dilation_h = uniform(0, 4) == 0 ? 2 : 1;
+    g.dilation_w = uniform(0, 4) == 0 ? 2 : 1;
+    // "Same" padding most of the time, otherwise anything up to the kernel's reach.
+    const int reach_h = (g.kernel_h - 1) * g.dilation_h, reach_w = (g.kernel_w - 1) * g.dilation_w;
+    const bool same = uniform(0, 2) != 0;
+    g.pad_top = same ? reach_h / 2 : uniform(0, reach_h);
+    g.pad_left = same ? reach_w / 2 : uniform(0, reach_w);
+    const int pad_bottom = same ? reach_h - reach_h / 2 : uniform(0, reach_h);
+    const int pad_right = same ? reach_w - reach_w / 2 : uniform(0, reach_w);
+    g.out_height = gnrt_test::conv_out_size(g.in_height, g.kernel_h, stride, g.pad_top,
+                                            pad_bottom, g.dilation_h);
+    g.out_width = gnrt_test::conv_out_size(g.in_width, g.kernel_w, stride, g.pad_left, pad_right,
+                                           g.dilation_w);
+    if (g.out_height < 1 || g.out_width < 1) continue;
+    // The border covers every tap (what the planner guarantees), sometimes with room to spare.
+    const int need = std::max({g.pad_top, g.pad_left, pad_bottom, pad_right});
+    c.in_pad = need + (uniform(0, 3) == 0 ? uniform(1, 2) : 0);
+    c.same_row_stride = stride == 1 && g.out_height == g.in_height &&
+                        g.out_width == g.in_width && uniform(0, 3) != 0;
+    c.out_pad = c.same_row_stride ? c.in_pad : uniform(0, 3);
+    c.extra_row = c.same_row_stride ? 0 : uniform(0, 3);
+    c.extra_channel = uniform(0, 2) * 5;
+    c.misalign = uniform(0, 15);
+    return c;
+  }
+}
+
+std::string describe(const ConvCase& c) {
+  const k::ConvGeometry& g = c.g;
+  char buffer[300];
+  std::snprintf(buffer, sizeof buffer,
+                "in %dx%dx%d out %dx%dx%d k %dx%d s %d p %d,%d d %dx%d groups %d in_pad %d "
+                "out_pad %d same_stride %d misalign %d",
+                g.in_channels, g.in_height, g.in_width, g.out_channels, g.out_height, g.out_width,
+                g.kernel_h, g.kernel_w, g.stride_h, g.pad_top, g.pad_left, g.dilation_h,
+                g.dilation_w, g.groups, c.in_pad, c.out_pad, c.same_row_stride ? 1 : 0,
+                c.misalign);
+  return buffer;
+}
+
+// Runs `info` on one random case and compares with the scalar dense reference. Returns false
+// when the kernel does not support the case.
+bool check_conv_kernel(const k::x86::ConvKernelInfo& info, const ConvCase& c, double density,
+                       bool give_sparse, std::mt19937& rng) {
+  const k::ConvGeometry& g = c.g;
+  Planes input(g.in_channels, g.in_height, g.in_width, c.in_pad, c.extra_row, c.extra_channel,
+               static_cast<int>(k::kMaxOverreadFloats), c.misalign);
+  input.zero_border_fill_rest(gnrt_test::nan_value());
+  input.fill_interior_random(rng);
+  // Output strides: equal to the input's in the planner's common case.
+  Planes output(g.out_channels, g.out_height, g.out_width, c.out_pad,
+                c.same_row_stride ? c.extra_row : c.extra_row + 1, c.extra_channel, 0,
+                (c.misalign + 3) % 16);
+  if (c.same_row_stride) REQUIRE(output.row_stride() == input.row_stride());
+  output.fill_all(kSentinel);
+
+  const std::size_t filter =
+      static_cast<std::size_t>(g.in_channels / g.groups) * g.kernel_h * g.kernel_w;
+  auto weights = gnrt_test::random_sparse_weights(rng, filter * g.out_channels, density);
+  auto bias = gnrt_test::random_vector(rng, g.out_channels);
+  auto csr = gnrt_test::to_csr(weights, g.out_channels, filter);
+  const bool relu = std::uniform_int_distribution<int>(0, 1)(rng) == 1;
+
+  k::ConvProblem p{};
+  p.geometry = g;
+  p.in_row_stride = input.row_stride();
+  p.in_channel_stride = input.channel_stride();
+  p.in_pad = input.pad();
+  p.out_row_stride = output.row_stride();
+  p.out_channel_stride = output.channel_stride();
+  p.out_pad = output.pad();
+  p.activation = relu ? k::Activation::kRelu : k::Activation::kNone;
+  if (give_sparse) {
+    p.sparse = csr.view();
+  } else {
+    p.dense_weights = weights.data();
+  }
+  p.bias = bias.data();
+  p.nonzeros = csr.nonzeros();
+  if (!info.supports(p)) return false;
+
+  Packed packed(info.packed_bytes(p));
+  info.pack(p, packed.data);
+  // Weights are plan-time only.
+  std::vector<float> kept_weights = weights, kept_bias = bias;
+  std::fill(weights.begin(), weights.end(), gnrt_test::nan_value());
+  std::fill(bias.begin(), bias.end(), gnrt_test::nan_value());
+  std::fill(csr.values.begin(), csr.values.end(), gnrt_test::nan_value());
+  p.dense_weights = nullptr;
+  p.sparse = {};
+  p.bias = nullptr;
+
+  // Two or three channel ranges, as threads would split them.
+  const int oc_begin = g.out_channels > 4 ? 1 : 0;
+  const int split = (oc_begin + g.out_channels) / 2;
+  info.run(p, packed.data, input.origin(), output.origin(), oc_begin, split);
+  info.run(p, packed.data, input.origin(), output.origin(), split, g.out_channels);
+
+  Planes expected(g.out_channels, g.out_height, g.out_width, 0);
+  k::f32_conv2d_dense__scalar(g, {input.origin(), input.row_stride(), input.channel_stride()},
+                              kept_weights.data(), kept_bias.data(),
+                              {expected.origin(), expected.row_stride(),
+                               expected.channel_stride()},
+                              p.activation, 0, g.out_channels);
+  const double tolerance = 2e-5 * gnrt_test::conv_magnitude_bound(g, kept_weights);
+  int wrong = 0, stray = 0;
+  double worst = 0;
+  for (int oc = oc_begin; oc < g.out_channels; ++oc)
+    for (int y = 0; y < g.out_height; ++y)
+      for (int x = 0; x < g.out_width; ++x) {
+        const double err = std::fabs(output.at(oc, y, x) - expected.at(oc, y, x));
+        if (!(err <= tolerance)) ++wrong;
+        if (!(err <= worst)) worst = err;
+      }
+  // Nothing written outside the padded planes (rows of row_stride floats) of channels
+  // [oc_begin, out_channels); in particular not channel 0 when the range starts at 1.
+  for (std::size_t i = 0; i < output.region_size(); ++i) {
+    const auto pos = static_cast<std::ptrdiff_t>(i);
+    const int ch = output.channel_of(pos);
+    const std::ptrdiff_t in_plane = pos % output.channel_stride();
+    const bool own = ch >= oc_begin && in_plane / output.row_stride() <
+                                           output.height() + 2 * output.pad();
+    if (!own && output.region()[i] != kSentinel) ++stray;
+  }
+  INFO(info.name, ": ", describe(c), " density ", density, " worst error ", worst);
+  CHECK(wrong == 0);
+  CHECK(stray == 0);
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("x86 convolution kernels match the scalar reference") {
+  REQUIRE(k::x86::kConvKernelCount > 0);
+  const double densities[] = {0.0, 0.03, 0.0625, 0.2, 0.5, 1.0};
+  for (int i = 0; i < k::x86::kConvKernelCount; ++i) {
+    const auto& info = k::x86::kConvKernels[i];
+    SUBCASE(info.name) {
+      if (!cpu_has(info.isa)) {
+        MESSAGE("skipped ", std::string(info.name), ": this CPU lacks ", k::isa_name(info.isa));
+        continue;
+      }
+      std::mt19937 rng(1000 + i);
+      int covered = 0;
+      for (int trial = 0; trial < 400; ++trial) {
+        // Most kernels state their stride in their name; try the one they support.
+        const std::string name = info.name;
+        const int stride = name.find("_s2_") != std::string::npos ? 2 : 1;
+        const ConvCase c = random_case(rng, stride, info.sparse);
+        if (check_conv_kernel(info, c, densities[trial % 6], trial % 2 == 0, rng)) ++covered;
+      }
+      MESSAGE(std::string(info.name), ": ", covered, " random problems checked");
+      CHECK(covered > 200);
+    }
+  }
+}
+
+TEST_CASE("x86 kernels reject problems whose border does not cover the taps") {
+  k::ConvProblem p{};
+  p.geometry = {4, 8, 8, 4, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1};
+  p.in_pad = 0;  // a 3x3 "same" convolution needs 1
+  p.in_row_stride = p.out_row_stride = 8;
+  p.in_channel_stride = p.out_channel_stride = 64;
+  const std::vector<float> w(4 * 4 * 9, 1.0f);
+  p.dense_weights = w.data();
+  p.nonzeros = w.size();
+  for (int i = 0; i < k::x86::kConvKernelCount; ++i) {
+    CHECK_FALSE(k::x86::kConvKernels[i].supports(p));
+  }
+  // The selector then falls back to the reference kernel.
+  const k::ConvKernel chosen = k::select_conv_kernel(p, k::detect_isa(), false);
+  CHECK(std::string(chosen.name) == "f32_conv2d_dense__scalar");
+}
+
+TEST_CASE("the selector picks vectorized sparse kernels for sparse layers and dense for dense") {
+  if (!cpu_has(k::Isa::kAvx2)) {
+    MESSAGE("skipped: this CPU lacks AVX2");
+    return;
+  }
+  std::mt19937 rng(5);
+  const k::ConvGeometry g{32, 14, 14, 64, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1};
+  Planes input(32, 14, 14, 2);
+  const std::size_t count = 64u * 32u * 9u;
+  for (const double density : {0.0625, 1.0}) {
+    auto weights = gnrt_test::random_sparse_weights(rng, count, density);
+    auto csr = gnrt_test::to_csr(weights, 64, 32 * 9);
+    k::ConvProblem p{};
+    p.geometry = g;
+    p.in_row_stride = p.out_row_stride = input.row_stride();
+    p.in_channel_stride = p.out_channel_stride = input.channel_stride();
+    p.in_pad = p.out_pad = 2;
+    p.sparse = csr.view();
+    p.nonzeros = csr.nonzeros();
+    const k::Isa isa = k::detect_isa();
+    const k::ConvKernel kernel = k::select_conv_kernel(p, isa, false);
+    MESSAGE("density ", density, ": ", std::string(kernel.name));
+    CHECK(kernel.sparse == (density < 0.5));
+    // Dense layers use the widest ISA; sparse ones the 256-bit kernels first (kernel_list.cc).
+    const std::string expected_isa =
+        isa == k::Isa::kAvx512 && !kernel.sparse ? "__avx512" : "__avx2";
+    CHECK(std::string(kernel.name).find(expected_isa) != std::string::npos);
+    // Forcing AVX2 on an AVX-512 machine gives the AVX2 variant.
+    const k::ConvKernel avx2 = k::select_conv_kernel(p, k::Isa::kAvx2, false);
+    CHECK(std::string(avx2.name).find("__avx2") != std::string::npos);
+    CHECK(std::string(k::select_conv_kernel(p, isa, true).name) == "f32_conv2d_sparse__scalar");
+  }
+}
+
+TEST_CASE("x86 fully connected kernels match the scalar reference") {
+  for (int i = 0; i < k::x86::kFcKernelCount; ++i) {
+    const auto& info = k::x86::kFcKernels[i];
+    SUBCASE(info.name) {
+      if (!cpu_has(info.isa)) {
+        MESSAGE("skipped ", std::string(info.name), ": this CPU lacks ", k::isa_name(info.isa));
+        continue;
+      }
+      std::mt19937 rng(77 + i);
+      for (int trial = 0; trial < 120; ++trial) {
+        const int in = std::uniform_int_distribution<int>(1, 1100)(rng);
+        const int out = std::uniform_int_distribution<int>(1, 70)(rng);
+        const double density = std::vector<double>{0.0, 0.01, 0.0625, 0.3, 1.0}[trial % 5];
+        auto w = gnrt_test::random_sparse_weights(rng, static_cast<std::size_t>(in) * out,
+                                                  density);
+        auto bias = gnrt_test::random_vector(rng, out);
+        const auto x = gnrt_test::random_vector(rng, in);
+        auto csr = gnrt_test::to_csr(w, out, in);
+        const bool relu = trial % 3 == 0;
+        k::FcProblem p{};
+        p.in_features = in;
+        p.out_features = out;
+        p.activation = relu ? k::Activation::kRelu : k::Activation::kNone;
+        if (trial % 2 == 0) {
+          p.sparse = csr.view();
+        } else {
+          p.dense_weights = w.data();
+        }
+        p.bias = bias.data();
+        p.nonzeros = csr.nonzeros();
+        std::vector<float> expected(out);
+        k::f32_fc_dense__scalar(in, out, x.data(), w.data(), bias.data(), expected.data(),
+                                p.activation, 0, out);
+        Packed packed(info.packed_bytes(p));
+        info.pack(p, packed.data);
+        std::fill(w.begin(), w.end(), gnrt_test::nan_value());
+        std::fill(csr.values.begin(), csr.values.end(), gnrt_test::nan_value());
+        p.dense_weights = nullptr;
+        p.sparse = {};
+        p.bias = nullptr;
+        std::vector<float> result(out + 1, kSentinel);
+        const int o_begin = out > 3 ? 1 : 0;
+        info.run(p, packed.data, x.data(), result.data(), o_begin, out / 2 + 1);
+        info.run(p, packed.data, x.data(), result.data(), out / 2 + 1, out);
+        INFO(info.name, " in ", in, " out ", out, " density ", density);
+        CHECK(result[out] == kSentinel);
+        if (o_begin == 1) CHECK(result[0] == kSentinel);
+        int wrong = 0;
+        for (int o = o_begin; o < out; ++o) {
+          if (!(std::fabs(result[o] - expected[o]) <= 1e-5 * (1.0 + std::sqrt(in)))) ++wrong;
+        }
+        CHECK(wrong == 0);
+      }
+    }
+  }
+}

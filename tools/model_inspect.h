@@ -1,0 +1,52 @@
+// Per-layer details of a .gnrt file for `gnrt info` (and the output kind for `gnrt run`), read
+// from the FlatBuffer directly: the C API deliberately exposes no per-layer weights. Callers load
+// the file with the C API first (full semantic validation); this module still verifies the
+// buffer itself and bounds-checks every index, so it never crashes on a file the runtime would
+// accept by mistake.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace gnrt::cli {
+
+struct LayerDetails {
+  int index = 0;
+  std::string name;
+  std::string type;        // Conv2D, MaxPool, AvgPool, GlobalMaxPool, GlobalAvgPool, Concat,
+                           // FullyConnected, Softmax, or unknown(<code>)
+  std::string window;      // "7x7/2" for convolutions and pools, "global", or "-"
+  std::string activation;  // "relu" or "-"
+  std::vector<std::vector<int>> input_shapes;  // NCHW at the default size, from the file
+  std::vector<int> output_shape;
+  bool has_weights = false;
+  std::uint64_t params_dense = 0;  // elements of the weight tensor if stored dense
+  std::uint64_t nonzeros = 0;      // stored entries (sparse) or nonzero elements (dense)
+  std::uint64_t bytes = 0;         // bytes of weight values, indices, counts and bias
+  std::string weight_layout;       // "dense", "sparse_rows" or "-"
+  std::string value_type;          // "float32", "float16" or "-"
+  nlohmann::json attributes = nlohmann::json::object();  // kernel, stride, padding, ...
+};
+
+struct ModelDetails {
+  std::uint32_t format_version = 0;  // major * 1000 + minor
+  std::string description;
+  std::string producer;
+  bool has_pruning = false;
+  std::uint64_t params_dense_training = 0, nonzeros_training = 0;
+  std::uint64_t macs_dense = 0, macs_sparse = 0;
+  int training_height = 0, training_width = 0;
+  std::string pruning_method, pruning_recipe;
+  // True when the first graph output is produced by a Softmax operator (it holds
+  // probabilities); false when it holds logits.
+  bool output_is_softmax = false;
+  std::vector<LayerDetails> layers;
+};
+
+// Throws CliError when the bytes are not a verifiable gnrt FlatBuffer.
+ModelDetails inspect_model(const std::vector<std::uint8_t>& bytes, const std::string& name);
+
+}  // namespace gnrt::cli
