@@ -276,5 +276,62 @@ FcKernel select_fc_kernel(const FcProblem& problem, Isa isa, bool force_scalar) 
   return internal::scalar_fc_kernel(problem);
 }
 
+namespace internal {
+
+void scalar_pool_run(const PoolProblem& p, const float* input, float* output, int c_begin, int c_end) {
+  const ConstPlanarView in{input, p.in_row_stride, p.in_channel_stride};
+  if (p.global) {
+    if (p.out_channel_stride == 1) {
+      f32_global_avgpool__scalar(p.geometry.channels, p.geometry.in_height, p.geometry.in_width, in, output, c_begin,
+                                 c_end);
+    } else {
+      for (int c = c_begin; c < c_end; ++c) {
+        const ConstPlanarView plane{input + c * p.in_channel_stride, p.in_row_stride, p.in_channel_stride};
+        f32_global_avgpool__scalar(1, p.geometry.in_height, p.geometry.in_width, plane,
+                                   output + c * p.out_channel_stride, 0, 1);
+      }
+    }
+    if (p.activation == Activation::kRelu)
+      for (int c = c_begin; c < c_end; ++c) {
+        float& v = output[c * p.out_channel_stride];
+        v = v > 0.0f ? v : 0.0f;
+      }
+    return;
+  }
+  const PlanarView out{output, p.out_row_stride, p.out_channel_stride};
+  if (p.max) {
+    f32_maxpool2d__scalar(p.geometry, in, out, p.activation, c_begin, c_end);
+  } else {
+    f32_avgpool2d__scalar(p.geometry, in, out, p.count_include_pad, p.pad_bottom, p.pad_right, p.activation, c_begin,
+                          c_end);
+  }
+}
+
+PoolKernel scalar_pool_kernel(const PoolProblem& problem) {
+  if (problem.global) return {"f32_global_avgpool__scalar", scalar_pool_run};
+  return {problem.max ? "f32_maxpool2d__scalar" : "f32_avgpool2d__scalar", scalar_pool_run};
+}
+
+}  // namespace internal
+
+PoolKernel select_pool_kernel(const PoolProblem& problem, Isa isa, bool force_scalar) {
+  if (!force_scalar) {
+    PoolKernel kernel{};
+#if defined(GNRT_POOL_KERNELS_X86)
+    if ((isa == Isa::kAvx2 || isa == Isa::kAvx512) && internal::select_pool_kernel_x86(problem, isa, &kernel)) {
+      return kernel;
+    }
+#endif
+#if defined(GNRT_POOL_KERNELS_ARM)
+    if (isa == Isa::kNeon && internal::select_pool_kernel_arm(problem, isa, &kernel)) {
+      return kernel;
+    }
+#endif
+    (void)kernel;
+    (void)isa;
+  }
+  return internal::scalar_pool_kernel(problem);
+}
+
 }  // namespace kernels
 }  // namespace gnrt

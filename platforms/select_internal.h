@@ -31,6 +31,16 @@ bool select_fc_kernel_arm(const FcProblem& problem, Isa isa, FcKernel* kernel);
 // folder needs nothing here.
 #endif
 
+// Pooling hooks: defined (and GNRT_POOL_KERNELS_<ARCH> set) by an architecture folder once it
+// has pooling kernels.
+#if defined(GNRT_POOL_KERNELS_X86)
+bool select_pool_kernel_x86(const PoolProblem& problem, Isa isa, PoolKernel* kernel);
+#endif
+#if defined(GNRT_POOL_KERNELS_ARM)
+bool select_pool_kernel_arm(const PoolProblem& problem, Isa isa, PoolKernel* kernel);
+#endif
+PoolKernel scalar_pool_kernel(const PoolProblem& problem);
+
 // The scalar reference kernels wrapped as ConvKernel / FcKernel (select.cc). Useful to the
 // per-architecture selectors as a fallback for shapes they do not cover.
 ConvKernel scalar_conv_kernel(const ConvProblem& problem);

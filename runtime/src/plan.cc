@@ -351,6 +351,25 @@ const float* Plan::tensor_data(int tensor) const {
 
 Status Plan::prepare_operators() {
   const Model& m = *model_;
+  // Which tensors can only hold values >= 0 (lets max pooling read the zero border).
+  std::vector<bool> nonnegative(m.tensors.size(), false);
+  for (const OpDesc& d : m.ops) {
+    bool v = d.relu;
+    switch (d.type) {
+      case OpType::kMaxPool:
+      case OpType::kAvgPool:
+      case OpType::kGlobalAvgPool: v = v || nonnegative[d.inputs[0]]; break;
+      case OpType::kConcat: {
+        bool all = true;
+        for (int t : d.inputs) all = all && nonnegative[t];
+        v = all;
+        break;
+      }
+      case OpType::kSoftmax: v = true; break;
+      default: break;
+    }
+    nonnegative[d.output] = v;
+  }
   for (std::size_t k = 0; k < m.ops.size(); ++k) {
     const OpDesc& d = m.ops[k];
     PlannedOp& op = ops_[k];
@@ -415,13 +434,29 @@ Status Plan::prepare_operators() {
       }
       case OpType::kMaxPool:
       case OpType::kAvgPool:
-        op.pool = {in.channels, in.height,  in.width,   out.height, out.width,
-                   d.kernel_h,  d.kernel_w, d.stride_h, d.stride_w, d.pad_top, d.pad_left};
-        op.kernel_name = d.type == OpType::kMaxPool ? "f32_maxpool2d__scalar" : "f32_avgpool2d__scalar";
+      case OpType::kGlobalAvgPool: {
+        kernels::PoolProblem& p = op.pool;
+        const bool global = d.type == OpType::kGlobalAvgPool;
+        p.geometry = {in.channels, in.height,  in.width,   out.height, out.width,
+                      global ? in.height : d.kernel_h, global ? in.width : d.kernel_w,
+                      d.stride_h, d.stride_w, d.pad_top, d.pad_left};
+        p.max = d.type == OpType::kMaxPool;
+        p.global = global;
+        p.count_include_pad = d.count_include_pad;
+        p.pad_bottom = d.pad_bottom;
+        p.pad_right = d.pad_right;
+        p.input_nonnegative = nonnegative[d.inputs[0]];
+        p.in_row_stride = in.row_stride;
+        p.in_channel_stride = in.channel_stride;
+        p.in_pad = in.pad;
+        p.out_row_stride = out.row_stride;
+        p.out_channel_stride = out.channel_stride;
+        p.out_pad = out.pad;
+        p.activation = activation_of(d);
+        op.pool_kernel = kernels::select_pool_kernel(p, isa_, config_.force_reference);
+        op.kernel_name = op.pool_kernel.name;
         break;
-      case OpType::kGlobalAvgPool:
-        op.kernel_name = "f32_global_avgpool__scalar";
-        break;
+      }
       case OpType::kConcat:
         op.kernel_name = op.concat_copies ? "concat_copy" : "concat_in_place";
         break;
@@ -500,35 +535,15 @@ void fc_range(void* context, int begin, int end) {
 
 struct PoolTask {
   const PlannedOp* op;
-  kernels::ConstPlanarView input;
-  kernels::PlanarView output;
-  const TensorLayout* in_layout;
+  const float* input;
+  float* output;
   const TensorLayout* out_layout;
-  float* global_out;  // contiguous output of a global pool, or nullptr
 };
 
 void pool_range(void* context, int begin, int end) {
   const PoolTask& t = *static_cast<const PoolTask*>(context);
-  const OpDesc& d = *t.op->desc;
-  switch (d.type) {
-    case OpType::kMaxPool:
-      kernels::f32_maxpool2d__scalar(t.op->pool, t.input, t.output, activation_of(d), begin, end);
-      break;
-    case OpType::kAvgPool:
-      kernels::f32_avgpool2d__scalar(t.op->pool, t.input, t.output, d.count_include_pad, d.pad_bottom, d.pad_right,
-                                     activation_of(d), begin, end);
-      break;
-    case OpType::kGlobalAvgPool: {
-      const TensorLayout& in = *t.in_layout;
-      kernels::f32_global_avgpool__scalar(in.channels, in.height, in.width, t.input, t.global_out, begin, end);
-      if (d.relu)
-        for (int c = begin; c < end; ++c) t.global_out[c] = std::max(t.global_out[c], 0.0f);
-      return;
-    }
-    default:
-      return;
-  }
-  zero_border(t.output.data, *t.out_layout, begin, end);
+  t.op->pool_kernel.run(t.op->pool, t.input, t.output, begin, end);
+  zero_border(t.output, *t.out_layout, begin, end);
 }
 
 }  // namespace
@@ -550,34 +565,11 @@ void Plan::run_op(PlannedOp& op) {
       break;
     }
     case OpType::kMaxPool:
-    case OpType::kAvgPool: {
-      PoolTask task{&op,
-                    {tensor_data(d.inputs[0]), in.row_stride, in.channel_stride},
-                    {tensor_data(d.output), out.row_stride, out.channel_stride},
-                    &in,
-                    &out,
-                    nullptr};
-      parallel(out.channels, 1, pool_range, &task);
-      break;
-    }
+    case OpType::kAvgPool:
     case OpType::kGlobalAvgPool: {
-      if (out.contiguous()) {
-        PoolTask task{&op, {tensor_data(d.inputs[0]), in.row_stride, in.channel_stride}, {nullptr, 0, 0}, &in, &out,
-                      tensor_data(d.output)};
-        parallel(out.channels, 16, pool_range, &task);
-      } else {
-        // A 1x1 output with a border: one value at the interior position of each plane.
-        const float* src = tensor_data(d.inputs[0]);
-        float* base = tensor_data(d.output);
-        for (int c = 0; c < out.channels; ++c) {
-          float value = 0.0f;
-          kernels::f32_global_avgpool__scalar(1, in.height, in.width,
-                                              {src + c * in.channel_stride, in.row_stride, in.channel_stride}, &value,
-                                              0, 1);
-          base[c * out.channel_stride] = d.relu ? std::max(value, 0.0f) : value;
-        }
-        zero_border(base, out, 0, out.channels);
-      }
+      // A global pool writes output[c * channel_stride]: the interior element of each 1x1 plane.
+      PoolTask task{&op, tensor_data(d.inputs[0]), tensor_data(d.output), &out};
+      parallel(out.channels, d.type == OpType::kGlobalAvgPool ? 16 : 1, pool_range, &task);
       break;
     }
     case OpType::kConcat: {

@@ -64,7 +64,8 @@ struct PlannedOp {
   kernels::FcKernel fc_kernel{};
   AlignedBlock packed;
   // Pools
-  kernels::PoolGeometry pool{};
+  kernels::PoolProblem pool{};
+  kernels::PoolKernel pool_kernel{};
   // Concat: false when every input already writes into its slice of the output.
   bool concat_copies = false;
   // FullyConnected / Softmax: contiguous scratch for a gathered input / an output to scatter.

@@ -196,5 +196,34 @@ struct FcKernel {
 
 FcKernel select_fc_kernel(const FcProblem& problem, Isa isa, bool force_scalar);
 
+// Pooling (max, average, global average) through the same selection scheme. No weights, so no
+// packing. Border contract as for convolutions; additionally `input_nonnegative` tells the kernel
+// that every input value is >= 0 (the producer ends in ReLU), so a max pool may read the zero
+// border instead of skipping padded taps.
+struct PoolProblem {
+  PoolGeometry geometry;  // for global pooling: out_height = out_width = 1, kernel = input size
+  bool max;               // false: average
+  bool global;            // global average pooling (output: one value per channel)
+  bool count_include_pad;
+  int pad_bottom;
+  int pad_right;
+  bool input_nonnegative;
+  std::ptrdiff_t in_row_stride;
+  std::ptrdiff_t in_channel_stride;
+  int in_pad;
+  std::ptrdiff_t out_row_stride;   // global: ignored
+  std::ptrdiff_t out_channel_stride;  // global: distance between outputs (1 when contiguous)
+  int out_pad;
+  Activation activation;
+};
+
+struct PoolKernel {
+  const char* name;
+  // Channels [c_begin, c_end). `input`/`output` point at element (0, 0, 0).
+  void (*run)(const PoolProblem& problem, const float* input, float* output, int c_begin, int c_end);
+};
+
+PoolKernel select_pool_kernel(const PoolProblem& problem, Isa isa, bool force_scalar);
+
 }  // namespace kernels
 }  // namespace gnrt
