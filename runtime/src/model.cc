@@ -331,8 +331,9 @@ Status Validator::run() {
         if (d.stride_h < 1 || d.stride_h > kMaxStride || d.stride_w < 1 || d.stride_w > kMaxStride)
           return fail(where + ": stride out of range");
         // As in PyTorch: padding at most half the window, so every window overlaps the input.
-        if (d.pad_top < 0 || d.pad_left < 0 || d.pad_bottom < 0 || d.pad_right < 0 || 2 * d.pad_top > d.kernel_h ||
-            2 * d.pad_bottom > d.kernel_h || 2 * d.pad_left > d.kernel_w || 2 * d.pad_right > d.kernel_w)
+        // (p > k / 2 rather than 2 * p > k: a padding near INT_MAX overflowed; found by fuzz/fuzz_model.)
+        if (d.pad_top < 0 || d.pad_left < 0 || d.pad_bottom < 0 || d.pad_right < 0 || d.pad_top > d.kernel_h / 2 ||
+            d.pad_bottom > d.kernel_h / 2 || d.pad_left > d.kernel_w / 2 || d.pad_right > d.kernel_w / 2)
           return fail(where + ": padding must be between 0 and half the pooling window");
         expect_h = shape_rules::pool_out(in.default_height, d.kernel_h, d.stride_h, d.pad_top, d.pad_bottom, d.ceil_mode);
         expect_w = shape_rules::pool_out(in.default_width, d.kernel_w, d.stride_w, d.pad_left, d.pad_right, d.ceil_mode);
@@ -412,6 +413,14 @@ Status Validator::run() {
   }
   for (int out : m_->outputs)
     if (!defined[out]) return fail("graph output '" + m_->tensors[out].name + "' is never computed");
+  {
+    // gnrt_model_info.num_classes is an int (found by fuzz/fuzz_model: the product overflowed).
+    const TensorDesc& out = m_->tensors[m_->outputs[0]];
+    const std::uint64_t elements = static_cast<std::uint64_t>(out.channels) * out.default_height * out.default_width;
+    if (elements > 0x7fffffffull)
+      return fail("graph output '" + out.name + "' has " + std::to_string(elements) +
+                  " elements at the default size, more than 2^31 - 1");
+  }
 
   // Metadata (optional; defaults from the graph).
   const TensorDesc& input = m_->tensors[m_->input];

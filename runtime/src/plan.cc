@@ -67,6 +67,20 @@ void expand_weights(const WeightRef& w, ExpandedWeights* out) {
 
 }  // namespace
 
+namespace {
+
+// The 2 * P border floats between row y and row y + 1 of every row, with a compile-time count:
+// a std::fill call per 2-4 floats cost about 3x more (0.65 vs 0.22 ms summed over GoogLeNet at
+// 224, docs/kernels.md).
+template <int P>
+void zero_row_gaps(float* plane, int height, int width, std::ptrdiff_t rs) {
+  float* gap = plane + width;
+  for (int y = 0; y + 1 < height; ++y, gap += rs)
+    for (int i = 0; i < 2 * P; ++i) gap[i] = 0.0f;
+}
+
+}  // namespace
+
 void zero_border(float* data, const TensorLayout& l, int c_begin, int c_end) {
   const int p = l.pad;
   if (p == 0) return;
@@ -76,7 +90,14 @@ void zero_border(float* data, const TensorLayout& l, int c_begin, int c_end) {
     // Rows -p..-1 and the left border of row 0: one contiguous run.
     std::fill(plane - p * rs - p, plane, 0.0f);
     // Right border of row y and left border of row y + 1 are adjacent.
-    for (int y = 0; y + 1 < l.height; ++y) std::fill(plane + y * rs + l.width, plane + y * rs + l.width + 2 * p, 0.0f);
+    switch (p) {
+      case 1: zero_row_gaps<1>(plane, l.height, l.width, rs); break;
+      case 2: zero_row_gaps<2>(plane, l.height, l.width, rs); break;
+      case 3: zero_row_gaps<3>(plane, l.height, l.width, rs); break;
+      default:
+        for (int y = 0; y + 1 < l.height; ++y)
+          std::fill(plane + y * rs + l.width, plane + y * rs + l.width + 2 * p, 0.0f);
+    }
     // Right border of the last row and rows H..H+p-1.
     float* tail = plane + (l.height - 1) * rs + l.width;
     std::fill(tail, tail + p + p * rs, 0.0f);
