@@ -3,6 +3,7 @@
 // Model mode (default):
 //   bench_sparse [--model M.gnrt | --density D [--seed S] [--float16]] [--size 224] [--threads T]
 //                [--runs N] [--warmup W] [--no-verify] [--json] [--reference] [--save-model P]
+//                [--gap-ms 2]
 // runs libgnrt and the XNNPACK dense baseline alternately, run by run, and prints median/min/max
 // per engine, a per-layer breakdown for libgnrt (with XNNPACK's time for the same layer), the ISA
 // and `speedup_vs_xnnpack_dense=X.XX` (ratio of the medians). --json prints one JSON object on
@@ -22,12 +23,14 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench_common.h"
@@ -77,6 +80,7 @@ struct Params {
   bool verify = true;
   bool json = false;
   bool reference = false;
+  int gap_ms = 2;  // with threads > 1: pause between runs so idle workers of both pools sleep
   std::string save_model;
 };
 
@@ -165,11 +169,29 @@ std::string gnrt_error(const char* what, gnrt_status status) {
   return std::string(what) + ": " + gnrt_status_string(status) + ": " + gnrt_last_error();
 }
 
+// The 1-minute load average: bench_sparse runs on shared machines, and a reader of its numbers
+// should know how busy the machine was. "" when unavailable.
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string one;
+  if (!(in >> one)) return "";
+  return one;
+}
+
+// CPU time of the whole process (all threads). With one thread it is the run's time without the
+// intervals in which a shared machine descheduled us; with more it is the CPU cost, not latency.
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-void echo_params(std::FILE* out, const Params& p, const std::string& model_description) {
+void echo_params(std::FILE* out, const Params& p, const std::string& model_description,
+                 const std::string& load_before) {
   std::fprintf(out, "STARTING bench_sparse (libgnrt %s vs XNNPACK dense, one process)\n", gnrt_version());
   std::fprintf(out, "  model:     [%s]\n", model_description.c_str());
   if (p.size > 0)
@@ -181,7 +203,9 @@ void echo_params(std::FILE* out, const Params& p, const std::string& model_descr
   std::fprintf(out, "  warmup:    [%d]\n", p.warmup);
   std::fprintf(out, "  verify:    [%d]\n", p.verify ? 1 : 0);
   std::fprintf(out, "  reference: [%d]\n", p.reference ? 1 : 0);
+  std::fprintf(out, "  gap_ms:    [%d]%s\n", p.gap_ms, p.threads > 1 ? "" : " (unused with one thread)");
   std::fprintf(out, "  json:      [%d]\n", p.json ? 1 : 0);
+  std::fprintf(out, "  loadavg:   [%s] (1 min, before the runs)\n", load_before.c_str());
   std::fflush(out);
 }
 
@@ -219,7 +243,8 @@ int run_model_mode(const Params& p) {
     }
   }
   std::FILE* log = p.json ? stderr : stdout;
-  echo_params(log, p, description);
+  const std::string load_before = load_average();
+  echo_params(log, p, description, load_before);
 
   // libgnrt.
   GnrtHandles g;
@@ -315,35 +340,58 @@ int run_model_mode(const Params& p) {
     if (gnrt_plan_run(g.plan) != GNRT_OK) return report_error(gnrt_error("run", GNRT_INTERNAL));
     if (!x->run()) return report_error("XNNPACK baseline: " + x->last_error());
   }
+  if (p.threads > 1) x->release_workers();
   const int gnrt_ops = gnrt_plan_num_operators(g.plan);
   const std::size_t xnn_ops = x->operator_names().size();
-  std::vector<double> gnrt_ms, xnn_ms;
+  std::vector<double> gnrt_ms, xnn_ms, gnrt_cpu_ms, xnn_cpu_ms;
   std::vector<std::vector<double>> gnrt_op_ms(static_cast<std::size_t>(gnrt_ops)), xnn_op_ms(xnn_ops);
   std::vector<std::uint64_t> xnn_op_ns;
+  // With several threads both engines' pools spin-wait after a job (pthreadpool for up to ~1M
+  // polls, libgnrt's pool for 64K); on a machine with as many cores as threads a spinning idle
+  // worker of one engine steals a core from the other. So between runs: XNNPACK's workers are
+  // told to sleep and the benchmark pauses `gap_ms`, long enough for libgnrt's workers to sleep.
+  auto settle = [&](bool after_xnnpack) {
+    if (p.threads <= 1) return;
+    if (after_xnnpack) x->release_workers();
+    if (p.gap_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(p.gap_ms));
+  };
   for (int r = 0; r < p.runs; ++r) {
     for (int turn = 0; turn < 2; ++turn) {
       const bool gnrt_turn = (turn == 0) == (r % 2 == 0);
       if (gnrt_turn) {
+        const double c0 = cpu_seconds();
         const double t0 = now_seconds();
         status = gnrt_plan_run(g.plan);
         const double t1 = now_seconds();
+        const double c1 = cpu_seconds();
         if (status != GNRT_OK) return report_error(gnrt_error("run", status));
         gnrt_ms.push_back((t1 - t0) * 1e3);
+        gnrt_cpu_ms.push_back((c1 - c0) * 1e3);
+        settle(false);
         for (int k = 0; k < gnrt_ops; ++k)
           gnrt_op_ms[static_cast<std::size_t>(k)].push_back(gnrt_plan_operator_nanoseconds(g.plan, k) * 1e-6);
       } else {
+        const double c0 = cpu_seconds();
         const double t0 = now_seconds();
         const bool ok = x->run(&xnn_op_ns);
         const double t1 = now_seconds();
+        const double c1 = cpu_seconds();
         if (!ok) return report_error("XNNPACK baseline: " + x->last_error());
         xnn_ms.push_back((t1 - t0) * 1e3);
+        xnn_cpu_ms.push_back((c1 - c0) * 1e3);
+        settle(true);
         for (std::size_t k = 0; k < xnn_ops; ++k) xnn_op_ms[k].push_back(xnn_op_ns[k] * 1e-6);
       }
     }
   }
   const Stats gs = stats_of(gnrt_ms);
   const Stats xs = stats_of(xnn_ms);
+  const Stats gc = stats_of(gnrt_cpu_ms);
+  const Stats xc = stats_of(xnn_cpu_ms);
+  const double speedup_cpu = gc.median > 0 ? xc.median / gc.median : 0.0;
   const double speedup = gs.median > 0 ? xs.median / gs.median : 0.0;
+  // The ratio of the fastest runs: less sensitive to a busy machine than the medians.
+  const double speedup_of_minimums = gs.min > 0 ? xs.min / gs.min : 0.0;
 
   // Per-layer breakdown: libgnrt's operators with XNNPACK's time for the same operator name.
   const std::map<std::string, LayerFacts> facts = read_layer_facts(bytes);
@@ -388,10 +436,15 @@ int run_model_mode(const Params& p) {
   }
 
   if (!p.json) {
-    std::printf("\n%-14s %10s %10s %10s %6s\n", "engine", "median_ms", "min_ms", "max_ms", "runs");
-    std::printf("%-14s %10.3f %10.3f %10.3f %6d\n", "libgnrt", gs.median, gs.min, gs.max, p.runs);
-    std::printf("%-14s %10.3f %10.3f %10.3f %6d\n", "xnnpack_dense", xs.median, xs.min, xs.max, p.runs);
-    std::printf("isa=%s threads=%d size=%dx%d\n", isa, p.threads, in_dims[2], in_dims[3]);
+    std::printf("\n%-14s %10s %10s %10s %6s %14s\n", "engine", "median_ms", "min_ms", "max_ms", "runs",
+                "cpu_median_ms");
+    std::printf("%-14s %10.3f %10.3f %10.3f %6d %14.3f\n", "libgnrt", gs.median, gs.min, gs.max, p.runs, gc.median);
+    std::printf("%-14s %10.3f %10.3f %10.3f %6d %14.3f\n", "xnnpack_dense", xs.median, xs.min, xs.max, p.runs,
+                xc.median);
+    std::printf("isa=%s threads=%d size=%dx%d loadavg_after=%s\n", isa, p.threads, in_dims[2], in_dims[3],
+                load_average().c_str());
+    std::printf("speedup_of_minimums=%.2f\n", speedup_of_minimums);
+    if (p.threads == 1) std::printf("speedup_cpu_time=%.2f\n", speedup_cpu);
     std::printf("speedup_vs_xnnpack_dense=%.2f\n", speedup);
     return 0;
   }
@@ -401,17 +454,22 @@ int run_model_mode(const Params& p) {
   out["gnrt_version"] = gnrt_version();
   out["params"] = {{"model", description},   {"size", in_dims[2]},         {"threads", p.threads},
                    {"runs", p.runs},         {"warmup", p.warmup},         {"verify", p.verify},
-                   {"reference", p.reference}};
+                   {"reference", p.reference}, {"gap_ms", p.gap_ms}};
   out["isa"] = isa;
+  out["loadavg_before"] = load_before;
+  out["loadavg_after"] = load_average();
   out["input_shape"] = {in_dims[0], in_dims[1], in_dims[2], in_dims[3]};
   out["params_dense"] = info.params_dense;
   out["nonzeros"] = info.nonzeros;
   out["arena_bytes"] = {{"libgnrt", gnrt_plan_arena_bytes(g.plan)}, {"xnnpack_dense", x->arena_bytes()}};
-  auto engine = [](const Stats& s, const std::vector<double>& all) {
-    return nlohmann::json{{"median_ms", s.median}, {"min_ms", s.min}, {"max_ms", s.max}, {"runs_ms", all}};
+  auto engine = [](const Stats& s, const std::vector<double>& all, const Stats& cpu) {
+    return nlohmann::json{{"median_ms", s.median}, {"min_ms", s.min},   {"max_ms", s.max},
+                          {"runs_ms", all},        {"cpu_median_ms", cpu.median}};
   };
-  out["engines"] = {{"libgnrt", engine(gs, gnrt_ms)}, {"xnnpack_dense", engine(xs, xnn_ms)}};
+  out["engines"] = {{"libgnrt", engine(gs, gnrt_ms, gc)}, {"xnnpack_dense", engine(xs, xnn_ms, xc)}};
+  out["speedup_cpu_time"] = speedup_cpu;
   out["speedup_vs_xnnpack_dense"] = speedup;
+  out["speedup_of_minimums"] = speedup_of_minimums;
   if (p.verify) {
     out["verify"] = {{"max_relative_error", cmp.max_relative_error},
                      {"max_abs_error", cmp.max_abs_error},
@@ -441,12 +499,11 @@ int main(int argc, char** argv) {
                                  "without --model: random GoogLeNet, magnitude-pruned to this density (default 0.0625)")
                       ->check(CLI::Range(1e-6, 1.0));
   model->excludes(density);
-  auto* seed = app.add_option("--seed", p.seed, "seed of the random weights and of the input (default 1)");
+  app.add_option("--seed", p.seed, "seed of the random weights and of the input (default 1)");
   auto* fp16 = app.add_flag("--float16", p.float16, "random model: store weight values as float16");
   auto* save = app.add_option("--save-model", p.save_model, "random model: also write it to this file");
   model->excludes(fp16);
   model->excludes(save);
-  (void)seed;
   app.add_option("--size", p.size, "input height = width (default: the model's, 224 for the random model)")
       ->check(CLI::Range(8, 4096));
   app.add_option("--threads", p.threads, "threads for both engines (default 1)")->check(CLI::Range(1, 256));
@@ -455,6 +512,9 @@ int main(int argc, char** argv) {
   app.add_flag("--verify,!--no-verify", p.verify, "compare the two engines' outputs first (default on)");
   app.add_flag("--json", p.json, "print one JSON object on stdout");
   app.add_flag("--reference", p.reference, "libgnrt: scalar reference kernels only");
+  app.add_option("--gap-ms", p.gap_ms,
+                 "threads > 1: pause between timed runs so both pools' idle workers sleep (default 2)")
+      ->check(CLI::Range(0, 10000));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -602,6 +602,16 @@ bool XnnpackBaseline::run(std::vector<std::uint64_t>* operator_nanoseconds) {
   return true;
 }
 
+namespace {
+void no_work(void*, std::size_t) {}
+}  // namespace
+
+void XnnpackBaseline::release_workers() {
+  if (impl_->threadpool == nullptr || impl_->num_threads <= 1) return;
+  pthreadpool_parallelize_1d(impl_->threadpool, no_work, nullptr, static_cast<std::size_t>(impl_->num_threads),
+                             PTHREADPOOL_FLAG_YIELD_WORKERS);
+}
+
 bool XnnpackBaseline::get_output(float* nchw, std::size_t count) const {
   const TensorInfo& t = impl_->tensors[impl_->output_tensor];
   if (nchw == nullptr || count != t.pixels() * static_cast<std::size_t>(t.channels))

@@ -80,6 +80,12 @@ class XnnpackBaseline {
   // XNNPACK operator (see operator_names()); timing each costs two clock reads per operator.
   bool run(std::vector<std::uint64_t>* operator_nanoseconds = nullptr);
 
+  // Puts the pool's worker threads to sleep now instead of letting them spin-wait for more work
+  // (pthreadpool spins for a while after each job; XNNPACK's runtime does the same with
+  // XNN_FLAG_YIELD_WORKERS after its last operator). Call outside any timed region, between runs,
+  // so that idle workers do not compete with another engine for the cores. No-op with one thread.
+  void release_workers();
+
   // Copies the output in NCHW order (count = C*H*W) after run().
   bool get_output(float* nchw, std::size_t count) const;
 

@@ -19,6 +19,7 @@
 #include "fuzz_model.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -83,7 +84,8 @@ struct Plan {
 // Plans `model` at height x width and, if that works, drives it through the whole run protocol.
 // Returns the status of gnrt_plan_create.
 int plan_and_run(const gnrt_model* model, const gnrt_model_info& info, const std::uint8_t* data, std::size_t size,
-                 int height, int width, int threads, bool reference, bool image_input, bool profile, int* runs) {
+                 int height, int width, int threads, bool reference, bool image_input, bool profile, int* runs,
+                 std::vector<float>* result = nullptr) {
   gnrt_options options;
   gnrt_options_init(&options);
   FUZZ_CHECK(options.struct_size == sizeof(gnrt_options));
@@ -164,6 +166,7 @@ int plan_and_run(const gnrt_model* model, const gnrt_model_info& info, const std
   FUZZ_CHECK(gnrt_plan_get_output(p, again.data(), out_count) == GNRT_OK);
   FUZZ_CHECK(std::memcmp(output.data(), again.data(), out_count * sizeof(float)) == 0);
 
+  if (result) *result = output;
   if (profile) {
     for (int k = 0; k < num_ops; ++k) {
       FUZZ_CHECK(gnrt_plan_operator_name(p, k) != nullptr);
@@ -174,6 +177,38 @@ int plan_and_run(const gnrt_model* model, const gnrt_model_info& info, const std
     FUZZ_CHECK(gnrt_plan_operator_kernel(p, -1) == nullptr);
   }
   return GNRT_OK;
+}
+
+// Differential mode (GNRT_FUZZ_DIFF=1 in the environment): the optimized kernels must agree with
+// the scalar reference kernels on the same plan size and input. Off by default: fuzzed weights
+// reach magnitudes where summation order alone changes results, so this mode skips outputs with
+// non-finite values or values above 1e4 and allows a relative error of 1e-3; a report still needs
+// a look before it is called a bug.
+bool differential_mode() {
+  static const bool on = [] {
+    const char* v = std::getenv("GNRT_FUZZ_DIFF");
+    return v && v[0] == '1';
+  }();
+  return on;
+}
+
+void compare_with_reference(const std::vector<float>& reference, const std::vector<float>& optimized) {
+  FUZZ_CHECK(reference.size() == optimized.size());
+  float scale = 0.0f;
+  for (std::size_t i = 0; i < reference.size(); ++i) {
+    if (!std::isfinite(reference[i]) || !std::isfinite(optimized[i])) return;
+    scale = std::max(scale, std::fabs(reference[i]));
+  }
+  if (scale > 1e4f) return;
+  const float tolerance = 1e-3f * (1.0f + scale);
+  for (std::size_t i = 0; i < reference.size(); ++i) {
+    if (std::fabs(reference[i] - optimized[i]) > tolerance) {
+      std::fprintf(stderr, "fuzz_model: output %zu: reference %.9g, optimized %.9g (tolerance %.3g)\n", i,
+                   static_cast<double>(reference[i]), static_cast<double>(optimized[i]),
+                   static_cast<double>(tolerance));
+      FUZZ_CHECK(!"optimized kernels disagree with the reference kernels");
+    }
+  }
 }
 
 }  // namespace
@@ -237,8 +272,17 @@ Outcome exercise(const std::uint8_t* data, std::size_t size) {
   // Plan 1: the default size, each side capped.
   const int height = std::min(info.default_height, kMaxSide);
   const int width = std::min(info.default_width, kMaxSide);
+  std::vector<float> first;
   outcome.plan = plan_and_run(model.handle, info, data, size, height, width, /*threads=*/1, reference,
-                              /*image_input=*/false, /*profile=*/false, &outcome.runs);
+                              /*image_input=*/false, /*profile=*/false, &outcome.runs, &first);
+  if (differential_mode() && outcome.plan == GNRT_OK) {
+    std::vector<float> other;
+    int runs = 0;
+    FUZZ_CHECK(plan_and_run(model.handle, info, data, size, height, width, 1, !reference, false, false, &runs,
+                            &other) == GNRT_OK);
+    std::snprintf(g_context, sizeof g_context, "comparing kernels at %dx%d", height, width);
+    compare_with_reference(reference ? first : other, reference ? other : first);
+  }
 
   // Plan 2: another size (re-inferred shapes are where plan-time checks matter), the other kernel
   // family, sometimes two threads, the image input path and profiling.

@@ -3,10 +3,12 @@
 // concatenations, ceil-mode and padded pools, metadata, several outputs, and a GoogLeNet-layout
 // model with one input channel at 16x16.
 //
-//   make_seeds OUTPUT_DIR
+//   make_seeds OUTPUT_DIR                 the seed corpus (committed in fuzz/corpus/model/)
+//   make_seeds --regressions OUTPUT_DIR   hand-written reproducers of fuzz findings (committed in
+//                                         fuzz/regressions/model/, next to the fuzzer's own)
 //
-// Deterministic: the same build writes the same bytes. The files are committed in
-// fuzz/corpus/model/; rerun after a format change and commit the result.
+// Deterministic: the same build writes the same bytes. Rerun after a format change and commit the
+// result.
 #include <cstdint>
 #include <cstdio>
 #include <exception>
@@ -335,20 +337,50 @@ std::vector<Seed> seeds() {
   return s;
 }
 
+// Hand-written reproducers for problems the fuzz target found (fuzz/regressions/model/); the
+// expected statuses are in fuzz/regressions/model.expected.
+std::vector<Seed> regressions() {
+  std::vector<Seed> s;
+
+  // Two convolutions: the second output can take the input's place in the arena, so a second
+  // gnrt_plan_run without a new input read overwritten input values.
+  s.emplace_back("rerun-input-overwritten.gnrt", [] {
+    ModelBuilder b;
+    TensorId x = b.input("input", 1, 4, 4);
+    x = conv(b, "a", x, conv_params(2, 3, 1, 1), 1.0, kDenseF32, 1);
+    x = conv(b, "b", x, conv_params(1, 3, 1, 1), 1.0, kDenseF32, 2);
+    return b.finish({x});
+  });
+
+  // An output of 65536 x 16384 x 16384 elements at the default size: gnrt_model_info.num_classes
+  // (an int) overflowed.
+  s.emplace_back("num-classes-overflow.gnrt", [] {
+    ModelBuilder b;
+    TensorId x = b.input("input", 65536, 16384, 16384);
+    x = b.softmax("prob", x);
+    return b.finish({x});
+  });
+
+  return s;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s OUTPUT_DIR\n", argv[0]);
+  const bool regression_mode = argc == 3 && std::string(argv[1]) == "--regressions";
+  if (argc != 2 && !regression_mode) {
+    std::fprintf(stderr, "usage: %s OUTPUT_DIR       (seed corpus)\n       %s --regressions DIR  (hand-written reproducers)\n",
+                 argv[0], argv[0]);
     return 2;
   }
-  const std::string dir = argv[1];
+  const std::string dir = argv[argc - 1];
   try {
     std::size_t total = 0;
-    for (const Seed& seed : seeds()) {
+    for (const Seed& seed : regression_mode ? regressions() : seeds()) {
       const std::vector<std::uint8_t> bytes = seed.second();
-      gnrt::write_file_atomic(dir + "/" + seed.first + ".gnrt", bytes);
-      std::printf("%-32s %8zu bytes\n", (seed.first + ".gnrt").c_str(), bytes.size());
+      const std::string name = regression_mode ? seed.first : seed.first + ".gnrt";
+      gnrt::write_file_atomic(dir + "/" + name, bytes);
+      std::printf("%-32s %8zu bytes\n", name.c_str(), bytes.size());
       total += bytes.size();
     }
     std::printf("%-32s %8zu bytes\n", "total", total);

@@ -3,6 +3,7 @@
 // exists so that the tools, the examples and the tests have a real-sized model to work on
 // without a training run; its predictions mean nothing. Deterministic: the same arguments give
 // the same bytes (a test regenerates the file and compares).
+#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -45,7 +46,7 @@ int main(int argc, char** argv) {
         "(Inception-v1) layout for Fashion-MNIST-shaped input (1 channel, 10 classes, default " +
         std::to_string(size) + "x" + std::to_string(size) +
         "), He-normal random weights magnitude-pruned to density " + density_text +
-        ", float16 values. For demonstrating and testing the gnrt tools.";
+        " and rescaled to keep He's variance per output channel, float16 values. For demonstrating and testing the gnrt tools.";
     meta.producer = "gnrt_make_demo_model (tools/make_demo_model.cc)";
     meta.labels = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
@@ -63,8 +64,23 @@ int main(int argc, char** argv) {
     weights.encoding = gnrt::WeightEncoding::kAuto;
     weights.storage = gnrt::ValueStorage::kFloat16;
 
-    const auto bytes = gnrt::build_googlenet(config, gnrt::random_pruned_weights(seed, density),
-                                             meta, weights);
+    // Pruning He-normal weights to a small density shrinks every layer's output variance
+    // (by about 8x at 1/64), so after 57 layers the logits would be just the biases and every
+    // image would get the same answer. Rescale the surviving weights so that each output
+    // channel keeps He's variance (sum of squares 2 per row): the model stays random, but its
+    // answers depend on the input, which makes it useful for exercising the tools.
+    const gnrt::WeightProvider pruned = gnrt::random_pruned_weights(seed, density);
+    const gnrt::WeightProvider rescaled = [pruned](const gnrt::LayerSpec& layer) {
+      gnrt::LayerWeights w = pruned(layer);
+      double sum_squares = 0;
+      for (float v : w.weights) sum_squares += double(v) * double(v);
+      if (sum_squares > 0) {
+        const double scale = std::sqrt(2.0 * double(layer.shape.at(0)) / sum_squares);
+        for (float& v : w.weights) v = static_cast<float>(v * scale);
+      }
+      return w;
+    };
+    const auto bytes = gnrt::build_googlenet(config, rescaled, meta, weights);
     gnrt::write_file_atomic(output, bytes);
     std::printf("wrote %s (%zu bytes)\n", output.c_str(), bytes.size());
   } catch (const std::exception& e) {

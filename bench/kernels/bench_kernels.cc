@@ -4,9 +4,15 @@
 //       one line per layer: gnrt's selected kernel, the best sparse and dense gnrt kernels,
 //       XNNPACK dense (NHWC, same weights expanded) and, for 1x1 layers, XNNPACK's sparse NCHW
 //       operator; then totals and `speedup_vs_xnnpack_dense=X.XX` (sum over all convolutions).
+//   bench_kernels --compare KERNEL,KERNEL,... [--density D] [--runs N] [--layer NAME]
+//       the named x86 kernels timed in alternation on every layer (median and min ms).
+//   bench_kernels --pools [--runs N]
+//       GoogLeNet's pooling layers: x86 pooling kernels, scalar reference, XNNPACK NHWC max pool.
 //   bench_kernels --crossover [--runs N]
 //       sparse vs dense gnrt kernels over a density sweep on representative layers.
-//   --isa avx2 runs the AVX2 kernels on an AVX-512 machine; --layer NAME filters layers.
+//   --isa avx2 runs the AVX2 kernels on an AVX-512 machine; --layer NAME filters layers;
+//   --kernel TEXT restricts the `sparse` / `dense` columns to kernels whose name contains TEXT
+//   (e.g. --kernel avx512 times the 512-bit sparse kernels although the selector prefers AVX2).
 //   bench_kernels [--density D] [Google Benchmark flags]
 //       the same layers as Google Benchmark cases (time, dense-equivalent and actual GFLOP/s).
 #include <benchmark/benchmark.h>
@@ -34,6 +40,8 @@ using gnrt_bench::ConvLayer;
 namespace {
 
 k::Isa g_isa = k::Isa::kScalar;  // the ISA the benchmark runs with (detected or --isa)
+// --kernel: the sparse / dense columns use only kernels whose name contains this.
+std::string g_kernel_filter;
 
 struct AlignedFree {
   void operator()(void* p) const { std::free(p); }
@@ -84,14 +92,15 @@ struct LayerSetup {
     const int in_pad = gnrt_bench::border_for(l.size);
     const int out_pad = gnrt_bench::border_for(out_size);
     k::ConvGeometry& g = problem.geometry;
-    g = {l.in_channels, l.size,   l.size,   l.out_channels, out_size, out_size, l.kernel, l.kernel,
-         l.stride,      l.stride, l.pad,    l.pad,          1,        1,        1};
+    g = {l.in_channels, l.size,   l.size, l.out_channels, out_size, out_size, l.kernel, l.kernel,
+         l.stride,      l.stride, l.pad,  l.pad,          1,        1,        1};
     problem.in_pad = in_pad;
     problem.in_row_stride = l.size + 2 * in_pad;
-    problem.in_channel_stride = (l.size + 2 * in_pad) * problem.in_row_stride;
+    // Channel strides rounded up to 16 floats, as the planner lays them out (docs/design.md).
+    problem.in_channel_stride = ((l.size + 2 * in_pad) * problem.in_row_stride + 15) / 16 * 16;
     problem.out_pad = out_pad;
     problem.out_row_stride = out_size + 2 * out_pad;
-    problem.out_channel_stride = (out_size + 2 * out_pad) * problem.out_row_stride;
+    problem.out_channel_stride = ((out_size + 2 * out_pad) * problem.out_row_stride + 15) / 16 * 16;
     problem.activation = k::Activation::kRelu;
     problem.sparse = {row_begin.data(), indices.data(), values.data()};
     problem.bias = bias.data();
@@ -138,6 +147,10 @@ bool pick_kernel(const k::ConvProblem& p, bool sparse, k::ConvKernel* out) {
   for (int i = 0; i < k::x86::kConvKernelCount; ++i) {
     const auto& info = k::x86::kConvKernels[i];
     if (info.sparse != sparse || static_cast<int>(info.isa) > static_cast<int>(isa)) continue;
+    if (!g_kernel_filter.empty() &&
+        std::string(info.name).find(g_kernel_filter) == std::string::npos) {
+      continue;
+    }
     if (!info.supports(p)) continue;
     *out = k::x86::to_conv_kernel(info, p);
     return true;
@@ -233,11 +246,12 @@ double min_seconds(const std::function<void()>& fn, int runs) {
 }
 
 struct Options {
-  bool table = false, crossover = false, json = false;
+  bool table = false, crossover = false, json = false, pools = false;
   double density = 0.0625;
   int runs = 30;
-  std::string only;  // substring filter on layer names
-  std::string isa;   // "avx2" to force the AVX2 kernels on an AVX-512 machine
+  std::string only;     // substring filter on layer names
+  std::string isa;      // "avx2" to force the AVX2 kernels on an AVX-512 machine
+  std::string compare;  // --compare: comma-separated kernel names
 };
 
 int run_table(const Options& o) {
@@ -246,11 +260,11 @@ int run_table(const Options& o) {
   if (!o.json) {
     std::printf("# isa=%s density=%.4f runs=%d threads=1 (times: min ms over runs)\n",
                 k::isa_name(g_isa), o.density, o.runs);
-    std::printf("%-14s %-22s %9s %9s %9s %9s %9s %7s  %s\n", "layer", "shape", "selected",
-                "sparse", "dense", "xnn_dense", "xnn_spmm", "speedup", "kernel");
+    std::printf("%-14s %-22s %9s %9s %9s %9s %9s %7s  %s\n", "layer", "shape", "selected", "sparse",
+                "dense", "xnn_dense", "xnn_spmm", "speedup", "kernel");
   } else {
-    std::printf("{\"isa\":\"%s\",\"density\":%.6f,\"runs\":%d,\"layers\":[",
-                k::isa_name(g_isa), o.density, o.runs);
+    std::printf("{\"isa\":\"%s\",\"density\":%.6f,\"runs\":%d,\"layers\":[", k::isa_name(g_isa),
+                o.density, o.runs);
   }
   bool first = true;
   std::uint32_t seed = 100;
@@ -291,8 +305,7 @@ int run_table(const Options& o) {
           "\"gflops_dense_equivalent\":%.3f}",
           first ? "" : ",", l.name.c_str(), shape, selected.name, t_sel * 1e3,
           std::isnan(t_sparse) ? -1.0 : t_sparse * 1e3, std::isnan(t_dense) ? -1.0 : t_dense * 1e3,
-          t_xnn * 1e3,
-          std::isnan(t_spmm) ? "null" : std::to_string(t_spmm * 1e3).c_str(),
+          t_xnn * 1e3, std::isnan(t_spmm) ? "null" : std::to_string(t_spmm * 1e3).c_str(),
           s.dense_flops() / t_sel * 1e-9);
     }
     first = false;
@@ -302,18 +315,213 @@ int run_table(const Options& o) {
                 sum_sparse * 1e3, sum_dense * 1e3, sum_xnn * 1e3);
     std::printf("speedup_vs_xnnpack_dense=%.2f\n", sum_xnn / sum_selected);
   } else {
-    std::printf("],\"total_selected_ms\":%.6f,\"total_xnnpack_dense_ms\":%.6f,"
-                "\"speedup_vs_xnnpack_dense\":%.4f}\n",
-                sum_selected * 1e3, sum_xnn * 1e3, sum_xnn / sum_selected);
+    std::printf(
+        "],\"total_selected_ms\":%.6f,\"total_xnnpack_dense_ms\":%.6f,"
+        "\"speedup_vs_xnnpack_dense\":%.4f}\n",
+        sum_selected * 1e3, sum_xnn * 1e3, sum_xnn / sum_selected);
   }
+  return 0;
+}
+
+// --compare A,B,...: the named kernels (exact names from the kernel list) on every layer they
+// support, timed in alternation (one run of each in turn, so that load changes on the shared
+// machine hit all alike); median and min per kernel, and the sums over the layers all support.
+int run_compare(const Options& o) {
+  std::vector<std::string> names;
+  for (std::size_t start = 0; start <= o.compare.size();) {
+    const std::size_t comma = std::min(o.compare.find(',', start), o.compare.size());
+    if (comma > start) names.push_back(o.compare.substr(start, comma - start));
+    start = comma + 1;
+  }
+  std::vector<const k::x86::ConvKernelInfo*> infos;
+  for (const std::string& n : names) {
+    const k::x86::ConvKernelInfo* found = nullptr;
+    for (int i = 0; i < k::x86::kConvKernelCount; ++i)
+      if (n == k::x86::kConvKernels[i].name) found = &k::x86::kConvKernels[i];
+    if (found == nullptr) {
+      std::fprintf(stderr, "unknown kernel %s\n", n.c_str());
+      return 1;
+    }
+    infos.push_back(found);
+  }
+  std::printf("# density=%.4f runs=%d (alternating; median ms, min in brackets)\n", o.density,
+              o.runs);
+  std::printf("%-14s", "layer");
+  for (const auto& n : names) std::printf(" %30s", n.c_str());
+  std::printf("\n");
+  std::vector<double> sum_median(infos.size(), 0.0), sum_min(infos.size(), 0.0);
+  std::uint32_t seed = 100;
+  for (const ConvLayer& l : gnrt_bench::googlenet_convs()) {
+    ++seed;
+    if (!o.only.empty() && l.name.find(o.only) == std::string::npos) continue;
+    LayerSetup s(l, o.density, seed);
+    std::vector<std::unique_ptr<GnrtRunner>> runners;
+    bool all = true;
+    for (const auto* info : infos) {
+      if (!info->supports(s.problem)) {
+        all = false;
+        runners.emplace_back();
+        continue;
+      }
+      runners.emplace_back(new GnrtRunner(k::x86::to_conv_kernel(*info, s.problem), s.problem));
+    }
+    std::vector<std::vector<double>> times(infos.size());
+    for (int r = 0; r < o.runs + 3; ++r) {
+      for (std::size_t i = 0; i < runners.size(); ++i) {
+        if (!runners[i]) continue;
+        const auto t0 = std::chrono::steady_clock::now();
+        runners[i]->run(s);
+        const auto t1 = std::chrono::steady_clock::now();
+        if (r >= 3) times[i].push_back(std::chrono::duration<double>(t1 - t0).count() * 1e3);
+      }
+    }
+    std::printf("%-14s", l.name.c_str());
+    for (std::size_t i = 0; i < runners.size(); ++i) {
+      if (!runners[i]) {
+        std::printf(" %30s", "-");
+        continue;
+      }
+      std::sort(times[i].begin(), times[i].end());
+      const double median = times[i][times[i].size() / 2], best = times[i].front();
+      if (all) {
+        sum_median[i] += median;
+        sum_min[i] += best;
+      }
+      std::printf(" %19.4f [%8.4f]", median, best);
+    }
+    std::printf("\n");
+  }
+  std::printf("%-14s", "total(common)");
+  for (std::size_t i = 0; i < infos.size(); ++i)
+    std::printf(" %19.4f [%8.4f]", sum_median[i], sum_min[i]);
+  std::printf("\n");
+  return 0;
+}
+
+// --pools: GoogLeNet's pooling layers (this repository's graph: 3x3 max pools with padding 1,
+// stride 2 between stages and stride 1 in every inception block; the global average pool) with
+// every x86 pooling kernel that supports them, the scalar reference and XNNPACK's NHWC max
+// pooling, timed in alternation (median ms).
+int run_pools(const Options& o) {
+  struct PoolLayer {
+    const char* name;
+    int channels, size, stride;
+    bool global;
+  };
+  const PoolLayer layers[] = {
+      {"pool1", 64, 112, 2, false},   {"pool2", 192, 56, 2, false}, {"3a_pool", 192, 28, 1, false},
+      {"3b_pool", 256, 28, 1, false}, {"pool3", 480, 28, 2, false}, {"4a_pool", 480, 14, 1, false},
+      {"4e_pool", 528, 14, 1, false}, {"pool4", 832, 14, 2, false}, {"5a_pool", 832, 7, 1, false},
+      {"avgpool", 1024, 7, 1, true},
+  };
+  std::vector<const k::x86::PoolKernelInfo*> kernels;
+  for (int i = 0; i < k::x86::kPoolKernelCount; ++i)
+    if (static_cast<int>(k::x86::kPoolKernels[i].isa) <= static_cast<int>(g_isa))
+      kernels.push_back(&k::x86::kPoolKernels[i]);
+  std::printf(
+      "# pooling, runs=%d, median ms (alternating); avx2 / avx512 = the x86 kernel of that ISA\n",
+      o.runs);
+  std::printf("%-10s %-16s %9s %9s %9s %9s  %s\n", "layer", "shape", "avx2", "avx512", "scalar",
+              "xnn_nhwc", "selected");
+  double sums[4] = {0, 0, 0, 0};
+  init_xnnpack();
+  for (const PoolLayer& l : layers) {
+    if (!o.only.empty() && std::string(l.name).find(o.only) == std::string::npos) continue;
+    const int out = l.global ? 1 : (l.size + 2 - 3) / l.stride + 1;
+    const int in_pad = gnrt_bench::border_for(l.size),
+              out_pad = l.global ? 0 : gnrt_bench::border_for(out);
+    k::PoolProblem p{};
+    p.geometry = {l.channels,
+                  l.size,
+                  l.size,
+                  out,
+                  out,
+                  l.global ? l.size : 3,
+                  l.global ? l.size : 3,
+                  l.stride,
+                  l.stride,
+                  l.global ? 0 : 1,
+                  l.global ? 0 : 1};
+    p.max = !l.global;
+    p.global = l.global;
+    p.pad_bottom = p.pad_right = l.global ? 0 : 1;
+    p.input_nonnegative = true;
+    p.in_pad = in_pad;
+    p.in_row_stride = l.size + 2 * in_pad;
+    p.in_channel_stride = ((l.size + 2 * in_pad) * p.in_row_stride + 15) / 16 * 16;
+    p.out_pad = out_pad;
+    p.out_row_stride = l.global ? 1 : out + 2 * out_pad;
+    p.out_channel_stride = l.global ? 1 : ((out + 2 * out_pad) * p.out_row_stride + 15) / 16 * 16;
+    Buffer input = aligned_floats(l.channels * p.in_channel_stride + k::kMaxOverreadFloats);
+    Buffer output = aligned_floats(l.channels * p.out_channel_stride + 64);
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> value(0.0f, 1.0f);
+    for (int c = 0; c < l.channels; ++c)
+      for (int y = 0; y < l.size; ++y)
+        for (int x = 0; x < l.size; ++x)
+          input.get()[c * p.in_channel_stride + (y + in_pad) * p.in_row_stride + x + in_pad] =
+              value(rng);
+    const float* in0 = input.get() + in_pad * p.in_row_stride + in_pad;
+    float* out0 = output.get() + out_pad * p.out_row_stride + out_pad;
+    std::vector<std::function<void()>> fns(4);
+    for (const auto* info : kernels) {
+      if (!info->supports(p)) continue;
+      const int slot = info->isa == k::Isa::kAvx512 ? 1 : 0;
+      if (fns[slot]) continue;
+      fns[slot] = [info, p, in0, out0, &l] { info->run(p, in0, out0, 0, l.channels); };
+    }
+    const k::PoolKernel scalar = k::select_pool_kernel(p, k::Isa::kScalar, true);
+    fns[2] = [scalar, p, in0, out0, &l] { scalar.run(p, in0, out0, 0, l.channels); };
+    std::unique_ptr<XnnRunner> xnn;
+    if (!l.global) {
+      xnn = std::make_unique<XnnRunner>();
+      if (xnn_create_max_pooling2d_nhwc_f32(1, 1, 1, 1, 3, 3, l.stride, l.stride, 1, 1, l.channels,
+                                            l.channels, l.channels, -INFINITY, INFINITY, 0,
+                                            &xnn->op) == xnn_status_success) {
+        xnn->input = aligned_floats(static_cast<std::size_t>(l.size) * l.size * l.channels + 64);
+        xnn->output = aligned_floats(static_cast<std::size_t>(out) * out * l.channels + 64);
+        if (xnn_setup_max_pooling2d_nhwc_f32(xnn->op, 1, l.size, l.size, xnn->input.get(),
+                                             xnn->output.get(), nullptr) == xnn_status_success) {
+          XnnRunner* x = xnn.get();
+          fns[3] = [x] { x->run(); };
+        }
+      }
+    }
+    std::vector<std::vector<double>> times(4);
+    for (int r = 0; r < o.runs + 3; ++r)
+      for (int i = 0; i < 4; ++i) {
+        if (!fns[i]) continue;
+        const auto t0 = std::chrono::steady_clock::now();
+        fns[i]();
+        const auto t1 = std::chrono::steady_clock::now();
+        if (r >= 3) times[i].push_back(std::chrono::duration<double>(t1 - t0).count() * 1e3);
+      }
+    double med[4];
+    for (int i = 0; i < 4; ++i) {
+      if (times[i].empty()) {
+        med[i] = NAN;
+        continue;
+      }
+      std::sort(times[i].begin(), times[i].end());
+      med[i] = times[i][times[i].size() / 2];
+      sums[i] += med[i];
+    }
+    char shape[48];
+    std::snprintf(shape, sizeof shape, "%dx%d k%ds%d", l.channels, l.size, l.global ? l.size : 3,
+                  l.stride);
+    std::printf("%-10s %-16s %9.4f %9.4f %9.4f %9.4f  %s\n", l.name, shape, med[0], med[1], med[2],
+                med[3], k::select_pool_kernel(p, g_isa, false).name);
+  }
+  std::printf("%-10s %-16s %9.4f %9.4f %9.4f %9.4f\n", "total", "", sums[0], sums[1], sums[2],
+              sums[3]);
   return 0;
 }
 
 int run_crossover(const Options& o) {
   const std::vector<ConvLayer> probes = {
-      {"3a_1x1", 192, 64, 28, 1, 1, 0},   {"3b_3x3", 128, 192, 28, 3, 1, 1},
-      {"4c_3x3", 128, 256, 14, 3, 1, 1},  {"4e_5x5", 32, 128, 14, 5, 1, 2},
-      {"5b_1x1", 832, 384, 7, 1, 1, 0},   {"conv3_3x3", 64, 192, 56, 3, 1, 1},
+      {"3a_1x1", 192, 64, 28, 1, 1, 0},     {"3b_3x3", 128, 192, 28, 3, 1, 1},
+      {"4c_3x3", 128, 256, 14, 3, 1, 1},    {"4e_5x5", 32, 128, 14, 5, 1, 2},
+      {"5b_1x1", 832, 384, 7, 1, 1, 0},     {"conv3_3x3", 64, 192, 56, 3, 1, 1},
       {"conv1_7x7s2", 3, 64, 224, 7, 2, 3},
   };
   const double densities[] = {0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0};
@@ -334,14 +542,14 @@ int run_crossover(const Options& o) {
         continue;
       }
       GnrtRunner sr(sk, s.problem), dr(dk, s.problem);
-      const double ratio = min_seconds([&] { sr.run(s); }, o.runs) /
-                           min_seconds([&] { dr.run(s); }, o.runs);
+      const double ratio =
+          min_seconds([&] { sr.run(s); }, o.runs) / min_seconds([&] { dr.run(s); }, o.runs);
       std::printf(" %6.2f", ratio);
       if (std::isnan(crossover) && ratio >= 1.0) {
-        crossover = previous_ratio > 0 ? previous_density + (d - previous_density) *
-                                                                 (1.0 - previous_ratio) /
-                                                                 (ratio - previous_ratio)
-                                       : d;
+        crossover = previous_ratio > 0
+                        ? previous_density + (d - previous_density) * (1.0 - previous_ratio) /
+                                                 (ratio - previous_ratio)
+                        : d;
       }
       previous_ratio = ratio;
       previous_density = d;
@@ -377,10 +585,10 @@ int run_crossover(const Options& o) {
     const double ratio = times[0] / times[1];
     std::printf(" %6.2f", ratio);
     if (std::isnan(crossover) && ratio >= 1.0) {
-      crossover = previous_ratio > 0 ? previous_density + (d - previous_density) *
-                                                               (1.0 - previous_ratio) /
-                                                               (ratio - previous_ratio)
-                                     : d;
+      crossover = previous_ratio > 0
+                      ? previous_density + (d - previous_density) * (1.0 - previous_ratio) /
+                                               (ratio - previous_ratio)
+                      : d;
     }
     previous_ratio = ratio;
     previous_density = d;
@@ -398,37 +606,34 @@ void register_benchmarks(const Options& o) {
       GnrtRunner r(k::select_conv_kernel(s.problem, g_isa, false), s.problem);
       for (auto _ : st) r.run(s);
       st.SetLabel(r.kernel.name);
-      st.counters["dense_GFLOPs"] = benchmark::Counter(s.dense_flops() * 1e-9 *
-                                                           static_cast<double>(st.iterations()),
-                                                       benchmark::Counter::kIsRate);
-      st.counters["actual_GFLOPs"] = benchmark::Counter(
-          2.0 * static_cast<double>(s.values.size()) * s.out_size * s.out_size * 1e-9 *
-              static_cast<double>(st.iterations()),
-          benchmark::Counter::kIsRate);
+      st.counters["dense_GFLOPs"] =
+          benchmark::Counter(s.dense_flops() * 1e-9 * static_cast<double>(st.iterations()),
+                             benchmark::Counter::kIsRate);
+      st.counters["actual_GFLOPs"] =
+          benchmark::Counter(2.0 * static_cast<double>(s.values.size()) * s.out_size * s.out_size *
+                                 1e-9 * static_cast<double>(st.iterations()),
+                             benchmark::Counter::kIsRate);
     })->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(("xnnpack_dense/" + l.name).c_str(),
-                                 [l, density](benchmark::State& st) {
-                                   LayerSetup s(l, density, 3);
-                                   auto x = make_xnn_dense(s);
-                                   for (auto _ : st) x->run();
-                                   st.counters["dense_GFLOPs"] = benchmark::Counter(
-                                       s.dense_flops() * 1e-9 *
-                                           static_cast<double>(st.iterations()),
-                                       benchmark::Counter::kIsRate);
-                                 })
-        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("xnnpack_dense/" + l.name).c_str(), [l, density](
+                                                                          benchmark::State& st) {
+      LayerSetup s(l, density, 3);
+      auto x = make_xnn_dense(s);
+      for (auto _ : st) x->run();
+      st.counters["dense_GFLOPs"] =
+          benchmark::Counter(s.dense_flops() * 1e-9 * static_cast<double>(st.iterations()),
+                             benchmark::Counter::kIsRate);
+    })->Unit(benchmark::kMicrosecond);
     if (l.kernel == 1) {
-      benchmark::RegisterBenchmark(("xnnpack_spmm/" + l.name).c_str(),
-                                   [l, density](benchmark::State& st) {
-                                     LayerSetup s(l, density, 3);
-                                     auto x = make_xnn_sparse(s);
-                                     if (!x) {
-                                       st.SkipWithError("xnn_create_convolution2d_nchw_f32 failed");
-                                       return;
-                                     }
-                                     for (auto _ : st) x->run();
-                                   })
-          ->Unit(benchmark::kMicrosecond);
+      benchmark::RegisterBenchmark(("xnnpack_spmm/" + l.name).c_str(), [l, density](
+                                                                           benchmark::State& st) {
+        LayerSetup s(l, density, 3);
+        auto x = make_xnn_sparse(s);
+        if (!x) {
+          st.SkipWithError("xnn_create_convolution2d_nchw_f32 failed");
+          return;
+        }
+        for (auto _ : st) x->run();
+      })->Unit(benchmark::kMicrosecond);
     }
   }
 }
@@ -449,6 +654,8 @@ int main(int argc, char** argv) {
     const char* v = nullptr;
     if (a == "--table") {
       o.table = true;
+    } else if (a == "--pools") {
+      o.pools = true;
     } else if (a == "--crossover") {
       o.crossover = true;
     } else if (a == "--json") {
@@ -461,6 +668,10 @@ int main(int argc, char** argv) {
       o.isa = v;
     } else if ((v = value("--layer")) != nullptr) {
       o.only = v;
+    } else if ((v = value("--compare")) != nullptr) {
+      o.compare = v;
+    } else if ((v = value("--kernel")) != nullptr) {
+      g_kernel_filter = v;
     } else {
       rest.push_back(argv[i]);
     }
@@ -468,6 +679,8 @@ int main(int argc, char** argv) {
   g_isa = k::detect_isa();
   if (o.isa == "avx2" && g_isa == k::Isa::kAvx512) g_isa = k::Isa::kAvx2;
   if (o.isa == "scalar") g_isa = k::Isa::kScalar;
+  if (!o.compare.empty()) return run_compare(o);
+  if (o.pools) return run_pools(o);
   if (o.table) return run_table(o);
   if (o.crossover) return run_crossover(o);
   int rest_argc = static_cast<int>(rest.size());

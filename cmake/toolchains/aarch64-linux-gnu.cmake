@@ -1,8 +1,9 @@
 # Cross build for 64-bit ARM Linux (Debian's g++-aarch64-linux-gnu).
 #
 #   cmake -S . -B build-arm64 -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake \
-#         -DGNRT_BUILD_TOOLS=OFF -DGNRT_BUILD_CONVERTER=OFF -DGNRT_BUILD_BENCH=OFF -DGNRT_WITH_XNNPACK=OFF
-#   ctest --test-dir build-arm64      # runs each test under qemu-aarch64 (CMAKE_CROSSCOMPILING_EMULATOR)
+#         -DGNRT_BUILD_TOOLS=OFF -DGNRT_BUILD_CONVERTER=OFF -DGNRT_BUILD_BENCH=OFF \
+#         -DGNRT_WITH_XNNPACK=OFF
+#   ctest --test-dir build-arm64   # each test under qemu-aarch64 (CMAKE_CROSSCOMPILING_EMULATOR)
 #
 # A64 always has Advanced SIMD with fused multiply-add, so no ISA flags are needed here; the NEON
 # kernels in platforms/arm/ set whatever else they need per source file.

@@ -1,8 +1,9 @@
 # Cross build for 32-bit ARM Linux, hard-float ABI (Debian's g++-arm-linux-gnueabihf).
 #
 #   cmake -S . -B build-armv7 -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/arm-linux-gnueabihf.cmake \
-#         -DGNRT_BUILD_TOOLS=OFF -DGNRT_BUILD_CONVERTER=OFF -DGNRT_BUILD_BENCH=OFF -DGNRT_WITH_XNNPACK=OFF
-#   ctest --test-dir build-armv7      # runs each test under qemu-arm (CMAKE_CROSSCOMPILING_EMULATOR)
+#         -DGNRT_BUILD_TOOLS=OFF -DGNRT_BUILD_CONVERTER=OFF -DGNRT_BUILD_BENCH=OFF \
+#         -DGNRT_WITH_XNNPACK=OFF
+#   ctest --test-dir build-armv7   # each test under qemu-arm (CMAKE_CROSSCOMPILING_EMULATOR)
 #
 # Target: ARMv7-A with NEON (Cortex-A7/A9/A15 class boards). NEON (without VFPv4's fused
 # multiply-add) is the baseline of the whole build; the FMA kernel variant in platforms/arm/ adds

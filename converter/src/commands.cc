@@ -179,7 +179,6 @@ int run_train(const TrainOptions& o) {
       throw std::runtime_error(ckpt + " exists; pass --resume to continue it or choose another --out");
     }
     load_checkpoint(s, ckpt, /*weights_only=*/false);
-    s.run.seed = s.run.seed;  // the checkpoint's seed, restored by load_checkpoint
     resumed = true;
     log_line(s, "resuming " + ckpt + " at epoch " + std::to_string(s.epoch + 1) + " step " +
                     std::to_string(s.step) + " (options from the checkpoint)");
@@ -239,9 +238,8 @@ int run_eval(const EvalOptions& o) {
   s.data.limit_train = o.data.limit_train;
   s.model = meta.at("model").get<ModelOptions>();
   load_data(s);
-  Normalization data_norm = s.norm;
+  // The checkpoint's normalization (that of its training split) replaces the one just computed.
   load_checkpoint(s, o.checkpoint, /*weights_only=*/true);
-  (void)data_norm;
   EvalResult r;
   if (o.split == "test") {
     r = evaluate_test(s);

@@ -12,7 +12,8 @@ import re
 import subprocess
 import sys
 
-BRANCH = re.compile(r"^(b\.\w+|b(eq|ne|cs|cc|hs|lo|mi|pl|vs|vc|hi|ls|ge|lt|gt|le)(\.w|\.n)?|cbn?z|tbn?z)$")
+BRANCH = re.compile(
+    r"^(b\.\w+|b(eq|ne|cs|cc|hs|lo|mi|pl|vs|vc|hi|ls|ge|lt|gt|le)(\.w|\.n)?|cbn?z|tbn?z)$")
 FUNC = re.compile(r"^([0-9a-f]+) <(.*)>:$")
 INSN = re.compile(r"^\s*([0-9a-f]+):\s+(\S+)\s*(.*)$")
 

@@ -36,23 +36,40 @@ void f32_fc_sparse__neon_armv7(const FcProblem& problem, const void* packed,
                                const float* input, float* output, int o_begin, int o_end);
 #endif
 
+// Pooling, NEON without FMA (same code for aarch64 and armv7). Max pooling needs
+// PoolProblem::input_nonnegative (pool_neon_impl.h).
+void f32_maxpool2d_3x3s1__neon(const PoolProblem& problem, const float* input, float* output,
+                               int c_begin, int c_end);
+void f32_maxpool2d_3x3s2__neon(const PoolProblem& problem, const float* input, float* output,
+                               int c_begin, int c_end);
+void f32_global_avgpool__neon(const PoolProblem& problem, const float* input, float* output,
+                              int c_begin, int c_end);
+
 namespace arm {
 
 // The kernel lists, best first. One entry per kernel file; selection and tests iterate them.
 struct ConvVariant {
-  ConvKernel kernel;       // packed_bytes is 0 here: it depends on the problem
-  bool (*available)();     // does this CPU run it
+  ConvKernel kernel;    // packed_bytes is 0 here: it depends on the problem
+  bool (*available)();  // whether this CPU runs it (AT_HWCAP on armv7)
 };
 struct FcVariant {
   FcKernel kernel;
   bool (*available)();
 };
 
+struct PoolVariant {
+  PoolKernel kernel;
+  bool (*supports)(const PoolProblem& problem);  // the problems this kernel handles
+  bool (*available)();
+};
+
 const ConvVariant* conv_variants(std::size_t* count);
 const FcVariant* fc_variants(std::size_t* count);
+const PoolVariant* pool_variants(std::size_t* count);
 
-// A variant bound to a problem: nullptr-free kernel with packed_bytes filled in, or false when
-// the problem is outside what the NEON kernels handle (sparse_pack.h).
+// Fills *kernel with the variant and the problem's packed_bytes and returns true, or returns
+// false when the problem is outside what the NEON kernels handle (conv_sparse_supported /
+// fc_sparse_supported in sparse_pack.h).
 bool bind_conv_variant(const ConvVariant& variant, const ConvProblem& problem, ConvKernel* kernel);
 bool bind_fc_variant(const FcVariant& variant, const FcProblem& problem, FcKernel* kernel);
 

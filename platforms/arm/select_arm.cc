@@ -2,6 +2,7 @@
 #include <cstddef>
 
 #include "arm/neon_kernels.h"
+#include "arm/pool_checks.h"
 #include "arm/sparse_pack.h"
 #include "select_internal.h"
 
@@ -57,6 +58,31 @@ const FcVariant kFcVariants[] = {
 #endif
 };
 
+bool maxpool3x3s1_supported(const PoolProblem& problem) {
+  return maxpool3x3_supported(problem, 1);
+}
+bool maxpool3x3s2_supported(const PoolProblem& problem) {
+  return maxpool3x3_supported(problem, 2);
+}
+
+// NEON without FMA: always on A64, per AT_HWCAP on armv7.
+bool neon_baseline() {
+#if defined(__aarch64__)
+  return true;
+#else
+  return has_neon();
+#endif
+}
+
+const PoolVariant kPoolVariants[] = {
+    {{"f32_maxpool2d_3x3s1__neon", f32_maxpool2d_3x3s1__neon}, maxpool3x3s1_supported,
+     neon_baseline},
+    {{"f32_maxpool2d_3x3s2__neon", f32_maxpool2d_3x3s2__neon}, maxpool3x3s2_supported,
+     neon_baseline},
+    {{"f32_global_avgpool__neon", f32_global_avgpool__neon}, global_avgpool_supported,
+     neon_baseline},
+};
+
 }  // namespace
 
 const ConvVariant* conv_variants(std::size_t* count) {
@@ -67,6 +93,11 @@ const ConvVariant* conv_variants(std::size_t* count) {
 const FcVariant* fc_variants(std::size_t* count) {
   *count = sizeof kFcVariants / sizeof kFcVariants[0];
   return kFcVariants;
+}
+
+const PoolVariant* pool_variants(std::size_t* count) {
+  *count = sizeof kPoolVariants / sizeof kPoolVariants[0];
+  return kPoolVariants;
 }
 
 bool bind_conv_variant(const ConvVariant& variant, const ConvProblem& problem,
@@ -107,6 +138,19 @@ bool select_fc_kernel_arm(const FcProblem& problem, Isa isa, FcKernel* kernel) {
   const arm::FcVariant* variants = arm::fc_variants(&count);
   for (std::size_t i = 0; i < count; ++i)
     if (variants[i].available()) return arm::bind_fc_variant(variants[i], problem, kernel);
+  return false;
+}
+
+bool select_pool_kernel_arm(const PoolProblem& problem, Isa isa, PoolKernel* kernel) {
+  if (isa != Isa::kNeon) return false;
+  std::size_t count = 0;
+  const arm::PoolVariant* variants = arm::pool_variants(&count);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (variants[i].available() && variants[i].supports(problem)) {
+      *kernel = variants[i].kernel;
+      return true;
+    }
+  }
   return false;
 }
 

@@ -5,8 +5,8 @@
 //
 // A multiply-add policy is a struct with
 //   static float32x4_t mac(float32x4_t acc, float32x4_t x, float32x4_t w);  // acc + x * w
-//   template <int kLane>
-//   static float32x4_t mac_lane(float32x4_t acc, float32x4_t x, float32x4_t w4);  // acc + x * w4[kLane]
+//   template <int kLane>  // acc + x * w4[kLane]
+//   static float32x4_t mac_lane(float32x4_t acc, float32x4_t x, float32x4_t w4);
 //   static float mac_scalar(float acc, float x, float w);
 #pragma once
 
@@ -16,6 +16,15 @@
 #include <cstdint>
 
 #include "arm/sparse_pack.h"
+
+// Nonzeros per iteration of the convolution inner loop: 4 (weights loaded four at a time, used
+// by multiply-add-by-lane) or 1 (one broadcast weight per nonzero, the structure of XNNPACK's
+// f32-spmm loops; kept selectable so that docs/arm.md can compare both from the assembly).
+#ifndef GNRT_ARM_NONZERO_UNROLL
+#define GNRT_ARM_NONZERO_UNROLL 4
+#endif
+static_assert(GNRT_ARM_NONZERO_UNROLL == 1 || GNRT_ARM_NONZERO_UNROLL == 4,
+              "GNRT_ARM_NONZERO_UNROLL must be 1 or 4");
 
 namespace gnrt {
 namespace kernels {
@@ -97,7 +106,7 @@ void conv_tile(const PackedConv& pc, const float* in, float* out, std::ptrdiff_t
     for (int v = 0; v < kVectors; ++v) acc[v] = bias;
     const float* x = in;
     std::uint32_t n = pc.row_begin[oc + 1] - begin;
-    for (; n >= 4; n -= 4) {
+    for (; GNRT_ARM_NONZERO_UNROLL == 4 && n >= 4; n -= 4) {
       const float32x4_t w4 = vld1q_f32(w);
       x = advance_bytes(x, delta[0]);
       multiply_add_lane<Mac, kVectors, kStride, 0>(acc, x, w4);

@@ -4,6 +4,7 @@
 #include "x86/kernels_x86.h"
 #include "x86/fc_packing.h"
 #include "x86/sparse_conv_packing.h"
+#include "x86/sparse_conv_phase.h"
 
 namespace gnrt {
 namespace kernels {
@@ -11,19 +12,24 @@ namespace x86 {
 
 #define GNRT_SPARSE_CONV(name, isa) \
   {#name, Isa::isa, true, name##_supports, sparse_conv_packed_bytes, sparse_conv_pack, name}
+#define GNRT_SPARSE_CONV_PHASE(name, isa) \
+  {#name, Isa::isa, true, name##_supports, sparse_conv_packed_bytes, sparse_conv_pack_phase, name}
 #define GNRT_DENSE_CONV(name, isa) \
   {#name, Isa::isa, false, name##_supports, name##_packed_bytes, name##_pack, name}
 
-// The selector takes the first row the requested ISA allows. The sparse kernels are bound by
-// unaligned loads, not FMAs: on the development machine (Zen 4, whose 512-bit loads that cross
-// a cache line cost twice) the 256-bit sparse kernels beat the 512-bit ones by about 5% over
-// GoogLeNet (docs/kernels.md), so they come first; the 512-bit ones stay in the list, tested
-// and benchmarked. The dense kernels are FMA bound and prefer AVX-512.
+// The selector first tries preferred_conv_kernel() (below), then takes the first row the
+// requested ISA allows. The sparse kernels are bound by unaligned loads, not FMAs: on the
+// development machine (Zen 4, whose 512-bit loads that cross a cache line cost twice) the
+// 256-bit sparse kernels are the default and the 512-bit ones are preferred only for the layer
+// classes where they measured faster. The dense kernels are FMA bound and prefer AVX-512.
 const ConvKernelInfo kConvKernels[] = {
     GNRT_SPARSE_CONV(f32_conv2d_sparse_s1_64x1__avx2, kAvx2),
+    GNRT_SPARSE_CONV_PHASE(f32_conv2d_sparse_s2p_64x1__avx2, kAvx2),
     GNRT_SPARSE_CONV(f32_conv2d_sparse_s2_64x1__avx2, kAvx2),
     GNRT_SPARSE_CONV(f32_conv2d_sparse_s1_128x1__avx512, kAvx512),
+    GNRT_SPARSE_CONV(f32_conv2d_sparse_s1_64x1__avx512, kAvx512),
     GNRT_SPARSE_CONV(f32_conv2d_sparse_s2_128x1__avx512, kAvx512),
+    GNRT_SPARSE_CONV_PHASE(f32_conv2d_sparse_s2p_128x1__avx512, kAvx512),
     GNRT_DENSE_CONV(f32_conv2d_dense_s1_48x8__avx512, kAvx512),
     GNRT_DENSE_CONV(f32_conv2d_dense_s1_16x4__avx2, kAvx2),
 };
@@ -41,6 +47,33 @@ const FcKernelInfo kFcKernels[] = {
 };
 const int kFcKernelCount = static_cast<int>(sizeof(kFcKernels) / sizeof(kFcKernels[0]));
 
+#define GNRT_POOL(name, isa) {#name, Isa::isa, name##_supports, name}
+
+// Pooling (no weights). Max pooling needs a nonnegative input (zero-border fast path, see
+// pool_impl.h); other pooling problems fall back to the scalar reference. AVX-512 first: 1.3-2x
+// faster than AVX2 on GoogLeNet's pools (`bench_kernels --pools`, docs/kernels.md), except on
+// rows of at most 8 outputs (see pool_prefers_256bit).
+const PoolKernelInfo kPoolKernels[] = {
+    GNRT_POOL(f32_maxpool2d_3x3s1__avx512, kAvx512),
+    GNRT_POOL(f32_maxpool2d_3x3s2__avx512, kAvx512),
+    GNRT_POOL(f32_global_avgpool__avx512, kAvx512),
+    GNRT_POOL(f32_maxpool2d_3x3s1__avx2, kAvx2),
+    GNRT_POOL(f32_maxpool2d_3x3s2__avx2, kAvx2),
+    GNRT_POOL(f32_global_avgpool__avx2, kAvx2),
+};
+const int kPoolKernelCount = static_cast<int>(sizeof(kPoolKernels) / sizeof(kPoolKernels[0]));
+#undef GNRT_POOL
+
+// Rows of at most 8 outputs (GoogLeNet's 7x7 maps) fill one 256-bit vector but less than half a
+// 512-bit one. Where each vector also costs the most (stride 2: six loads and three
+// deinterleaves per input row; the global pool's horizontal sum) the AVX2 kernels measured
+// faster (pool4 0.031 vs 0.039 ms, the global average pool 0.009 vs 0.013 ms); the stride-1 max
+// pool at 7x7 stays faster with AVX-512 (0.014 vs 0.023 ms).
+bool pool_prefers_256bit(const PoolProblem& problem) {
+  if (problem.global) return problem.geometry.in_width <= 8;
+  return problem.geometry.stride_w == 2 && problem.geometry.out_width <= 8;
+}
+
 // Measured with `bench_kernels --crossover` (docs/kernels.md): sparse/dense time ratio 1 at
 // density ~0.31 for 1x1 layers and ~0.43-0.53 for 3x3 / 5x5 layers.
 double conv_density_crossover(const ConvProblem& problem, Isa) {
@@ -49,6 +82,25 @@ double conv_density_crossover(const ConvProblem& problem, Isa) {
 }
 // FC (GoogLeNet's 1024 -> 1000): the gather-based SpMV ties the dense kernel at density ~0.10.
 double fc_density_crossover(const FcProblem&, Isa) { return 0.1; }
+
+// Stride-1 sparse convolutions on AVX-512 (`bench_kernels --compare`, docs/kernels.md): with the
+// aligned early start of the flat run (sparse_conv_impl.h), the 512-bit kernel with 8-vector
+// tiles wins when the row stride is a multiple of 16 floats (GoogLeNet's 28x28 maps, row stride
+// 32: every tap in the kernel's centre column is then aligned), by 5-25%; elsewhere 1x1 layers
+// (all taps aligned) run best with 4-vector 512-bit tiles (about 13% over AVX2 at 14x14), and
+// larger kernels with the 256-bit kernel (a 256-bit load crosses a cache line less often).
+// Stride 2 (the 7x7/2 stem): the phase-buffer kernels beat the on-the-fly deinterleaving ones
+// by 1.7x (0.30 vs 0.53 ms), the 512-bit one slightly ahead of the 256-bit one.
+const char* preferred_conv_kernel(const ConvProblem& problem, Isa isa) {
+  const ConvGeometry& g = problem.geometry;
+  if (isa != Isa::kAvx512) return nullptr;
+  if (g.stride_h == 2 && g.stride_w == 2) return "f32_conv2d_sparse_s2p_128x1__avx512";
+  if (g.stride_h != 1 || g.stride_w != 1) return nullptr;
+  if (problem.in_row_stride != problem.out_row_stride) return nullptr;
+  if (problem.out_row_stride % 16 == 0) return "f32_conv2d_sparse_s1_128x1__avx512";
+  if (g.kernel_h == 1 && g.kernel_w == 1) return "f32_conv2d_sparse_s1_64x1__avx512";
+  return nullptr;
+}
 
 ConvKernel to_conv_kernel(const ConvKernelInfo& info, const ConvProblem& problem) {
   ConvKernel kernel{};

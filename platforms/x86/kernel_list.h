@@ -33,17 +33,34 @@ struct FcKernelInfo {
               int o_begin, int o_end);
 };
 
+struct PoolKernelInfo {
+  const char* name;
+  Isa isa;
+  bool (*supports)(const PoolProblem& problem);
+  void (*run)(const PoolProblem& problem, const float* input, float* output, int c_begin,
+              int c_end);
+};
+
 // In priority order: the selector takes the first row that matches ISA, sparse/dense choice and
 // supports().
 extern const ConvKernelInfo kConvKernels[];
 extern const int kConvKernelCount;
 extern const FcKernelInfo kFcKernels[];
 extern const int kFcKernelCount;
+extern const PoolKernelInfo kPoolKernels[];
+extern const int kPoolKernelCount;
 
 // Density (nonzeros / dense weights) above which a dense kernel beats the sparse one, measured
 // on this project's kernels (docs/kernels.md). Convolutions and FC differ.
 double conv_density_crossover(const ConvProblem& problem, Isa isa);
 double fc_density_crossover(const FcProblem& problem, Isa isa);
+
+// The kernel the selector tries first for a problem, before the list order (nullptr: none).
+// Measured per layer class on the development machine (docs/kernels.md).
+const char* preferred_conv_kernel(const ConvProblem& problem, Isa isa);
+
+// Whether the selector should try the 256-bit pooling kernels before the 512-bit ones.
+bool pool_prefers_256bit(const PoolProblem& problem);
 
 ConvKernel to_conv_kernel(const ConvKernelInfo& info, const ConvProblem& problem);
 FcKernel to_fc_kernel(const FcKernelInfo& info, const FcProblem& problem);

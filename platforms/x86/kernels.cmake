@@ -16,15 +16,24 @@ set(GNRT_X86_COMMON_SOURCES
 set(GNRT_X86_AVX2_SOURCES
   ${GNRT_X86_DIR}/f32-conv2d-sparse-s1-64x1-avx2.cc
   ${GNRT_X86_DIR}/f32-conv2d-sparse-s2-64x1-avx2.cc
+  ${GNRT_X86_DIR}/f32-conv2d-sparse-s2p-64x1-avx2.cc
   ${GNRT_X86_DIR}/f32-conv2d-dense-s1-16x4-avx2.cc
   ${GNRT_X86_DIR}/f32-fc-sparse-8x1-avx2.cc
-  ${GNRT_X86_DIR}/f32-fc-dense-4x8-avx2.cc)
+  ${GNRT_X86_DIR}/f32-fc-dense-4x8-avx2.cc
+  ${GNRT_X86_DIR}/f32-maxpool2d-3x3s1-avx2.cc
+  ${GNRT_X86_DIR}/f32-maxpool2d-3x3s2-avx2.cc
+  ${GNRT_X86_DIR}/f32-global-avgpool-avx2.cc)
 set(GNRT_X86_AVX512_SOURCES
   ${GNRT_X86_DIR}/f32-conv2d-sparse-s1-128x1-avx512.cc
+  ${GNRT_X86_DIR}/f32-conv2d-sparse-s1-64x1-avx512.cc
   ${GNRT_X86_DIR}/f32-conv2d-sparse-s2-128x1-avx512.cc
+  ${GNRT_X86_DIR}/f32-conv2d-sparse-s2p-128x1-avx512.cc
   ${GNRT_X86_DIR}/f32-conv2d-dense-s1-48x8-avx512.cc
   ${GNRT_X86_DIR}/f32-fc-sparse-16x1-avx512.cc
-  ${GNRT_X86_DIR}/f32-fc-dense-4x16-avx512.cc)
+  ${GNRT_X86_DIR}/f32-fc-dense-4x16-avx512.cc
+  ${GNRT_X86_DIR}/f32-maxpool2d-3x3s1-avx512.cc
+  ${GNRT_X86_DIR}/f32-maxpool2d-3x3s2-avx512.cc
+  ${GNRT_X86_DIR}/f32-global-avgpool-avx512.cc)
 
 set_source_files_properties(${GNRT_X86_AVX2_SOURCES} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")
 set_source_files_properties(${GNRT_X86_AVX512_SOURCES} PROPERTIES
@@ -32,4 +41,4 @@ set_source_files_properties(${GNRT_X86_AVX512_SOURCES} PROPERTIES
 
 target_sources(gnrt_kernels PRIVATE
   ${GNRT_X86_COMMON_SOURCES} ${GNRT_X86_AVX2_SOURCES} ${GNRT_X86_AVX512_SOURCES})
-target_compile_definitions(gnrt_kernels PRIVATE GNRT_KERNELS_X86=1)
+target_compile_definitions(gnrt_kernels PRIVATE GNRT_KERNELS_X86=1 GNRT_POOL_KERNELS_X86=1)

@@ -21,9 +21,12 @@ namespace x86 {
             int o_begin, int o_end);
 
 GNRT_X86_CONV_RUN(f32_conv2d_sparse_s1_128x1__avx512)
+GNRT_X86_CONV_RUN(f32_conv2d_sparse_s1_64x1__avx512)
 GNRT_X86_CONV_RUN(f32_conv2d_sparse_s2_128x1__avx512)
 GNRT_X86_CONV_RUN(f32_conv2d_sparse_s1_64x1__avx2)
 GNRT_X86_CONV_RUN(f32_conv2d_sparse_s2_64x1__avx2)
+GNRT_X86_CONV_RUN(f32_conv2d_sparse_s2p_64x1__avx2)
+GNRT_X86_CONV_RUN(f32_conv2d_sparse_s2p_128x1__avx512)
 GNRT_X86_CONV_RUN(f32_conv2d_dense_s1_48x8__avx512)
 GNRT_X86_CONV_RUN(f32_conv2d_dense_s1_16x4__avx2)
 std::size_t f32_conv2d_dense_s1_48x8__avx512_packed_bytes(const ConvProblem& problem);
@@ -36,6 +39,19 @@ GNRT_X86_FC_RUN(f32_fc_sparse_8x1__avx2)
 GNRT_X86_FC_RUN(f32_fc_dense_4x16__avx512)
 GNRT_X86_FC_RUN(f32_fc_dense_4x8__avx2)
 
+#define GNRT_X86_POOL_RUN(name)                                                        \
+  void name(const PoolProblem& problem, const float* input, float* output, int c_begin, \
+            int c_end);                                                                 \
+  bool name##_supports(const PoolProblem& problem);
+
+GNRT_X86_POOL_RUN(f32_maxpool2d_3x3s1__avx512)
+GNRT_X86_POOL_RUN(f32_maxpool2d_3x3s2__avx512)
+GNRT_X86_POOL_RUN(f32_global_avgpool__avx512)
+GNRT_X86_POOL_RUN(f32_maxpool2d_3x3s1__avx2)
+GNRT_X86_POOL_RUN(f32_maxpool2d_3x3s2__avx2)
+GNRT_X86_POOL_RUN(f32_global_avgpool__avx2)
+
+#undef GNRT_X86_POOL_RUN
 #undef GNRT_X86_CONV_RUN
 #undef GNRT_X86_FC_RUN
 

@@ -1,6 +1,8 @@
 // x86 kernel selection: walk the kernel list (kernel_list.cc) in priority order and take the
 // first kernel whose ISA the caller allows, whose form (sparse or dense) wins at this layer's
 // density, and which supports the problem's geometry and borders.
+#include <cstring>
+
 #include "select_internal.h"
 #include "x86/kernel_list.h"
 
@@ -21,6 +23,17 @@ bool isa_allows(Isa requested, Isa needed) {
 
 bool select_conv_kernel_x86(const ConvProblem& problem, Isa isa, ConvKernel* kernel) {
   const bool want_sparse = conv_density(problem) < x86::conv_density_crossover(problem, isa);
+  if (want_sparse) {
+    if (const char* preferred = x86::preferred_conv_kernel(problem, isa)) {
+      for (int i = 0; i < x86::kConvKernelCount; ++i) {
+        const x86::ConvKernelInfo& info = x86::kConvKernels[i];
+        if (std::strcmp(info.name, preferred) != 0 || !info.sparse) continue;
+        if (!isa_allows(isa, info.isa) || !info.supports(problem)) break;
+        *kernel = x86::to_conv_kernel(info, problem);
+        return true;
+      }
+    }
+  }
   // First pass: the preferred form; second pass: any form (a shape the preferred form does not
   // cover is still faster through the other vectorized form than through scalar code).
   for (int pass = 0; pass < 2; ++pass) {
@@ -44,6 +57,20 @@ bool select_fc_kernel_x86(const FcProblem& problem, Isa isa, FcKernel* kernel) {
       if (!isa_allows(isa, info.isa)) continue;
       if (pass == 0 && info.sparse != want_sparse) continue;
       *kernel = x86::to_fc_kernel(info, problem);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool select_pool_kernel_x86(const PoolProblem& problem, Isa isa, PoolKernel* kernel) {
+  // First pass: the 256-bit kernels when the rows are short (kernel_list.cc); second: any.
+  for (int pass = x86::pool_prefers_256bit(problem) ? 0 : 1; pass < 2; ++pass) {
+    for (int i = 0; i < x86::kPoolKernelCount; ++i) {
+      const x86::PoolKernelInfo& info = x86::kPoolKernels[i];
+      if (pass == 0 && info.isa != Isa::kAvx2) continue;
+      if (!isa_allows(isa, info.isa) || !info.supports(problem)) continue;
+      *kernel = {info.name, info.run};
       return true;
     }
   }

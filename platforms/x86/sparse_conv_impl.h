@@ -3,7 +3,7 @@
 // header, each compiled with its own ISA flags; everything here has internal linkage so that the
 // linker can never merge an AVX-512 instantiation into an AVX2 caller.
 //
-// Scheme: one output channel at a time, a tile of up to kMaxTileVectors vectors of output pixels
+// Scheme: one output channel at a time, a tile of up to kMaxTile vectors of output pixels
 // in registers; every nonzero is one broadcast plus, per vector, one load (stride 1) or two loads
 // and a deinterleave (stride 2) and one FMA, at the constant offset packed for it
 // (sparse_conv_packing.h). Tiles are the outer loop and output channels the inner one, so the
@@ -18,8 +18,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "x86/sparse_conv_packing.h"
+#include "x86/sparse_conv_phase.h"
 
 namespace gnrt {
 namespace kernels {
@@ -57,38 +59,33 @@ inline void sparse_tile(const SparseEntry* entry, const SparseEntry* end, const 
   }
 }
 
-template <typename V, int kStride, bool kTail, bool kRelu>
+// Calls the tile of `vectors` (1..kMaxTile) vectors: one instantiation per count, so that the
+// accumulators stay in registers.
+template <typename V, int kStride, bool kTail, bool kRelu, int kMaxTile, int N = 1>
 inline void sparse_tile_dispatch(int vectors, const SparseEntry* entry, const SparseEntry* end,
                                  const float* in, float* out, float bias,
                                  const typename V::Tail& tail) {
-  switch (vectors) {
-#define GNRT_CASE(n) \
-  case n: sparse_tile<V, n, kStride, kTail, kRelu>(entry, end, in, out, bias, tail); break;
-    GNRT_CASE(1)
-    GNRT_CASE(2)
-    GNRT_CASE(3)
-    GNRT_CASE(4)
-    GNRT_CASE(5)
-    GNRT_CASE(6)
-    GNRT_CASE(7)
-    default:
-      sparse_tile<V, 8, kStride, kTail, kRelu>(entry, end, in, out, bias, tail);
-      break;
-#undef GNRT_CASE
+  if constexpr (N >= kMaxTile) {
+    sparse_tile<V, N, kStride, kTail, kRelu>(entry, end, in, out, bias, tail);
+  } else {
+    if (vectors == N) {
+      sparse_tile<V, N, kStride, kTail, kRelu>(entry, end, in, out, bias, tail);
+    } else {
+      sparse_tile_dispatch<V, kStride, kTail, kRelu, kMaxTile, N + 1>(vectors, entry, end, in, out,
+                                                                      bias, tail);
+    }
   }
 }
 
-constexpr int kMaxTileVectors = 8;
-
 // One run of `length` output pixels of channels [oc_begin, oc_end), split into balanced tiles of
-// at most kMaxTileVectors vectors. `in` is the input position of the run's first output pixel.
-template <typename V, int kStride, bool kRelu>
+// at most kMaxTile vectors. `in` is the input position of the run's first output pixel.
+template <typename V, int kStride, int kMaxTile, bool kRelu>
 void sparse_run(const SparseConvPacked& w, const float* in, float* out,
                 std::ptrdiff_t out_channel_stride, std::ptrdiff_t length, int oc_begin,
                 int oc_end) {
   constexpr int L = V::kLanes;
   const std::ptrdiff_t vectors = (length + L - 1) / L;
-  const std::ptrdiff_t tiles = (vectors + kMaxTileVectors - 1) / kMaxTileVectors;
+  const std::ptrdiff_t tiles = (vectors + kMaxTile - 1) / kMaxTile;
   const typename V::Tail tail = V::make_tail(static_cast<int>(length - (vectors - 1) * L));
   std::ptrdiff_t first = 0;  // first vector of the tile
   for (std::ptrdiff_t t = 0; t < tiles; ++t) {
@@ -100,42 +97,109 @@ void sparse_run(const SparseConvPacked& w, const float* in, float* out,
       const SparseEntry* end = w.entries + w.row_begin[oc + 1];
       float* channel_out = tile_out + oc * out_channel_stride;
       if (t == tiles - 1) {
-        sparse_tile_dispatch<V, kStride, true, kRelu>(count, begin, end, tile_in, channel_out,
-                                                      w.bias[oc], tail);
+        sparse_tile_dispatch<V, kStride, true, kRelu, kMaxTile>(count, begin, end, tile_in,
+                                                                channel_out, w.bias[oc], tail);
       } else {
-        sparse_tile_dispatch<V, kStride, false, kRelu>(count, begin, end, tile_in, channel_out,
-                                                       w.bias[oc], tail);
+        sparse_tile_dispatch<V, kStride, false, kRelu, kMaxTile>(count, begin, end, tile_in,
+                                                                 channel_out, w.bias[oc], tail);
       }
     }
     first += count;
   }
 }
 
-template <typename V, int kStride, bool kRelu>
+// Floats by which the flat run may start early so that its vectors are aligned to the vector
+// width: the output planes' interiors rarely start aligned (the border shifts them), but the
+// padded planes do (channel strides are multiples of 16 floats, docs/design.md), so starting up
+// to L - 1 floats early - inside the top border, computed as garbage the border rules allow -
+// makes every output store and every input load of a tap whose offset is a multiple of L (all
+// 1x1 taps) aligned: a 64-byte load at an unaligned address splits across two cache lines.
+// 0 when the strides or the base addresses do not allow it, or when the early start would read
+// before the input's padded plane (its first tap reaches pad_top rows and pad_left columns back)
+// or write before the output's.
+template <typename V>
+std::ptrdiff_t aligned_lead(const ConvProblem& p, const float* input, const float* output) {
+  constexpr std::uintptr_t kBytes = V::kLanes * sizeof(float);
+  const auto in_addr = reinterpret_cast<std::uintptr_t>(input);
+  const auto out_addr = reinterpret_cast<std::uintptr_t>(output);
+  if (in_addr % kBytes != out_addr % kBytes || in_addr % sizeof(float) != 0) return 0;
+  if (p.in_channel_stride % V::kLanes != 0 || p.out_channel_stride % V::kLanes != 0) return 0;
+  const auto lead = static_cast<std::ptrdiff_t>((out_addr % kBytes) / sizeof(float));
+  const ConvGeometry& g = p.geometry;
+  const std::ptrdiff_t in_room =
+      static_cast<std::ptrdiff_t>(p.in_pad - g.pad_top) * p.in_row_stride + (p.in_pad - g.pad_left);
+  const std::ptrdiff_t out_room =
+      static_cast<std::ptrdiff_t>(p.out_pad) * p.out_row_stride + p.out_pad;
+  return lead <= in_room && lead <= out_room ? lead : 0;
+}
+
+template <typename V, int kStride, int kMaxTile, bool kRelu>
 void sparse_conv(const ConvProblem& p, const void* packed, const float* input, float* output,
                  int oc_begin, int oc_end) {
   const ConvGeometry& g = p.geometry;
   const SparseConvPacked w = sparse_conv_regions(g.out_channels, packed);
   if (kStride == 1 && p.in_row_stride == p.out_row_stride) {
     const std::ptrdiff_t length = (g.out_height - 1) * p.out_row_stride + g.out_width;
-    sparse_run<V, kStride, kRelu>(w, input, output, p.out_channel_stride, length, oc_begin,
-                                  oc_end);
+    const std::ptrdiff_t lead = aligned_lead<V>(p, input, output);
+    sparse_run<V, kStride, kMaxTile, kRelu>(w, input - lead, output - lead, p.out_channel_stride,
+                                            length + lead, oc_begin, oc_end);
     return;
   }
   for (int oy = 0; oy < g.out_height; ++oy) {
-    sparse_run<V, kStride, kRelu>(w, input + oy * g.stride_h * p.in_row_stride,
-                                  output + oy * p.out_row_stride, p.out_channel_stride,
-                                  g.out_width, oc_begin, oc_end);
+    sparse_run<V, kStride, kMaxTile, kRelu>(w, input + oy * g.stride_h * p.in_row_stride,
+                                            output + oy * p.out_row_stride, p.out_channel_stride,
+                                            g.out_width, oc_begin, oc_end);
   }
 }
 
-template <typename V, int kStride>
+// Stride 2 through the per-row phase buffer (sparse_conv_phase.h): for each output row, split
+// the input rows it reads into even/odd columns on the stack, then run the stride-1 tiles over
+// the buffer.
+template <typename V, int kMaxTile, bool kRelu>
+void sparse_conv_phase(const ConvProblem& p, const void* packed, const float* input, float* output,
+                       int oc_begin, int oc_end) {
+  constexpr int L = V::kLanes;
+  const ConvGeometry& g = p.geometry;
+  const SparseConvPacked w = sparse_conv_regions(g.out_channels, packed);
+  alignas(64) float buffer[kMaxPhaseBufferFloats];
+  const std::ptrdiff_t row_floats = phase_row_floats(g);
+  const int width = phase_width(g);
+  for (int oy = 0; oy < g.out_height; ++oy) {
+    float* dst = buffer;
+    for (int ic = 0; ic < g.in_channels; ++ic) {
+      const float* plane = input + ic * p.in_channel_stride;
+      for (int ky = 0; ky < g.kernel_h; ++ky, dst += 2 * row_floats) {
+        const float* src = plane + (2 * oy - g.pad_top + ky) * p.in_row_stride - g.pad_left;
+        // Whole vectors: the last one reads past the row into the border or the overread slack
+        // (kMaxOverreadFloats) and fills buffer lanes no tap reads.
+        for (int j = 0; j < width; j += L) {
+          V::store(dst + j, V::load_even(src + 2 * j));
+          V::store(dst + row_floats + j, V::load_even(src + 2 * j + 1));
+        }
+      }
+    }
+    sparse_run<V, 1, kMaxTile, kRelu>(w, buffer, output + oy * p.out_row_stride,
+                                      p.out_channel_stride, g.out_width, oc_begin, oc_end);
+  }
+}
+
+template <typename V, int kMaxTile>
+void sparse_conv_phase_entry(const ConvProblem& p, const void* packed, const float* input,
+                             float* output, int oc_begin, int oc_end) {
+  if (p.activation == Activation::kRelu) {
+    sparse_conv_phase<V, kMaxTile, true>(p, packed, input, output, oc_begin, oc_end);
+  } else {
+    sparse_conv_phase<V, kMaxTile, false>(p, packed, input, output, oc_begin, oc_end);
+  }
+}
+
+template <typename V, int kStride, int kMaxTile = 8>
 void sparse_conv_entry(const ConvProblem& p, const void* packed, const float* input, float* output,
                        int oc_begin, int oc_end) {
   if (p.activation == Activation::kRelu) {
-    sparse_conv<V, kStride, true>(p, packed, input, output, oc_begin, oc_end);
+    sparse_conv<V, kStride, kMaxTile, true>(p, packed, input, output, oc_begin, oc_end);
   } else {
-    sparse_conv<V, kStride, false>(p, packed, input, output, oc_begin, oc_end);
+    sparse_conv<V, kStride, kMaxTile, false>(p, packed, input, output, oc_begin, oc_end);
   }
 }
 

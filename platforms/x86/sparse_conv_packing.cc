@@ -1,5 +1,6 @@
 // Packing for the x86 direct sparse convolutions (no ISA flags: runs at plan time on any CPU).
 #include "x86/sparse_conv_packing.h"
+#include "x86/sparse_conv_phase.h"
 
 #include <cstring>
 #include <limits>
@@ -66,6 +67,46 @@ std::size_t sparse_conv_packed_bytes(const ConvProblem& p) {
   return internal::align64(out * sizeof(float)) +
          internal::align64((out + 1) * sizeof(std::uint32_t)) +
          internal::align64(count_nonzeros(p) * sizeof(SparseEntry));
+}
+
+bool sparse_conv_phase_supported(const ConvProblem& p) {
+  const ConvGeometry& g = p.geometry;
+  return g.stride_h == 2 && g.stride_w == 2 && g.dilation_h == 1 && g.dilation_w == 1 &&
+         g.groups == 1 && sparse_conv_border_ok(p) &&
+         phase_buffer_floats(g) <= kMaxPhaseBufferFloats;
+}
+
+void sparse_conv_pack_phase(const ConvProblem& p, void* packed) {
+  // The same regions as sparse_conv_pack; only the offsets differ (sparse_conv_phase.h).
+  sparse_conv_pack(p, packed);
+  const ConvGeometry& g = p.geometry;
+  const SparseConvPacked regions = sparse_conv_regions(g.out_channels, packed);
+  auto* entries = const_cast<SparseEntry*>(regions.entries);
+  const std::ptrdiff_t row = phase_row_floats(g);
+  // Recover (ic, ky, kx) from the stride-1 style offset written by sparse_conv_pack: walk the
+  // problem's nonzeros again in the same order.
+  const int taps = g.kernel_h * g.kernel_w;
+  const std::uint32_t row_size = static_cast<std::uint32_t>(g.in_channels * taps);
+  std::uint32_t count = 0;
+  auto set = [&](std::uint32_t index) {
+    const int ic = static_cast<int>(index) / taps;
+    const int ky = (static_cast<int>(index) % taps) / g.kernel_w;
+    const int kx = static_cast<int>(index) % g.kernel_w;
+    entries[count++].offset =
+        static_cast<std::int32_t>(((ic * g.kernel_h + ky) * 2 + (kx & 1)) * row + (kx >> 1));
+  };
+  for (int o = 0; o < g.out_channels; ++o) {
+    if (p.sparse.row_begin != nullptr) {
+      for (std::uint32_t n = p.sparse.row_begin[o]; n < p.sparse.row_begin[o + 1]; ++n) {
+        if (p.sparse.values[n] != 0.0f) set(p.sparse.indices[n]);
+      }
+    } else {
+      const float* weights = p.dense_weights + static_cast<std::size_t>(o) * row_size;
+      for (std::uint32_t i = 0; i < row_size; ++i) {
+        if (weights[i] != 0.0f) set(i);
+      }
+    }
+  }
 }
 
 void sparse_conv_pack(const ConvProblem& p, void* packed) {

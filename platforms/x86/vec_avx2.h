@@ -38,6 +38,7 @@ struct VecAvx2 {
     return even(_mm256_maskload_ps(p, t.even_lo), _mm256_maskload_ps(p + 8, t.even_hi));
   }
   static Reg fmadd(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
+  static Reg add(Reg a, Reg b) { return _mm256_add_ps(a, b); }
   static Reg max(Reg a, Reg b) { return _mm256_max_ps(a, b); }
   static void store(float* p, Reg x) { _mm256_storeu_ps(p, x); }
   static void store_tail(float* p, Reg x, const Tail& t) { _mm256_maskstore_ps(p, t.out, x); }

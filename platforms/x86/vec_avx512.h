@@ -38,6 +38,7 @@ struct VecAvx512 {
     return even(_mm512_maskz_loadu_ps(t.even_lo, p), _mm512_maskz_loadu_ps(t.even_hi, p + 16));
   }
   static Reg fmadd(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
+  static Reg add(Reg a, Reg b) { return _mm512_add_ps(a, b); }
   static Reg max(Reg a, Reg b) { return _mm512_max_ps(a, b); }
   static void store(float* p, Reg x) { _mm512_storeu_ps(p, x); }
   static void store_tail(float* p, Reg x, const Tail& t) { _mm512_mask_storeu_ps(p, t.out, x); }

@@ -79,6 +79,31 @@ void zero_row_gaps(float* plane, int height, int width, std::ptrdiff_t rs) {
     for (int i = 0; i < 2 * P; ++i) gap[i] = 0.0f;
 }
 
+// Output-channel bounds of `parts` contiguous ranges with about equal work for a sparse
+// convolution: the work of a channel is its nonzeros plus a per-channel overhead (bias, stores,
+// loop setup) of about two nonzeros. Magnitude pruning leaves channels with very different
+// nonzero counts, so a split by channel count can leave one thread with most of the work.
+std::vector<int> balanced_ranges(const std::uint32_t* row_begin, int channels, int parts) {
+  constexpr double kChannelOverhead = 2.0;
+  const double total = static_cast<double>(row_begin[channels]) + kChannelOverhead * channels;
+  std::vector<int> bounds(static_cast<std::size_t>(parts) + 1, channels);
+  bounds[0] = 0;
+  int c = 0;
+  double done = 0.0;
+  for (int part = 1; part < parts; ++part) {
+    const double target = total * part / parts;
+    while (c < channels) {
+      const double next = done + (row_begin[c + 1] - row_begin[c]) + kChannelOverhead;
+      // Stop before channel c when that leaves the boundary closer to the target.
+      if (next > target && target - done <= next - target) break;
+      done = next;
+      ++c;
+    }
+    bounds[part] = c;
+  }
+  return bounds;
+}
+
 }  // namespace
 
 void zero_border(float* data, const TensorLayout& l, int c_begin, int c_end) {
@@ -422,6 +447,8 @@ Status Plan::prepare_operators() {
         if (!op.packed) return make_error(GNRT_OUT_OF_MEMORY, "operator '" + d.name + "': cannot allocate weights");
         op.conv_kernel.pack(p, op.packed.get());
         weight_bytes_ += op.conv_kernel.packed_bytes;
+        if (config_.threads > 1 && op.conv_kernel.sparse && w.sparse.row_begin != nullptr)
+          op.range_bounds = balanced_ranges(w.sparse.row_begin, out.channels, config_.threads);
         // Plan-time pointers die with `w`; run() only uses the packed copy.
         p.dense_weights = nullptr;
         p.sparse = {nullptr, nullptr, nullptr};
@@ -582,7 +609,12 @@ void Plan::run_op(PlannedOp& op) {
   switch (d.type) {
     case OpType::kConv2D: {
       ConvTask task{&op, tensor_data(d.inputs[0]), tensor_data(d.output), &out};
-      parallel(out.channels, 1, conv_range, &task);
+      if (pool_ && !op.range_bounds.empty()) {
+        pool_->parallel_ranges(op.range_bounds.data(), static_cast<int>(op.range_bounds.size()) - 1,
+                               conv_range, &task);
+      } else {
+        parallel(out.channels, 1, conv_range, &task);
+      }
       break;
     }
     case OpType::kMaxPool:

@@ -63,6 +63,9 @@ struct PlannedOp {
   kernels::FcProblem fc{};
   kernels::FcKernel fc_kernel{};
   AlignedBlock packed;
+  // Conv2D with a sparse kernel and several threads: output-channel range bounds (threads + 1
+  // entries) that give every thread about the same number of nonzeros; empty: split by count.
+  std::vector<int> range_bounds;
   // Pools
   kernels::PoolProblem pool{};
   kernels::PoolKernel pool_kernel{};

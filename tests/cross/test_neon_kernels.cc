@@ -1,6 +1,7 @@
-// Every NEON kernel of platforms/arm/ (the kernel lists of neon_kernels.h) against the scalar
-// reference, on random shapes, densities, strides, borders and channel ranges, plus GoogLeNet's
-// convolution shapes (with fewer channels, to keep qemu fast). Built only for aarch64/armv7
+// Every NEON kernel of platforms/arm/ (the kernel lists of neon_kernels.h: sparse convolution,
+// sparse fully connected, pooling) against the scalar reference, on random shapes, densities,
+// strides, borders and channel ranges, plus GoogLeNet's convolution shapes (with fewer channels,
+// to keep qemu fast). Built only for aarch64/armv7
 // (tests/cross/CMakeLists.txt); under qemu in the cross sub-builds.
 //
 // Besides the values, the tests hold the kernels to the layout contract of gnrt/kernels.h:
@@ -370,7 +371,7 @@ TEST_CASE("NEON kernel lists are not empty and name their ISA") {
 TEST_CASE("NEON sparse convolution: planner layout (stride 1, shared pad), random shapes") {
   std::mt19937 rng(1234);
   const double densities[] = {0.0, 0.03, 0.1, 0.4, 1.0};
-  for (int trial = 0; trial < 150; ++trial) {
+  for (int trial = 0; trial < 100; ++trial) {
     ConvCase c;
     const int k = 1 + 2 * random_int(rng, 0, 3);  // 1, 3, 5, 7
     ConvGeometry& g = c.g;
@@ -403,7 +404,7 @@ TEST_CASE("NEON sparse convolution: planner layout (stride 1, shared pad), rando
 TEST_CASE("NEON sparse convolution: general geometry (strides, asymmetric pads, own strides)") {
   std::mt19937 rng(99);
   const double densities[] = {0.02, 0.15, 0.5, 1.0};
-  for (int trial = 0; trial < 300; ++trial) {
+  for (int trial = 0; trial < 200; ++trial) {
     ConvCase c;
     ConvGeometry& g = c.g;
     g.kernel_h = random_int(rng, 1, 7);
@@ -588,8 +589,9 @@ void run_fc_case(int in_features, int out_features, double density, bool relu, b
       std::memcpy(guarded.data(), input.data(), sizeof(float) * in_features);
       std::vector<float> output(out_features, kSentinel);
       const int o_begin = layout == 0 ? 0 : static_cast<int>(rng() % out_features);
-      const int o_end = layout == 0 ? out_features
-                                    : o_begin + 1 + static_cast<int>(rng() % (out_features - o_begin));
+      const int o_end =
+          layout == 0 ? out_features
+                      : o_begin + 1 + static_cast<int>(rng() % (out_features - o_begin));
       kernel.run(problem, packed.data, guarded.data(), output.data(), o_begin, o_end);
       for (int o = 0; o < out_features; ++o) {
         INFO("output " << o << " range [" << o_begin << ", " << o_end << ")");
@@ -629,4 +631,194 @@ TEST_CASE("NEON sparse fully connected: selection") {
   const gnrt::kernels::Isa isa = gnrt::kernels::detect_isa();
   CHECK(std::string(gnrt::kernels::select_fc_kernel(p, isa, false).name).find("neon") !=
         std::string::npos);
+}
+
+// ------------------------------------------------------------------------------------------
+
+namespace {
+
+using gnrt::kernels::PoolGeometry;
+using gnrt::kernels::PoolKernel;
+using gnrt::kernels::PoolProblem;
+
+// Input planes with zero borders, a random nonnegative interior (the producer ends in ReLU) and
+// NaN in gaps and slack, in a guarded region (see GuardedFloats).
+void fill_nonnegative_input(const PlaneLayout& layout, std::mt19937& rng, float* region,
+                            std::size_t floats) {
+  fill_input(layout, rng, region, floats);
+  for (std::size_t i = 0; i < floats; ++i) {
+    int channel = 0;
+    if (layout.kind(static_cast<std::ptrdiff_t>(i), &channel) == PlaneLayout::kInterior)
+      region[i] = std::fabs(region[i]);
+  }
+}
+
+const gnrt::kernels::arm::PoolVariant* find_pool_variant(const char* name) {
+  std::size_t count = 0;
+  const auto* variants = gnrt::kernels::arm::pool_variants(&count);
+  for (std::size_t i = 0; i < count; ++i)
+    if (std::string(variants[i].kernel.name) == name) return &variants[i];
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("NEON 3x3 max pooling: random shapes, strides 1 and 2, against the scalar reference") {
+  std::mt19937 rng(31);
+  for (int trial = 0; trial < 120; ++trial) {
+    const int stride = 1 + trial % 2;
+    PoolGeometry g{};
+    g.channels = random_int(rng, 1, 6);
+    g.in_height = random_int(rng, 1, 20);
+    g.in_width = random_int(rng, 1, 40);
+    g.kernel_h = g.kernel_w = 3;
+    g.stride_h = g.stride_w = stride;
+    g.pad_top = random_int(rng, 0, 1);
+    g.pad_left = random_int(rng, 0, 1);
+    const int pad_bottom = random_int(rng, 0, 2);
+    const int pad_right = random_int(rng, 0, 2);
+    g.out_height = out_size(g.in_height, 3, stride, g.pad_top, pad_bottom);
+    g.out_width = out_size(g.in_width, 3, stride, g.pad_left, pad_right);
+    if (g.out_height < 1 || g.out_width < 1) continue;
+    const int need_bottom = (g.out_height - 1) * stride + 3 - g.pad_top - g.in_height;
+    const int need_right = (g.out_width - 1) * stride + 3 - g.pad_left - g.in_width;
+    const int in_pad =
+        std::max({g.pad_top, g.pad_left, need_bottom, need_right, 0}) + random_int(rng, 0, 1);
+    const PlaneLayout in(g.channels, g.in_height, g.in_width, in_pad, random_int(rng, 0, 2),
+                         random_int(rng, 0, 5));
+    const int offset = random_int(rng, 0, 2);
+    const PlaneLayout out(offset + g.channels + random_int(rng, 0, 2), g.out_height, g.out_width,
+                          random_int(rng, 0, 1), random_int(rng, 0, 2), random_int(rng, 0, 5));
+    INFO("maxpool " << g.channels << "x" << g.in_height << "x" << g.in_width << " -> "
+                    << g.out_height << "x" << g.out_width << " s" << stride << " p" << g.pad_top
+                    << "," << g.pad_left << " in_pad " << in_pad);
+
+    const std::size_t in_floats = in.planes_floats() + kMaxOverreadFloats;
+    std::vector<float> input(in_floats);
+    fill_nonnegative_input(in, rng, input.data(), in_floats);
+    const Activation activation = trial % 3 == 0 ? Activation::kRelu : Activation::kNone;
+    std::vector<float> reference(static_cast<std::size_t>(g.channels) * g.out_height *
+                                 g.out_width);
+    gnrt::kernels::f32_maxpool2d__scalar(
+        g, {input.data() + in.origin_offset(), in.row_stride, in.channel_stride},
+        {reference.data(), g.out_width, static_cast<std::ptrdiff_t>(g.out_height) * g.out_width},
+        activation, 0, g.channels);
+
+    PoolProblem p{};
+    p.geometry = g;
+    p.max = true;
+    p.pad_bottom = pad_bottom;
+    p.pad_right = pad_right;
+    p.input_nonnegative = true;
+    p.in_row_stride = in.row_stride;
+    p.in_channel_stride = in.channel_stride;
+    p.in_pad = in_pad;
+    p.out_row_stride = out.row_stride;
+    p.out_channel_stride = out.channel_stride;
+    p.out_pad = out.pad;
+    p.activation = activation;
+
+    const auto* variant = find_pool_variant(stride == 1 ? "f32_maxpool2d_3x3s1__neon"
+                                                        : "f32_maxpool2d_3x3s2__neon");
+    REQUIRE(variant != nullptr);
+    REQUIRE(variant->supports(p));
+    const PoolKernel selected =
+        gnrt::kernels::select_pool_kernel(p, gnrt::kernels::Isa::kNeon, false);
+    CHECK(std::string(selected.name) == variant->kernel.name);
+    PoolProblem may_be_negative = p;  // border zeros could win: must not take the fast path
+    may_be_negative.input_nonnegative = false;
+    CHECK_FALSE(variant->supports(may_be_negative));
+
+    for (int layout = 0; layout < 2; ++layout) {
+      GuardedFloats guarded(in_floats, layout == 0);
+      std::memcpy(guarded.data(), input.data(), in_floats * sizeof(float));
+      std::vector<float> out_region(out.planes_floats(), kSentinel);
+      const int c_begin = layout == 0 ? 0 : static_cast<int>(rng() % g.channels);
+      const int c_end =
+          layout == 0 ? g.channels
+                      : c_begin + 1 + static_cast<int>(rng() % (g.channels - c_begin));
+      variant->kernel.run(p, guarded.data() + in.origin_offset(),
+                          out_region.data() + out.origin_offset() + offset * out.channel_stride,
+                          c_begin, c_end);
+      bool ok = true;
+      for (std::size_t i = 0; i < out_region.size() && ok; ++i) {
+        int channel = 0;
+        const PlaneLayout::Kind kind = out.kind(static_cast<std::ptrdiff_t>(i), &channel);
+        const int c = channel - offset;
+        if (kind == PlaneLayout::kInterior && c >= c_begin && c < c_end) {
+          const std::ptrdiff_t in_plane = static_cast<std::ptrdiff_t>(i) % out.channel_stride;
+          const int y = static_cast<int>(in_plane / out.row_stride) - out.pad;
+          const int x = static_cast<int>(in_plane % out.row_stride) - out.pad;
+          const float want =
+              reference[(static_cast<std::size_t>(c) * g.out_height + y) * g.out_width + x];
+          if (out_region[i] != want) {
+            ok = false;
+            FAIL_CHECK("output (" << c << "," << y << "," << x << ") = " << out_region[i]
+                                  << ", reference " << want << ", layout " << layout);
+          }
+        } else if (out_region[i] != kSentinel) {
+          ok = false;  // pooling writes interiors only
+          FAIL_CHECK("wrote " << out_region[i] << " outside the interior of channels ["
+                              << c_begin << ", " << c_end << ") at flat " << i);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("NEON global average pooling against the scalar reference") {
+  std::mt19937 rng(77);
+  const auto* variant = find_pool_variant("f32_global_avgpool__neon");
+  REQUIRE(variant != nullptr);
+  for (int trial = 0; trial < 40; ++trial) {
+    const int channels = random_int(rng, 1, 20);
+    const int height = random_int(rng, 1, 9);
+    const int width = random_int(rng, 1, 21);
+    const PlaneLayout in(channels, height, width, random_int(rng, 0, 2), random_int(rng, 0, 3),
+                         random_int(rng, 0, 5));
+    INFO("global avgpool " << channels << "x" << height << "x" << width);
+    const std::size_t in_floats = in.planes_floats() + kMaxOverreadFloats;
+    std::vector<float> input(in_floats);
+    fill_input(in, rng, input.data(), in_floats);
+    std::vector<float> reference(channels);
+    gnrt::kernels::f32_global_avgpool__scalar(
+        channels, height, width,
+        {input.data() + in.origin_offset(), in.row_stride, in.channel_stride}, reference.data(), 0,
+        channels);
+
+    PoolProblem p{};
+    p.geometry.channels = channels;
+    p.geometry.in_height = height;
+    p.geometry.in_width = width;
+    p.geometry.out_height = p.geometry.out_width = 1;
+    p.geometry.kernel_h = height;
+    p.geometry.kernel_w = width;
+    p.geometry.stride_h = p.geometry.stride_w = 1;
+    p.global = true;
+    p.in_row_stride = in.row_stride;
+    p.in_channel_stride = in.channel_stride;
+    p.in_pad = in.pad;
+    p.out_channel_stride = 1 + trial % 3;
+    p.activation = trial % 4 == 1 ? Activation::kRelu : Activation::kNone;
+    REQUIRE(variant->supports(p));
+    const PoolKernel selected =
+        gnrt::kernels::select_pool_kernel(p, gnrt::kernels::Isa::kNeon, false);
+    CHECK(std::string(selected.name) == "f32_global_avgpool__neon");
+
+    GuardedFloats guarded(in_floats, trial % 2 == 0);
+    std::memcpy(guarded.data(), input.data(), in_floats * sizeof(float));
+    std::vector<float> output(static_cast<std::size_t>(channels) * p.out_channel_stride,
+                              kSentinel);
+    variant->kernel.run(p, guarded.data() + in.origin_offset(), output.data(), 0, channels);
+    for (std::size_t i = 0; i < output.size(); ++i) {
+      if (i % p.out_channel_stride != 0) {
+        CHECK(output[i] == kSentinel);
+        continue;
+      }
+      float want = reference[i / p.out_channel_stride];
+      if (p.activation == Activation::kRelu && want < 0.0f) want = 0.0f;
+      // The interior's NaN-free values only: a read outside it would turn the mean into NaN.
+      CHECK(std::fabs(output[i] - want) <= 1e-5f);
+    }
+  }
 }

@@ -39,6 +39,7 @@ struct ConvCase {
   k::ConvGeometry g{};
   int in_pad = 0, out_pad = 0, extra_row = 0, extra_channel = 0, misalign = 0;
   bool same_row_stride = true;
+  bool planner_alignment = false;
 };
 
 ConvCase random_case(std::mt19937& rng, int stride, bool allow_groups) {
@@ -78,6 +79,13 @@ ConvCase random_case(std::mt19937& rng, int stride, bool allow_groups) {
     c.extra_row = c.same_row_stride ? 0 : uniform(0, 3);
     c.extra_channel = uniform(0, 2) * 5;
     c.misalign = uniform(0, 15);
+    // Half the time the planner's layout: channel strides rounded up to 16 floats and input and
+    // output planes equally aligned (exercises the aligned early start of the flat run).
+    c.planner_alignment = uniform(0, 1) == 1;
+    if (c.planner_alignment) {
+      const int plane = (g.in_height + 2 * c.in_pad) * (g.in_width + 2 * c.in_pad + c.extra_row);
+      c.extra_channel = (16 - plane % 16) % 16;
+    }
     return c;
   }
 }
@@ -87,11 +95,11 @@ std::string describe(const ConvCase& c) {
   char buffer[300];
   std::snprintf(buffer, sizeof buffer,
                 "in %dx%dx%d out %dx%dx%d k %dx%d s %d p %d,%d d %dx%d groups %d in_pad %d "
-                "out_pad %d same_stride %d misalign %d",
+                "out_pad %d same_stride %d misalign %d planner_alignment %d",
                 g.in_channels, g.in_height, g.in_width, g.out_channels, g.out_height, g.out_width,
                 g.kernel_h, g.kernel_w, g.stride_h, g.pad_top, g.pad_left, g.dilation_h,
                 g.dilation_w, g.groups, c.in_pad, c.out_pad, c.same_row_stride ? 1 : 0,
-                c.misalign);
+                c.misalign, c.planner_alignment ? 1 : 0);
   return buffer;
 }
 
@@ -107,7 +115,7 @@ bool check_conv_kernel(const k::x86::ConvKernelInfo& info, const ConvCase& c, do
   // Output strides: equal to the input's in the planner's common case.
   Planes output(g.out_channels, g.out_height, g.out_width, c.out_pad,
                 c.same_row_stride ? c.extra_row : c.extra_row + 1, c.extra_channel, 0,
-                (c.misalign + 3) % 16);
+                c.planner_alignment ? c.misalign : (c.misalign + 3) % 16);
   if (c.same_row_stride) REQUIRE(output.row_stride() == input.row_stride());
   output.fill_all(kSentinel);
 
@@ -202,8 +210,10 @@ TEST_CASE("x86 convolution kernels match the scalar reference") {
       for (int trial = 0; trial < 400; ++trial) {
         // Most kernels state their stride in their name; try the one they support.
         const std::string name = info.name;
-        const int stride = name.find("_s2_") != std::string::npos ? 2 : 1;
-        const ConvCase c = random_case(rng, stride, info.sparse);
+        const int stride = name.find("_s2") != std::string::npos ? 2 : 1;
+        // The phase-buffer kernels (s2p) take no groups; give them supported cases.
+        const bool phase = name.find("_s2p_") != std::string::npos;
+        const ConvCase c = random_case(rng, stride, info.sparse && !phase);
         if (check_conv_kernel(info, c, densities[trial % 6], trial % 2 == 0, rng)) ++covered;
       }
       MESSAGE(std::string(info.name), ": ", covered, " random problems checked");
@@ -318,4 +328,254 @@ TEST_CASE("x86 fully connected kernels match the scalar reference") {
       }
     }
   }
+}
+
+namespace {
+
+struct PoolCase {
+  k::PoolGeometry g{};
+  int in_pad = 0, out_pad = 0, extra_row = 0, extra_channel = 0, misalign = 0;
+  int pad_bottom = 0, pad_right = 0;
+};
+
+// Random 3x3 max pooling problems of stride 1 or 2 ("same" padding, or PyTorch's ceil mode
+// windows), with the zero border covering every tap as the planner lays it out.
+PoolCase random_pool_case(std::mt19937& rng, int stride) {
+  auto uniform = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  for (;;) {
+    PoolCase c;
+    k::PoolGeometry& g = c.g;
+    g.channels = uniform(1, 20);
+    g.in_height = uniform(1, 40);
+    g.in_width = uniform(1, 70);
+    g.kernel_h = g.kernel_w = 3;
+    g.stride_h = g.stride_w = stride;
+    g.pad_top = uniform(0, 1);
+    g.pad_left = uniform(0, 1);
+    c.pad_bottom = uniform(0, 1);
+    c.pad_right = uniform(0, 1);
+    const bool ceil_mode = stride == 2 && uniform(0, 1) == 1;
+    auto out_size = [&](int in, int before, int after) {
+      const int span = in + before + after - 3;
+      if (span < 0) return 0;
+      int out = (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
+      // PyTorch: the last window must start inside the input or the left padding.
+      if (ceil_mode && (out - 1) * stride >= in + before) --out;
+      return out;
+    };
+    g.out_height = out_size(g.in_height, g.pad_top, c.pad_bottom);
+    g.out_width = out_size(g.in_width, g.pad_left, c.pad_right);
+    if (g.out_height < 1 || g.out_width < 1) continue;
+    const int bottom = (g.out_height - 1) * stride - g.pad_top + 2 - (g.in_height - 1);
+    const int right = (g.out_width - 1) * stride - g.pad_left + 2 - (g.in_width - 1);
+    c.in_pad = std::max({g.pad_top, g.pad_left, bottom, right, 0}) + uniform(0, 1);
+    c.out_pad = uniform(0, 2);
+    c.extra_row = uniform(0, 3);
+    c.extra_channel = uniform(0, 2) * 5;
+    c.misalign = uniform(0, 15);
+    return c;
+  }
+}
+
+// Runs a pooling kernel on `input` (planes already filled) in two channel ranges and returns the
+// number of interior mismatches against the scalar reference and of stray writes.
+void check_pool_kernel(const k::x86::PoolKernelInfo& info, const k::PoolProblem& p,
+                       const Planes& input, Planes& output, double tolerance, int* wrong,
+                       int* stray) {
+  output.fill_all(kSentinel);
+  const int channels = p.geometry.channels;
+  const int c_begin = channels > 3 ? 1 : 0;
+  const int split = (c_begin + channels) / 2;
+  info.run(p, input.origin(), output.origin(), c_begin, split);
+  info.run(p, input.origin(), output.origin(), split, channels);
+  Planes expected(channels, output.height(), output.width(), 0);
+  const k::PoolKernel reference = k::select_pool_kernel(p, k::Isa::kScalar, true);
+  k::PoolProblem q = p;
+  q.out_row_stride = expected.row_stride();
+  q.out_channel_stride = p.global ? expected.channel_stride() : expected.channel_stride();
+  reference.run(q, input.origin(), expected.origin(), 0, channels);
+  *wrong = 0;
+  *stray = 0;
+  for (int c = c_begin; c < channels; ++c)
+    for (int y = 0; y < output.height(); ++y)
+      for (int x = 0; x < output.width(); ++x) {
+        const double err = std::fabs(output.at(c, y, x) - expected.at(c, y, x));
+        if (!(err <= tolerance * std::max(1.0, std::fabs(double(expected.at(c, y, x)))))) {
+          ++*wrong;
+        }
+      }
+  for (std::size_t i = 0; i < output.region_size(); ++i) {
+    const auto pos = static_cast<std::ptrdiff_t>(i);
+    const int ch = output.channel_of(pos);
+    const std::ptrdiff_t in_plane = pos % output.channel_stride();
+    const bool own =
+        ch >= c_begin && in_plane / output.row_stride() < output.height() + 2 * output.pad();
+    if (!own && output.region()[i] != kSentinel) ++*stray;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("x86 pooling kernels match the scalar reference") {
+  REQUIRE(k::x86::kPoolKernelCount > 0);
+  for (int i = 0; i < k::x86::kPoolKernelCount; ++i) {
+    const auto& info = k::x86::kPoolKernels[i];
+    SUBCASE(info.name) {
+      if (!cpu_has(info.isa)) {
+        MESSAGE("skipped ", std::string(info.name), ": this CPU lacks ", k::isa_name(info.isa));
+        continue;
+      }
+      std::mt19937 rng(500 + i);
+      const std::string name = info.name;
+      const bool global = name.find("global") != std::string::npos;
+      int covered = 0;
+      for (int trial = 0; trial < 300; ++trial) {
+        k::PoolProblem p{};
+        const bool relu = trial % 3 == 0;
+        p.activation = relu ? k::Activation::kRelu : k::Activation::kNone;
+        if (global) {
+          auto uniform = [&](int lo, int hi) {
+            return std::uniform_int_distribution<int>(lo, hi)(rng);
+          };
+          const int channels = uniform(1, 40), h = uniform(1, 20), w = uniform(1, 40);
+          Planes input(channels, h, w, uniform(0, 2), uniform(0, 3), uniform(0, 2) * 5, 0,
+                       uniform(0, 15));
+          input.fill_all(gnrt_test::nan_value());  // nothing outside the interior is read
+          input.fill_interior_random(rng);
+          // Output: one value per channel, contiguous or strided (a 1x1 plane with a border).
+          const int out_pad = uniform(0, 1);
+          Planes output(channels, 1, 1, out_pad);
+          p.geometry = {channels, h, w, 1, 1, h, w, 1, 1, 0, 0};
+          p.global = true;
+          p.in_row_stride = input.row_stride();
+          p.in_channel_stride = input.channel_stride();
+          p.in_pad = input.pad();
+          p.out_row_stride = output.row_stride();
+          p.out_channel_stride = output.channel_stride();
+          p.out_pad = out_pad;
+          REQUIRE(info.supports(p));
+          int wrong = 0, stray = 0;
+          check_pool_kernel(info, p, input, output, 1e-5, &wrong, &stray);
+          INFO(info.name, ": channels ", channels, " ", h, "x", w);
+          CHECK(wrong == 0);
+          CHECK(stray == 0);
+          ++covered;
+          continue;
+        }
+        const int stride = name.find("3x3s2") != std::string::npos ? 2 : 1;
+        const PoolCase c = random_pool_case(rng, stride);
+        const k::PoolGeometry& g = c.g;
+        Planes input(g.channels, g.in_height, g.in_width, c.in_pad, c.extra_row, c.extra_channel,
+                     static_cast<int>(k::kMaxOverreadFloats), c.misalign);
+        input.zero_border_fill_rest(gnrt_test::nan_value());
+        input.fill_interior_random(rng, 0.0f, 1.0f);
+        Planes output(g.channels, g.out_height, g.out_width, c.out_pad, c.extra_row + 1,
+                      c.extra_channel, 0, (c.misalign + 5) % 16);
+        p.geometry = g;
+        p.max = true;
+        p.pad_bottom = c.pad_bottom;
+        p.pad_right = c.pad_right;
+        p.input_nonnegative = trial % 7 != 0;
+        p.in_row_stride = input.row_stride();
+        p.in_channel_stride = input.channel_stride();
+        p.in_pad = input.pad();
+        p.out_row_stride = output.row_stride();
+        p.out_channel_stride = output.channel_stride();
+        p.out_pad = output.pad();
+        if (!p.input_nonnegative) {
+          CHECK_FALSE(info.supports(p));  // the zero-border path needs nonnegative inputs
+          continue;
+        }
+        if (!info.supports(p)) continue;
+        int wrong = 0, stray = 0;
+        check_pool_kernel(info, p, input, output, 0.0, &wrong, &stray);
+        INFO(info.name, ": channels ", g.channels, " in ", g.in_height, "x", g.in_width, " out ",
+             g.out_height, "x", g.out_width, " pad ", g.pad_top, ",", g.pad_left, " in_pad ",
+             c.in_pad, " misalign ", c.misalign);
+        CHECK(wrong == 0);
+        CHECK(stray == 0);
+        ++covered;
+      }
+      MESSAGE(name, ": ", covered, " random problems checked");
+      CHECK(covered > 150);
+    }
+  }
+}
+
+TEST_CASE("the pooling selector uses the vectorized kernels only where they apply") {
+  if (!cpu_has(k::Isa::kAvx2)) {
+    MESSAGE("skipped: this CPU lacks AVX2");
+    return;
+  }
+  k::PoolProblem p{};
+  p.geometry = {64, 28, 28, 28, 28, 3, 3, 1, 1, 1, 1};
+  p.max = true;
+  p.pad_bottom = p.pad_right = 1;
+  p.in_pad = p.out_pad = 2;
+  p.in_row_stride = p.out_row_stride = 32;
+  p.in_channel_stride = p.out_channel_stride = 32 * 32;
+  p.input_nonnegative = true;
+  CHECK(std::string(k::select_pool_kernel(p, k::detect_isa(), false).name).find("3x3s1") !=
+        std::string::npos);
+  CHECK(std::string(k::select_pool_kernel(p, k::Isa::kAvx2, false).name) ==
+        "f32_maxpool2d_3x3s1__avx2");
+  p.input_nonnegative = false;
+  CHECK(std::string(k::select_pool_kernel(p, k::detect_isa(), false).name) ==
+        "f32_maxpool2d__scalar");
+  p.input_nonnegative = true;
+  p.in_pad = 0;  // border does not cover the padded taps
+  CHECK(std::string(k::select_pool_kernel(p, k::detect_isa(), false).name) ==
+        "f32_maxpool2d__scalar");
+  p.in_pad = 2;
+  p.max = false;  // average pooling: reference
+  CHECK(std::string(k::select_pool_kernel(p, k::detect_isa(), false).name) ==
+        "f32_avgpool2d__scalar");
+}
+
+TEST_CASE("on AVX-512 the selector prefers the 512-bit sparse kernels where they measured faster") {
+  if (!cpu_has(k::Isa::kAvx512)) {
+    MESSAGE("skipped: this CPU lacks AVX-512");
+    return;
+  }
+  std::mt19937 rng(9);
+  auto select = [&](int size, int pad, int kernel) {
+    const int channels = 32;
+    const k::ConvGeometry g{channels, size, size, 64, size, size, kernel, kernel, 1, 1,
+                            kernel / 2, kernel / 2, 1, 1, 1};
+    const std::size_t filter = static_cast<std::size_t>(channels) * kernel * kernel;
+    auto weights = gnrt_test::random_sparse_weights(rng, filter * 64, 0.0625);
+    auto csr = gnrt_test::to_csr(weights, 64, filter);
+    k::ConvProblem p{};
+    p.geometry = g;
+    p.in_row_stride = p.out_row_stride = size + 2 * pad;
+    p.in_channel_stride = p.out_channel_stride =
+        ((size + 2 * pad) * p.in_row_stride + 15) / 16 * 16;
+    p.in_pad = p.out_pad = pad;
+    p.sparse = csr.view();
+    p.nonzeros = csr.nonzeros();
+    return std::string(k::select_conv_kernel(p, k::Isa::kAvx512, false).name);
+  };
+  CHECK(select(28, 2, 1) == "f32_conv2d_sparse_s1_128x1__avx512");  // row stride 32
+  CHECK(select(28, 2, 3) == "f32_conv2d_sparse_s1_128x1__avx512");
+  CHECK(select(14, 2, 1) == "f32_conv2d_sparse_s1_64x1__avx512");
+  CHECK(select(14, 2, 3) == "f32_conv2d_sparse_s1_64x1__avx2");
+  CHECK(select(56, 1, 1) == "f32_conv2d_sparse_s1_64x1__avx512");
+  // The 7x7/2 stem: the phase-buffer kernel (AVX2 too).
+  const k::ConvGeometry stem{3, 64, 64, 16, 32, 32, 7, 7, 2, 2, 3, 3, 1, 1, 1};
+  auto weights = gnrt_test::random_sparse_weights(rng, 16u * 3u * 49u, 0.0625);
+  auto csr = gnrt_test::to_csr(weights, 16, 3 * 49);
+  k::ConvProblem p{};
+  p.geometry = stem;
+  p.in_pad = 3;
+  p.in_row_stride = 70;
+  p.in_channel_stride = (70 * 70 + 15) / 16 * 16;
+  p.out_pad = 1;
+  p.out_row_stride = 34;
+  p.out_channel_stride = (34 * 34 + 15) / 16 * 16;
+  p.sparse = csr.view();
+  p.nonzeros = csr.nonzeros();
+  CHECK(std::string(k::select_conv_kernel(p, k::Isa::kAvx512, false).name) ==
+        "f32_conv2d_sparse_s2p_128x1__avx512");
+  CHECK(std::string(k::select_conv_kernel(p, k::Isa::kAvx2, false).name) ==
+        "f32_conv2d_sparse_s2p_64x1__avx2");
 }

@@ -9,9 +9,66 @@
 #include <vector>
 
 #include "fileio.h"
+#include "gnrt/model_builder.h"
 #include "idx.h"
 
 using namespace gnrt::tools;
+
+namespace {
+
+std::vector<float> ramp(std::size_t n, float scale) {
+  std::vector<float> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = scale * float(int(i * 7 % 11) - 5);
+  return v;
+}
+
+// A tiny model whose output is logits (no softmax), without labels or normalization, with one
+// dense and one sparse layer: the paths the demo model does not take.
+std::vector<std::uint8_t> logits_model() {
+  gnrt::ModelBuilder b;
+  const gnrt::TensorId in = b.input("image", 1, 8, 8);
+  gnrt::ConvParams conv;
+  conv.out_channels = 4;
+  conv.kernel_h = conv.kernel_w = 3;
+  conv.pad_top = conv.pad_left = conv.pad_bottom = conv.pad_right = 1;
+  conv.relu = true;
+  std::vector<float> w = ramp(4 * 9, 0.1f);
+  w[3] = w[10] = 0.0f;  // dense storage still has zeros: nonzeros must not count them
+  gnrt::WeightOptions dense;
+  dense.encoding = gnrt::WeightEncoding::kDense;
+  const gnrt::TensorId c = b.conv2d("conv", in, conv, w, {0.1f, 0.0f, -0.1f, 0.2f}, dense);
+  gnrt::PoolParams gap;
+  gap.global = true;
+  const gnrt::TensorId p = b.avg_pool("gap", c, gap);
+  std::vector<float> fc = ramp(4 * 4, 0.5f);
+  for (std::size_t i = 0; i < fc.size(); i += 3) fc[i] = 0.0f;
+  gnrt::WeightOptions sparse;
+  sparse.encoding = gnrt::WeightEncoding::kSparse;
+  const gnrt::TensorId out = b.fully_connected("fc", p, 4, fc, {0.0f, 0.1f, 0.2f, 0.3f}, false,
+                                               sparse);
+  gnrt::ModelMetadata meta;
+  meta.name = "test logits model";  // a blank in the name on purpose
+  b.set_metadata(meta);
+  return b.finish({out});
+}
+
+// Valid, but its default input (1x12000x12000 floats, 549 MB) exceeds the runtime's default
+// 512 MiB arena cap: loads, cannot be planned at its default size, runs at a small --size.
+std::vector<std::uint8_t> unplannable_model() {
+  gnrt::ModelBuilder b;
+  const gnrt::TensorId in = b.input("image", 1, 12000, 12000);
+  gnrt::PoolParams gap;
+  gap.global = true;
+  const gnrt::TensorId p = b.avg_pool("gap", in, gap);
+  const gnrt::TensorId out = b.fully_connected("fc", p, 3, {1.0f, 2.0f, 3.0f}, {});
+  gnrt::ModelMetadata meta;
+  meta.name = "huge default size";
+  meta.labels = {"a", "b", "c"};
+  b.set_metadata(meta);
+  return b.finish({out});
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 4) {
@@ -78,6 +135,8 @@ int main(int argc, char** argv) {
     std::vector<std::uint8_t> bad_id = model;
     if (bad_id.size() > 8) bad_id[4] = 'X';  // file identifier "GNRT" -> "XNRT"
     write_file(out + "/model-bad-identifier.gnrt", bad_id);
+    write_file(out + "/logits.gnrt", logits_model());
+    write_file(out + "/unplannable.gnrt", unplannable_model());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gnrt_make_test_data: %s\n", e.what());
     return 1;

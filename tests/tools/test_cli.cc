@@ -393,3 +393,60 @@ TEST_CASE("classify (the C example) prints what gnrt run prints") {
   CHECK(bad_model.exit_code == 1);
   CHECK(bad_model.err.find("loading the model") != std::string::npos);
 }
+
+TEST_CASE("run: a logits model gets a softmax; a model without labels prints '-'") {
+  const std::string model = kData + "/logits.gnrt";
+  const ProcessResult r = run({"run", model, "--input", kSample});
+  const std::vector<std::string> lines = split_lines(r.out);
+  REQUIRE(lines.size() == 4);  // --top 5, but only 4 outputs
+  double sum = 0;
+  for (const std::string& line : lines) {
+    std::smatch m;
+    INFO(line);
+    REQUIRE(std::regex_match(line, m, std::regex(R"([1-4] (\d\.\d{4}) [0-3] -)")));
+    sum += std::stod(m[1]);
+  }
+  CHECK(sum == doctest::Approx(1.0).epsilon(0.001));
+  const json j = run_json({"run", model, "--input", kSample, "--json"});
+  CHECK(j["softmax_applied"] == true);
+  CHECK(j["top"][0]["label"] == "");
+}
+
+TEST_CASE("info: dense layers count their real nonzeros, in agreement with the runtime") {
+  const std::string model = kData + "/logits.gnrt";
+  const json j = run_json({"info", model, "--json"});
+  REQUIRE(j["layers"].size() == 3);
+  const json& conv = j["layers"][0];
+  CHECK(conv["weight_layout"] == "dense");
+  CHECK(conv["params_dense"] == 36);
+  // ramp() has zeros at i*7 % 11 == 5 (i = 7, 18, 29) plus the two set to zero.
+  CHECK(conv["nonzeros"] == 31);
+  CHECK(conv["bytes"] == 36 * 4 + 4 * 4);
+  const json& fc = j["layers"][2];
+  CHECK(fc["weight_layout"] == "sparse_rows");
+  CHECK(fc["params_dense"] == 16);
+  std::uint64_t params = 0, nonzeros = 0;
+  for (const json& layer : j["layers"]) {
+    params += layer["params_dense"].get<std::uint64_t>();
+    nonzeros += layer["nonzeros"].get<std::uint64_t>();
+  }
+  CHECK(params == j["params_dense"].get<std::uint64_t>());
+  CHECK(nonzeros == j["nonzeros"].get<std::uint64_t>());
+  CHECK(j["labels"].empty());
+  CHECK(j["pruning"].is_null() == false);  // the builder always writes a summary
+
+  // Blanks in names become '_' in the table; the header keeps the name as is.
+  const ProcessResult text = run({"info", model});
+  CHECK(text.out.find("\nname: test logits model\n") != std::string::npos);
+  CHECK(text.out.find("labels: 0\n") != std::string::npos);
+}
+
+TEST_CASE("info: a model that cannot be planned at its default size is still described") {
+  const ProcessResult r = run({"info", kData + "/unplannable.gnrt", "--json"});
+  const json j = json::parse(r.out);
+  CHECK(j["isa"].is_null());
+  CHECK(j["arena_bytes"].is_null());
+  CHECK(j["plan_error"].get<std::string>().find("GNRT_RESOURCE_LIMIT") != std::string::npos);
+  CHECK(j["input"]["height"] == 12000);
+  CHECK(r.err.rfind("gnrt: warning: ", 0) == 0);
+}

@@ -1,0 +1,163 @@
+// gn-convert end to end through its command line: bad input gives one-line errors and a nonzero
+// exit; a tiny train -> prune -> export -> eval run works and its numbers are consistent.
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "test_util.h"
+
+using namespace gnconvert_test;
+
+namespace {
+
+struct Result {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+Result run(const std::string& args, const TempDir& tmp) {
+  std::string err_path = tmp / "stderr.txt";
+  std::string cmd = std::string(GN_CONVERT_PATH) + " " + args + " 2>" + err_path;
+  Result r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::array<char, 4096> buf{};
+  std::size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+  int status = pclose(pipe);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream err(err_path);
+  std::stringstream ss;
+  ss << err.rdbuf();
+  r.err = ss.str();
+  return r;
+}
+
+int lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+}  // namespace
+
+TEST_CASE("bad command lines give one-line errors and a nonzero exit") {
+  TempDir tmp;
+  write_bytes(tmp / "junk.pt", {1, 2, 3});
+  write_bytes(tmp / "recipe.json", {'{', '}'});
+  const char* cases[] = {
+      "",                                                        // no subcommand
+      "frobnicate",                                              // unknown subcommand
+      "summary --bogus",                                         // unknown flag
+      "summary --size 32",                                       // 1x1 maps for 3x3/5x5 kernels
+      "summary --classes 1",                                     // out of range
+      "train --out OUT --dataset imagenet",                      // unknown dataset
+      "train --out OUT --data-dir /nonexistent --dataset mnist",  // missing dataset
+      "train --out OUT --size 24",                               // too small a resolution
+      "train --out OUT --resume",                                // nothing to resume
+      "eval /nonexistent.pt",                                    // missing file
+      "eval JUNK",                                               // not a checkpoint
+      "export JUNK -o OUT/m.gnrt",                               // not a checkpoint
+      "prune --recipe RECIPE --from JUNK --out OUT",             // recipe without a target
+      "train --out OUT --epochs abc",                            // not a number
+  };
+  for (std::string args : cases) {
+    auto replace = [&](const std::string& key, const std::string& value) {
+      for (auto pos = args.find(key); pos != std::string::npos; pos = args.find(key)) {
+        args.replace(pos, key.size(), value);
+      }
+    };
+    replace("OUT", tmp / "out");
+    replace("JUNK", tmp / "junk.pt");
+    replace("RECIPE", tmp / "recipe.json");
+    CAPTURE(args);
+    Result r = run(args, tmp);
+    CHECK(r.status != 0);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.find("error") != std::string::npos);
+  }
+  Result help = run("train --help", tmp);
+  CHECK(help.status == 0);
+  CHECK(help.out.find("--resume") != std::string::npos);
+}
+
+TEST_CASE("summary reports 10.3-10.5M parameters and the feature maps") {
+  TempDir tmp;
+  Result r = run("summary --classes 10 --json", tmp);
+  REQUIRE(r.status == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["totals"]["parameters"].get<long>() >= 10300000);
+  CHECK(j["totals"]["parameters"].get<long>() <= 10500000);
+  CHECK(j["feature_maps"]["inception5"] == "2x2");
+  CHECK(j["layers"].size() == 64);
+}
+
+TEST_CASE("tiny train -> prune -> export -> eval pipeline") {
+  TempDir tmp;
+  write_toy_mnist(tmp.path, 352, 64);
+  const std::string common = "--dataset mnist --data-dir " + tmp.path +
+                             " --validation 32 --threads 1 --progress-seconds 60";
+  Result train = run("train " + common + " --size 40 --epochs 1 --batch 32 --lr 0.02 --out " +
+                         (tmp / "dense"),
+                     tmp);
+  INFO(train.err);
+  REQUIRE(train.status == 0);
+  auto result = read_json(tmp / "dense/train-result.json");
+  CHECK(result["history"].size() == 1);
+
+  // Second run into the same directory without --resume is refused; with --resume it is a no-op.
+  Result again = run("train " + common + " --size 40 --epochs 1 --out " + (tmp / "dense"), tmp);
+  CHECK(again.status != 0);
+
+  std::ofstream(tmp / "recipe.json") << R"({
+    "mode": "global",
+    "target": {"scope": "training", "compression": 8},
+    "schedule": {"type": "iterative", "iterations": 2},
+    "retrain": {"epochs": 1, "lr": 0.005, "batch": 32},
+    "bn_recalibration_batches": 4
+  })";
+  Result prune = run("prune --recipe " + (tmp / "recipe.json") + " --from " +
+                         (tmp / "dense/checkpoint.pt") + " --data-dir " + tmp.path +
+                         " --threads 1 --out " + (tmp / "pruned"),
+                     tmp);
+  INFO(prune.err);
+  REQUIRE(prune.status == 0);
+  auto report = read_json(tmp / "pruned/report.json");
+  long params = report["training_graph"]["params"];
+  long nonzeros = report["training_graph"]["nonzeros"];
+  CHECK(nonzeros <= params / 8);
+  CHECK(nonzeros >= params / 8 - params / 800);
+  CHECK(report["iterations"].size() == 2);
+  CHECK(report["iterations"][0].contains("after_prune"));
+  CHECK(report["iterations"][1].contains("after_retrain"));
+  CHECK(report["command_lines"][0].get<std::string>().find("prune") != std::string::npos);
+  CHECK(report["recipe"]["mode"] == "global");
+  CHECK(report["layers"].size() == 64);
+
+  Result exp = run("export " + (tmp / "pruned/checkpoint.pt") + " -o " + (tmp / "m.gnrt") +
+                       " --data-dir " + tmp.path + " --verify-images 8",
+                   tmp);
+  INFO(exp.err);
+  REQUIRE(exp.status == 0);
+  CHECK(exp.out.find("verify: 8 validation images") != std::string::npos);
+  std::ifstream model(tmp / "m.gnrt", std::ios::binary | std::ios::ate);
+  CHECK(model.tellg() > 1000);
+
+  Result eval = run("eval " + (tmp / "pruned/checkpoint.pt") + " --json --data-dir " + tmp.path,
+                    tmp);
+  REQUIRE(eval.status == 0);
+  auto e = nlohmann::json::parse(eval.out);
+  CHECK(e["accuracy"].get<double>() == doctest::Approx(report["final"]["test_accuracy"].get<double>()));
+  CHECK(e["nonzeros_training"].get<long>() == nonzeros);
+}
