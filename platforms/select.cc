@@ -11,6 +11,12 @@ namespace kernels {
 namespace internal {
 namespace {
 
+// memcpy that accepts empty ranges with null pointers (a layer with no nonzeros has empty
+// index/value vectors).
+void copy_bytes(void* dst, const void* src, std::size_t bytes) {
+  if (bytes != 0) std::memcpy(dst, src, bytes);
+}
+
 // Packed layout of the scalar kernels, each region 64-byte aligned:
 //   bias[out]  (zeros when the problem has none)
 //   sparse: row_begin[out + 1] (uint32), indices[nonzeros] (uint32), values[nonzeros] (float)
@@ -62,7 +68,7 @@ const T* at(const void* base, std::size_t offset) {
 
 void pack_bias(const float* bias, int count, float* packed_bias) {
   if (bias != nullptr) {
-    std::memcpy(packed_bias, bias, sizeof(float) * static_cast<std::size_t>(count));
+    copy_bytes(packed_bias, bias, sizeof(float) * static_cast<std::size_t>(count));
   } else {
     std::memset(packed_bias, 0, sizeof(float) * static_cast<std::size_t>(count));
   }
@@ -74,13 +80,13 @@ void scalar_conv_pack(const ConvProblem& p, void* packed) {
   pack_bias(p.bias, out, at<float>(packed, layout.bias));
   if (p.sparse.row_begin != nullptr) {
     const std::size_t nonzeros = p.sparse.row_begin[out];
-    std::memcpy(at<std::uint32_t>(packed, layout.row_begin), p.sparse.row_begin,
+    copy_bytes(at<std::uint32_t>(packed, layout.row_begin), p.sparse.row_begin,
                 sizeof(std::uint32_t) * (static_cast<std::size_t>(out) + 1));
-    std::memcpy(at<std::uint32_t>(packed, layout.indices), p.sparse.indices,
+    copy_bytes(at<std::uint32_t>(packed, layout.indices), p.sparse.indices,
                 sizeof(std::uint32_t) * nonzeros);
-    std::memcpy(at<float>(packed, layout.values), p.sparse.values, sizeof(float) * nonzeros);
+    copy_bytes(at<float>(packed, layout.values), p.sparse.values, sizeof(float) * nonzeros);
   } else {
-    std::memcpy(at<float>(packed, layout.weights), p.dense_weights,
+    copy_bytes(at<float>(packed, layout.weights), p.dense_weights,
                 sizeof(float) * dense_conv_weight_count(p.geometry));
   }
 }
@@ -123,13 +129,13 @@ void scalar_fc_pack(const FcProblem& p, void* packed) {
     const std::size_t nonzeros = p.sparse.row_begin[out];
     const std::size_t indices_offset = base + align64((out + 1) * sizeof(std::uint32_t));
     const std::size_t values_offset = indices_offset + align64(nonzeros * sizeof(std::uint32_t));
-    std::memcpy(at<std::uint32_t>(packed, base), p.sparse.row_begin,
+    copy_bytes(at<std::uint32_t>(packed, base), p.sparse.row_begin,
                 sizeof(std::uint32_t) * (out + 1));
-    std::memcpy(at<std::uint32_t>(packed, indices_offset), p.sparse.indices,
+    copy_bytes(at<std::uint32_t>(packed, indices_offset), p.sparse.indices,
                 sizeof(std::uint32_t) * nonzeros);
-    std::memcpy(at<float>(packed, values_offset), p.sparse.values, sizeof(float) * nonzeros);
+    copy_bytes(at<float>(packed, values_offset), p.sparse.values, sizeof(float) * nonzeros);
   } else {
-    std::memcpy(at<float>(packed, base), p.dense_weights,
+    copy_bytes(at<float>(packed, base), p.dense_weights,
                 sizeof(float) * out * static_cast<std::size_t>(p.in_features));
   }
 }
@@ -207,7 +213,7 @@ double fc_density(const FcProblem& problem) {
 void expand_conv_weights(const ConvProblem& problem, float* dense) {
   const std::size_t count = dense_conv_weight_count(problem.geometry);
   if (problem.sparse.row_begin == nullptr) {
-    std::memcpy(dense, problem.dense_weights, count * sizeof(float));
+    copy_bytes(dense, problem.dense_weights, count * sizeof(float));
     return;
   }
   std::memset(dense, 0, count * sizeof(float));
@@ -223,7 +229,7 @@ void expand_fc_weights(const FcProblem& problem, float* dense) {
   const std::size_t in = static_cast<std::size_t>(problem.in_features);
   const std::size_t count = in * static_cast<std::size_t>(problem.out_features);
   if (problem.sparse.row_begin == nullptr) {
-    std::memcpy(dense, problem.dense_weights, count * sizeof(float));
+    copy_bytes(dense, problem.dense_weights, count * sizeof(float));
     return;
   }
   std::memset(dense, 0, count * sizeof(float));

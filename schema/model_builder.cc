@@ -16,7 +16,6 @@
 
 namespace gnrt {
 
-namespace fb = gnrt::fb;
 
 int conv_output_size(int in, int kernel, int stride, int pad_before, int pad_after, int dilation) {
   return static_cast<int>(shape_rules::conv_out(in, kernel, stride, pad_before, pad_after, dilation));

@@ -1,9 +1,17 @@
 #!/bin/sh
-# The test command: configure (release preset: tests + ARM cross builds under qemu), build, run
-# every ctest case. Assumes scripts/install-deps.sh has run.
+# The test command. Assumes scripts/install-deps.sh has run.
+#  1. release preset: everything (converter, tools, benchmarks' smoke tests), all doctest suites,
+#     the ARM kernels and runtime tests cross-built for aarch64 and armv7 and run under qemu;
+#  2. asan preset: runtime, kernels and tools rebuilt with AddressSanitizer and
+#     UndefinedBehaviorSanitizer, and their tests run again.
+# GNRT_TEST_PRESETS="release" runs only the first.
 set -eu
 cd "$(dirname "$0")/.."
 JOBS="${GNRT_JOBS:-$(nproc)}"
-cmake --preset release
-cmake --build --preset release -j "$JOBS"
-ctest --preset release -j "$JOBS"
+PRESETS="${GNRT_TEST_PRESETS:-release asan}"
+for preset in $PRESETS; do
+  echo "== test.sh: preset $preset"
+  cmake --preset "$preset"
+  cmake --build --preset "$preset" -j "$JOBS"
+  ctest --preset "$preset" -j "$JOBS"
+done

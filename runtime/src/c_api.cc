@@ -1,5 +1,6 @@
 // The C API: argument checks, error messages, and the bridge to the C++ internals. Nothing here
 // lets an exception or a crash escape to the caller for bad input.
+#include <exception>
 #include <memory>
 #include <new>
 #include <string>
@@ -71,6 +72,8 @@ static gnrt_status load_common(gnrt_model** model, const void* data, size_t size
     s = path ? gnrt::load_model_file(path, &m->model) : gnrt::load_model(data, size, &m->model);
   } catch (const std::bad_alloc&) {
     return fail(GNRT_OUT_OF_MEMORY, "out of memory loading a model");
+  } catch (const std::exception& e) {
+    return fail(GNRT_INTERNAL, (std::string("loading failed: ") + e.what()).c_str());
   }
 #else
   s = path ? gnrt::load_model_file(path, &m->model) : gnrt::load_model(data, size, &m->model);
@@ -162,6 +165,8 @@ gnrt_status gnrt_plan_create(const gnrt_model* model, const gnrt_options* option
     s = gnrt::Plan::create(model->model, config, &p->plan);
   } catch (const std::bad_alloc&) {
     return fail(GNRT_OUT_OF_MEMORY, "out of memory creating a plan");
+  } catch (const std::exception& e) {  // e.g. std::system_error when a worker thread cannot start
+    return fail(GNRT_INTERNAL, (std::string("creating a plan failed: ") + e.what()).c_str());
   }
 #else
   s = gnrt::Plan::create(model->model, config, &p->plan);

@@ -353,7 +353,7 @@ Status Validator::run() {
           expect_c += ti.channels;
         }
         // Linear, not pairwise: 1024 inputs in each of thousands of concats made loading take
-        // seconds per 100 KB of file (found while fuzzing; see docs/reliability.md).
+        // seconds per 100 KB of file (found in the fuzzing work; see docs/reliability.md).
         for (int t : d.inputs) {
           if (concat_seen[t] == static_cast<int>(i)) return fail(where + ": the same tensor appears twice");
           concat_seen[t] = static_cast<int>(i);

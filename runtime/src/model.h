@@ -63,8 +63,8 @@ struct TensorDesc {
 };
 
 // Limits that bound everything derived from numbers in a file.
-constexpr int kMaxTensors = 1 << 16;
-constexpr int kMaxOperators = 1 << 16;
+constexpr int kMaxTensors = 1 << 13;  // planning is quadratic in these; GoogLeNet has 74
+constexpr int kMaxOperators = 1 << 13;
 constexpr int kMaxChannels = 1 << 16;
 constexpr int kMaxSpatial = 1 << 14;
 constexpr int kMaxKernel = 64;

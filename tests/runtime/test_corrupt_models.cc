@@ -22,7 +22,7 @@ namespace {
 // of the first failing step.
 gnrt_status exercise(const std::vector<std::uint8_t>& bytes, std::string* message) {
   std::vector<std::uint64_t> words((bytes.size() + 7) / 8 + 1);
-  std::memcpy(words.data(), bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(words.data(), bytes.data(), bytes.size());
   gnrt_model* model = nullptr;
   gnrt_status s = gnrt_model_load_buffer(words.data(), bytes.size(), &model);
   if (s != GNRT_OK) {

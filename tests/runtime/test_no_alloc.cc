@@ -40,13 +40,31 @@ extern "C" void* aligned_alloc(std::size_t alignment, std::size_t n) {
 }
 #endif
 
-void* operator new(std::size_t n) {
+// Every replaceable allocation function goes through malloc/free, so that pairs always match
+// (including the nothrow forms the standard library uses for temporary buffers).
+namespace {
+void* counted_allocate(std::size_t n) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
+  return std::malloc(n ? n : 1);
+}
+}  // namespace
+
+void* operator new(std::size_t n) {
+  if (void* p = counted_allocate(n)) return p;
   throw std::bad_alloc();
 }
+void* operator new[](std::size_t n) {
+  if (void* p = counted_allocate(n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_allocate(n); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_allocate(n); }
 void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 TEST_CASE("gnrt_plan_run allocates nothing (1 and 2 threads, several runs)") {
   gnrt::GoogLeNetConfig config;
