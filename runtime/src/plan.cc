@@ -23,7 +23,10 @@ constexpr std::size_t kAlignment = 64;
 std::size_t round_up(std::size_t value, std::size_t multiple) { return (value + multiple - 1) / multiple * multiple; }
 
 AlignedBlock aligned_block(std::size_t bytes) {
-  return AlignedBlock(std::aligned_alloc(kAlignment, round_up(std::max<std::size_t>(bytes, 1), kAlignment)));
+  // posix_memalign rather than aligned_alloc: Android's libc has the latter only from API 28.
+  void* p = nullptr;
+  if (posix_memalign(&p, kAlignment, round_up(std::max<std::size_t>(bytes, 1), kAlignment)) != 0) return AlignedBlock();
+  return AlignedBlock(p);
 }
 
 std::uint64_t now_ns() {

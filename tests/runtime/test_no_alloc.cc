@@ -34,6 +34,11 @@ extern "C" void* realloc(void* p, std::size_t n) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   return __libc_realloc(p, n);
 }
+extern "C" int posix_memalign(void** out, std::size_t alignment, std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  *out = __libc_memalign(alignment, n);
+  return *out ? 0 : 12;  // ENOMEM
+}
 extern "C" void* aligned_alloc(std::size_t alignment, std::size_t n) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   return __libc_memalign(alignment, n);
