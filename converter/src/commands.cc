@@ -226,6 +226,26 @@ int run_train(const TrainOptions& o) {
   return 0;
 }
 
+// FNV-1a over the bytes of every parameter and buffer, in registration order: equal digests mean
+// bitwise-equal models (used to check determinism and resume).
+std::string weights_digest(GoogLeNet& net) {
+  std::uint64_t h = 1469598103934665603ull;
+  auto eat = [&h](const torch::Tensor& t) {
+    auto c = t.detach().contiguous();
+    const auto* p = static_cast<const unsigned char*>(c.data_ptr());
+    const std::size_t n = static_cast<std::size_t>(c.numel()) * c.element_size();
+    for (std::size_t i = 0; i < n; ++i) {
+      h ^= p[i];
+      h *= 1099511628211ull;
+    }
+  };
+  for (const auto& p : net->parameters()) eat(p);
+  for (const auto& b : net->buffers()) eat(b);
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
 int run_eval(const EvalOptions& o) {
   Session s;
   s.run = o.run;
@@ -256,7 +276,8 @@ int run_eval(const EvalOptions& o) {
     json j = {{"checkpoint", o.checkpoint}, {"split", o.split},         {"images", r.count},
               {"accuracy", r.accuracy},     {"loss", r.loss},           {"nonzeros_training", nz},
               {"params_training", params},  {"nonzeros_deployed", nz_dep},
-              {"params_deployed", params_dep}};
+              {"params_deployed", params_dep},
+              {"weights_digest", weights_digest(s.net)}};
     std::cout << j.dump(2) << std::endl;
   } else {
     std::printf("%s: %s accuracy %.2f%% loss %.4f on %lld images; nonzeros %lld / %lld "

@@ -174,9 +174,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 100000))
       ->capture_default_str();
   export_cmd->add_option("--tolerance", exp.tolerance,
-                         "largest |difference| allowed, times max(1, largest |logit|)")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str();
+                         "largest |difference| allowed, times max(1, largest |logit|) "
+                         "(default 1e-4, with --float16 3e-2)")
+      ->check(CLI::Range(0.0, 1.0));
   export_cmd->add_flag("--skip-test-eval", exp.skip_test_eval,
                        "do not evaluate the test set for the metadata");
   export_cmd->add_option("--data-dir", exp.data.data_dir, "dataset directory");

@@ -98,7 +98,7 @@ struct ExportOptions {
   std::string encoding = "auto";  // auto | sparse | dense
   bool softmax = true;
   int verify_images = 16;
-  double tolerance = 1e-4;  // relative to max(1, largest |logit|)
+  double tolerance = -1;  // relative to max(1, largest |logit|); < 0: 1e-4 (float32), 3e-2 (float16)
   bool skip_test_eval = false;
 };
 

@@ -351,7 +351,7 @@ int run_prune(const PruneOptions& o) {
     for (int i = 0; i < recipe.iterations; ++i) {
       Stage prune;
       prune.name = "prune-" + std::to_string(i + 1);
-      prune.action = [&, i](Session& s) {
+      prune.action = [&, i, name = prune.name](Session& s) {
         PruneDecision d;
         std::int64_t target = -1;
         if (!recipe.knobs.empty()) {
@@ -376,7 +376,7 @@ int run_prune(const PruneOptions& o) {
         record["target"] = target;
         record["after_prune"] = val.accuracy;
         s.report["iterations"][i] = record;
-        log_line(s, prune.name + ": " + std::to_string(record["nonzeros_training"].get<int64_t>()) +
+        log_line(s, name + ": " + std::to_string(record["nonzeros_training"].get<int64_t>()) +
                         " nonzeros (training graph), " +
                         std::to_string(record["nonzeros_deployed"].get<int64_t>()) +
                         " (deployed); validation after BN re-estimation " + pct(val.accuracy));

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <random>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -160,4 +161,52 @@ TEST_CASE("tiny train -> prune -> export -> eval pipeline") {
   auto e = nlohmann::json::parse(eval.out);
   CHECK(e["accuracy"].get<double>() == doctest::Approx(report["final"]["test_accuracy"].get<double>()));
   CHECK(e["nonzeros_training"].get<long>() == nonzeros);
+}
+
+TEST_CASE("SIGKILL at random moments, then --resume, ends with the weights of an uninterrupted run") {
+  TempDir tmp;
+  write_toy_mnist(tmp.path, 96, 16);  // 64 training images: 4 steps per epoch at batch 16
+  const std::string args = "train --dataset mnist --data-dir " + tmp.path +
+                           " --validation 32 --size 40 --epochs 2 --batch 16 --lr 0.02 --threads 1"
+                           " --checkpoint-steps 1 --seed 5 --out ";
+  Result a = run(args + (tmp / "a"), tmp);
+  REQUIRE(a.status == 0);
+
+  std::mt19937 rng(std::random_device{}());
+  int kills = 0, attempts = 0;
+  bool done = false;
+  while (!done && attempts < 12) {
+    ++attempts;
+    bool resume = std::ifstream(tmp / "b/checkpoint.pt").good();
+    double delay = 1.0 + (rng() % 4000) / 1000.0;  // 1-5 s: startup, training, checkpointing
+    char prefix[64];
+    std::snprintf(prefix, sizeof prefix, "--signal=KILL %.2f ", delay);
+    std::string cmd = std::string("timeout ") + prefix + GN_CONVERT_PATH + " " + args +
+                      (tmp / "b") + (resume ? " --resume" : "") + " >/dev/null 2>&1";
+    int status = std::system(cmd.c_str());
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (code == 0) {
+      done = true;
+    } else {
+      CHECK((code == 137 || code == 124));  // killed by timeout, not a failure of gn-convert
+      ++kills;
+      // Whatever the moment, the last checkpoint (if any) is intact.
+      if (std::ifstream(tmp / "b/checkpoint.pt").good()) {
+        CHECK(run("eval " + (tmp / "b/checkpoint.pt") + " --data-dir " + tmp.path + " --limit 4",
+                  tmp).status == 0);
+      }
+    }
+  }
+  if (!done) {
+    Result finish = run(args + (tmp / "b") + " --resume", tmp);
+    REQUIRE(finish.status == 0);
+  }
+  MESSAGE("killed " << kills << " times");
+  Result ea = run("eval " + (tmp / "a/checkpoint.pt") + " --json --data-dir " + tmp.path, tmp);
+  Result eb = run("eval " + (tmp / "b/checkpoint.pt") + " --json --data-dir " + tmp.path, tmp);
+  REQUIRE(ea.status == 0);
+  REQUIRE(eb.status == 0);
+  auto ja = nlohmann::json::parse(ea.out), jb = nlohmann::json::parse(eb.out);
+  CHECK(ja["weights_digest"] == jb["weights_digest"]);
+  CHECK(ja["accuracy"] == jb["accuracy"]);
 }

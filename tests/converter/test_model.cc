@@ -1,6 +1,4 @@
 // Model layout, pruning decisions, mask enforcement, checkpoints and resume (LibTorch).
-#include <doctest/doctest.h>
-
 #include <cmath>
 #include <set>
 
@@ -9,6 +7,8 @@
 #include "prune.h"
 #include "test_util.h"
 #include "train.h"
+
+#include "doctest_torch.h"  // last: after LibTorch's glog macros
 
 using namespace gnconvert;
 using namespace gnconvert_test;
@@ -134,7 +134,10 @@ TEST_CASE("feature maps: 48x48 keeps inception 5 at 2x2, 32x32 collapses it") {
   auto bad = degenerate_layers(measure_geometry(net, 32, 32));
   CHECK(std::find(bad.begin(), bad.end(), "inception5a.b3") != bad.end());
   CHECK(std::find(bad.begin(), bad.end(), "inception5a.b1") == bad.end());  // 1x1 kernels are fine
-  CHECK_THROWS(measure_geometry(net, 4, 4));
+  // Tiny inputs run (padded pools keep 1x1 maps alive) but every spatial kernel degenerates.
+  auto bad4 = degenerate_layers(measure_geometry(net, 4, 4));
+  CHECK(std::find(bad4.begin(), bad4.end(), "conv3") != bad4.end());
+  CHECK_THROWS(measure_geometry(net, 0, 0));
 
   net->train();
   auto out = net->forward_all(torch::randn({2, 1, 48, 48}), true);
@@ -222,8 +225,7 @@ TEST_CASE("masks: pruned weights stay exactly zero through optimizer steps, mask
 
   std::map<std::string, torch::Tensor> before;
   for (const auto& l : model_layers(s.net)) before[l.name] = l.weight.detach().clone();
-  s.run.max_steps = 4;
-  CHECK_FALSE(run_stages(s, {train_stage(s)}));
+  REQUIRE(run_stages(s, {train_stage(s)}));  // one epoch: 64 images / batch 16
   CHECK(s.global_step == 4);
   std::int64_t moved = 0;
   for (const auto& l : model_layers(s.net)) {
