@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "options_json.h"
+#include "plot.h"
 
 namespace gnconvert {
 
@@ -483,6 +484,39 @@ int run_prune(const PruneOptions& o) {
                 pct(s.report["final"]["test_accuracy"]).c_str());
   text += line;
   write_file_atomic(s.run.out_dir + "/report.txt", text);
+
+  // Plots: per-layer density, and accuracy across the schedule.
+  std::vector<std::string> names;
+  std::vector<double> densities;
+  for (const auto& row : layers["layers"]) {
+    names.push_back(row["name"].get<std::string>());
+    densities.push_back(row["density"].get<double>());
+  }
+  write_file_atomic(s.run.out_dir + "/density.svg",
+                    svg_bar_chart("Density per layer (nonzero weights / weights)", names, densities));
+  const double nan = std::nan("");
+  std::vector<std::string> steps = {"start"};
+  Series validation{"validation", {s.report["start"]["validation_accuracy"].get<double>()}};
+  Series test{"test", {s.report["start"]["test_accuracy"].get<double>()}};
+  for (const auto& it : s.report["iterations"]) {
+    if (it.is_null()) continue;
+    std::string label = "iteration " + std::to_string(it.value("iteration", 0));
+    if (it.contains("after_prune")) {
+      steps.push_back(label + " pruned");
+      validation.values.push_back(it["after_prune"].get<double>());
+      test.values.push_back(nan);
+    }
+    if (it.contains("after_retrain")) {
+      steps.push_back(label + " retrained");
+      validation.values.push_back(it["after_retrain"].get<double>());
+      test.values.push_back(nan);
+    }
+  }
+  steps.push_back("final");
+  validation.values.push_back(s.report["final"]["validation_accuracy"].get<double>());
+  test.values.push_back(s.report["final"]["test_accuracy"].get<double>());
+  write_file_atomic(s.run.out_dir + "/accuracy.svg",
+                    svg_line_chart("Accuracy across the pruning schedule", steps, {validation, test}));
   if (!s.quiet) std::cout << text;
   return 0;
 }

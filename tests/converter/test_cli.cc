@@ -145,6 +145,12 @@ TEST_CASE("tiny train -> prune -> export -> eval pipeline") {
   CHECK(report["command_lines"][0].get<std::string>().find("prune") != std::string::npos);
   CHECK(report["recipe"]["mode"] == "global");
   CHECK(report["layers"].size() == 64);
+  for (const char* plot : {"density.svg", "accuracy.svg"}) {
+    std::ifstream in(tmp / (std::string("pruned/") + plot));
+    std::string first;
+    std::getline(in, first);
+    CHECK(first.rfind("<svg", 0) == 0);
+  }
 
   Result exp = run("export " + (tmp / "pruned/checkpoint.pt") + " -o " + (tmp / "m.gnrt") +
                        " --data-dir " + tmp.path + " --verify-images 8",
