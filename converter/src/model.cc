@@ -7,18 +7,6 @@ namespace gnconvert {
 
 namespace F = torch::nn::functional;
 
-const std::vector<InceptionSpec>& inception_specs() {
-  // Table 1 of Szegedy et al. (2015): #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj.
-  static const std::vector<InceptionSpec> specs = {
-      {"inception3a", 64, 96, 128, 16, 32, 32},     {"inception3b", 128, 128, 192, 32, 96, 64},
-      {"inception4a", 192, 96, 208, 16, 48, 64},    {"inception4b", 160, 112, 224, 24, 64, 64},
-      {"inception4c", 128, 128, 256, 24, 64, 64},   {"inception4d", 112, 144, 288, 32, 64, 64},
-      {"inception4e", 256, 160, 320, 32, 128, 128}, {"inception5a", 256, 160, 320, 32, 128, 128},
-      {"inception5b", 384, 192, 384, 48, 128, 128},
-  };
-  return specs;
-}
-
 ConvBNImpl::ConvBNImpl(int in_channels, int out_channels, int kernel_size, int stride_, int pad_)
     : kernel(kernel_size), stride(stride_), pad(pad_) {
   conv = register_module(

@@ -15,18 +15,17 @@
 
 #include <torch/torch.h>
 
+#include "gnrt/googlenet.h"
+
 #include <string>
 #include <vector>
 
 namespace gnconvert {
 
-// One inception block: output channels of each branch (Table 1 of the paper). The same table as
-// gnrt::googlenet_inception_specs(); a test checks they agree.
-struct InceptionSpec {
-  const char* name;
-  int b1, b2_reduce, b2, b3_reduce, b3, b4;
-};
-const std::vector<InceptionSpec>& inception_specs();
+// One inception block: output channels of each branch (Table 1 of the paper). The one table is
+// the deployed graph's (schema/googlenet.cc), so training and export cannot disagree.
+using InceptionSpec = gnrt::InceptionSpec;
+inline const std::vector<InceptionSpec>& inception_specs() { return gnrt::googlenet_inception_specs(); }
 
 struct ModelConfig {
   int in_channels = 1;
