@@ -145,9 +145,47 @@ int cost_width(const Session& s, const PruneRecipe& r) {
 
 }  // namespace
 
-PruneDecision prune_to(Session& s, const PruneRecipe& r, std::int64_t target) {
+PruneDecision decide_groups(const std::vector<PruneLayer>& layers, const PruneRecipe& r,
+                            std::int64_t target, std::int64_t aux_target) {
+  if (!r.aux_group) return decide_for_target(layers, r, target, r.scope == "deployed");
+  std::vector<PruneLayer> main_layers, aux_layers;
+  for (const auto& l : layers) (l.deployed ? main_layers : aux_layers).push_back(l);
+  PruneDecision main = decide_for_target(main_layers, r, target, /*deployed_scope=*/true);
+  PruneDecision aux;
+  if (aux_target >= 0 && !aux_layers.empty()) {
+    PruneRecipe ar = r;
+    ar.mode = r.aux_mode;
+    ar.scope = "training";
+    ar.min_density = 0.0;
+    ar.layer_sparsity.clear();
+    aux = decide_for_target(aux_layers, ar, aux_target, /*deployed_scope=*/false);
+  }
+  // Merge back in layer order; `knob` and `kept_in_scope` describe the main group.
+  PruneDecision d;
+  d.knob = main.knob;
+  d.kept_in_scope = main.kept_in_scope;
+  std::size_t m = 0, a = 0;
+  for (const auto& l : layers) {
+    if (l.deployed) {
+      d.keep.push_back(main.keep[m]);
+      d.threshold.push_back(main.threshold[m]);
+      ++m;
+    } else if (!aux.keep.empty()) {
+      d.keep.push_back(aux.keep[a]);
+      d.threshold.push_back(aux.threshold[a]);
+      ++a;
+    } else {
+      d.keep.push_back(static_cast<std::int64_t>(l.survivors.size()));
+      d.threshold.push_back(-1.0);
+    }
+  }
+  return d;
+}
+
+PruneDecision prune_to(Session& s, const PruneRecipe& r, std::int64_t target,
+                       std::int64_t aux_target) {
   auto layers = prune_layers(s, r, cost_height(s, r), cost_width(s, r));
-  auto d = decide_for_target(layers, r, target, r.scope == "deployed");
+  auto d = decide_groups(layers, r, target, aux_target);
   apply_decision(s, layers, d);
   return d;
 }
@@ -318,6 +356,21 @@ int run_prune(const PruneOptions& o) {
     throw RecipeError("target of " + std::to_string(final_target) + " nonzeros exceeds the " +
                       std::to_string(scope_params) + " weights in scope");
   }
+  const std::int64_t aux_params = count_params(s.net, false) - count_params(s.net, true);
+  std::int64_t aux_final = -1;
+  if (recipe.aux_group) {
+    aux_final = recipe.aux_target_nonzeros > 0 || recipe.aux_target_density == 0
+                    ? recipe.aux_target_nonzeros
+                    : static_cast<std::int64_t>(std::llround(recipe.aux_target_density * aux_params));
+    if (aux_final > aux_params) {
+      throw RecipeError("aux target of " + std::to_string(aux_final) + " nonzeros exceeds the " +
+                        std::to_string(aux_params) + " auxiliary weights");
+    }
+  }
+  // The auxiliary heads (aux_final >= 0) reach their target at the first pruning step: they
+  // never run at inference and only regularize training, so there is nothing to gain from
+  // pruning them gradually (and a gradual aux schedule would hold the training graph far above
+  // its target until the last iteration).
 
   std::vector<Stage> stages;
   Stage baseline;
@@ -368,7 +421,7 @@ int run_prune(const PruneOptions& o) {
                 iterative_density(start, static_cast<double>(final_target), i + 1,
                                   recipe.iterations)));
           }
-          d = prune_to(s, recipe, target);
+          d = prune_to(s, recipe, target, aux_final);
         }
         if (recipe.bn_batches > 0) recalibrate_batchnorm(s, recipe.bn_batches);
         EvalResult val = evaluate_validation(s);
@@ -394,6 +447,30 @@ int run_prune(const PruneOptions& o) {
         after.action = eval_after("after_retrain", i);
         stages.push_back(after);
       }
+      if (recipe.snapshots) {
+        Stage snap;
+        snap.name = "snapshot-" + std::to_string(i + 1);
+        snap.action = [&, i](Session& s) {
+          const std::string base = s.run.out_dir + "/iteration-" + std::to_string(i + 1);
+          EvalResult test = evaluate_test(s);
+          s.report["iterations"][i]["test_accuracy"] = test.accuracy;
+          json layers = layer_report(s);
+          json snapshot = {{"iteration", i + 1},
+                           {"checkpoint", base + ".pt"},
+                           {"record", s.report["iterations"][i]},
+                           {"test_images", test.count},
+                           {"training_graph", layers["training_graph"]},
+                           {"deployed_graph", layers["deployed_graph"]},
+                           {"layers", layers["layers"]},
+                           {"resolution", layers["resolution"]}};
+          save_checkpoint(s, base + ".pt", nullptr);
+          write_file_atomic(base + ".json", snapshot.dump(2) + "\n");
+          log_line(s, "snapshot " + base + ".pt: test " + pct(test.accuracy) + ", " +
+                          std::to_string(layers["deployed_graph"]["nonzeros"].get<int64_t>()) +
+                          " deployed nonzeros");
+        };
+        stages.push_back(snap);
+      }
     }
   } else {  // gradual
     Stage gradual;
@@ -411,7 +488,7 @@ int run_prune(const PruneOptions& o) {
       double progress = t1 > t0 ? static_cast<double>(step - t0) / (t1 - t0) : 1.0;
       auto target = static_cast<std::int64_t>(
           std::llround(gradual_density(start, end, progress) * scope_params));
-      prune_to(s, recipe, target);
+      prune_to(s, recipe, target, aux_final);
     };
     stages.push_back(gradual);
     Stage after;

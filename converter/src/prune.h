@@ -47,8 +47,15 @@ PruneDecision decide_for_target(const std::vector<PruneLayer>& layers, const Pru
 void apply_decision(Session& session, const std::vector<PruneLayer>& layers,
                     const PruneDecision& decision);
 
-// Prunes the session's model so that `target` weights remain in the recipe's scope.
-PruneDecision prune_to(Session& session, const PruneRecipe& recipe, std::int64_t target);
+// Prunes the session's model so that `target` weights remain in the recipe's scope. With the
+// recipe's aux group, `target` counts the deployed layers and `aux_target` the auxiliary ones,
+// each group decided by its own mode (aux_target < 0: the auxiliary layers are left as they are).
+PruneDecision prune_to(Session& session, const PruneRecipe& recipe, std::int64_t target,
+                       std::int64_t aux_target = -1);
+
+// The two-group decision behind prune_to (exposed for tests).
+PruneDecision decide_groups(const std::vector<PruneLayer>& layers, const PruneRecipe& recipe,
+                            std::int64_t target, std::int64_t aux_target);
 PruneDecision prune_with_knob(Session& session, const PruneRecipe& recipe, double knob);
 
 // Per-layer table and totals: shape, params, nonzeros, density, MACs dense / kept at the training

@@ -81,7 +81,7 @@ PruneRecipe parse_recipe(const std::string& text, const std::string& what) {
   if (j.is_discarded()) throw RecipeError(what + ": not valid JSON");
   check_keys(j,
              {"mode", "target", "schedule", "retrain", "final_retrain", "min_density",
-              "bn_recalibration_batches", "cost", "layers", "description"},
+              "bn_recalibration_batches", "cost", "layers", "description", "aux", "snapshots"},
              "the recipe", what);
   PruneRecipe r;
   r.text = text;
@@ -192,6 +192,39 @@ PruneRecipe parse_recipe(const std::string& text, const std::string& what) {
       range(s, 0, 1, "layers." + it.key(), what);
       r.layer_sparsity[it.key()] = s;
     }
+  }
+  if (j.contains("aux")) {
+    const json& a = j.at("aux");
+    check_keys(a, {"mode", "nonzeros", "density", "compression"}, "aux", what);
+    r.aux_group = true;
+    r.aux_mode = get(a, "mode", r.aux_mode, "aux", what);
+    if (r.aux_mode != "std" && r.aux_mode != "global") {
+      throw RecipeError(what + ": aux.mode must be std or global");
+    }
+    int n = a.contains("nonzeros") + a.contains("density") + a.contains("compression");
+    if (n != 1) throw RecipeError(what + ": aux needs exactly one of nonzeros, density, compression");
+    if (a.contains("nonzeros")) {
+      r.aux_target_nonzeros = get<std::int64_t>(a, "nonzeros", 0, "aux", what);
+      if (r.aux_target_nonzeros < 0) throw RecipeError(what + ": aux.nonzeros must be >= 0");
+    } else if (a.contains("density")) {
+      r.aux_target_density = get<double>(a, "density", 0, "aux", what);
+      if (!(r.aux_target_density >= 0 && r.aux_target_density <= 1)) {
+        throw RecipeError(what + ": aux.density must be in [0, 1]");
+      }
+    } else {
+      double c = get<double>(a, "compression", 0, "aux", what);
+      if (!(c >= 1)) throw RecipeError(what + ": aux.compression must be >= 1");
+      r.aux_target_density = 1.0 / c;
+    }
+    if (r.scope != "deployed") {
+      throw RecipeError(what + ": with 'aux', target.scope must be \"deployed\" (the auxiliary heads have "
+                        "their own target)");
+    }
+    if (!r.knobs.empty()) throw RecipeError(what + ": 'aux' needs targets, not schedule.knobs");
+  }
+  r.snapshots = get(j, "snapshots", r.snapshots, "recipe", what);
+  if (r.snapshots && r.schedule != "iterative") {
+    throw RecipeError(what + ": snapshots are kept per iteration of an iterative schedule");
   }
   return r;
 }

@@ -10,7 +10,9 @@
 //   "min_density": 0.01,                                   // no layer keeps less than this
 //   "bn_recalibration_batches": 50,
 //   "cost": {"alpha": 0.5, "size": 48, "normalize": "none"},   // cost mode
-//   "layers": {"conv1": 0.5}                               // layer mode: fixed sparsities
+//   "layers": {"conv1": 0.5},                              // layer mode: fixed sparsities
+//   "aux": {"mode": "global", "nonzeros": 40000},          // auxiliary heads as their own group
+//   "snapshots": true                                      // keep a checkpoint per iteration
 // }
 // Unknown keys are errors, so that a typo never silently falls back to a default.
 #pragma once
@@ -59,6 +61,21 @@ struct PruneRecipe {
   std::string cost_normalize = "none";  // none | std
 
   std::map<std::string, double> layer_sparsity;  // layer mode: fixed per-layer sparsities
+
+  // Auxiliary heads as a separate group (recipe key "aux"): they only exist in training, so a
+  // compute-driven mode (cost) has no reason to keep them, and a target on the deployed graph
+  // says nothing about them. With aux_group, the main mode and target apply to the deployed
+  // layers only (target.scope must be "deployed") and the auxiliary layers are pruned by their
+  // own mode (std or global) to their own target, reached at the first pruning step.
+  bool aux_group = false;
+  std::string aux_mode = "global";  // std | global
+  std::int64_t aux_target_nonzeros = 0;
+  double aux_target_density = 0.0;  // fraction of the auxiliary weights kept
+
+  // Iterative schedules: after each iteration (and its retraining) keep a copy of the checkpoint
+  // as iteration-<i>.pt and a report iteration-<i>.json with test accuracy and counts, so that
+  // one run yields a whole trade-off curve.
+  bool snapshots = false;
 
   std::string text;  // the recipe as read
 };

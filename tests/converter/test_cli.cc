@@ -167,6 +167,44 @@ TEST_CASE("tiny train -> prune -> export -> eval pipeline") {
   auto e = nlohmann::json::parse(eval.out);
   CHECK(e["accuracy"].get<double>() == doctest::Approx(report["final"]["test_accuracy"].get<double>()));
   CHECK(e["nonzeros_training"].get<long>() == nonzeros);
+
+  // Cost-aware on the deployed graph, the auxiliary heads as their own group, and a snapshot per
+  // iteration (the trade-off curve from one run).
+  std::ofstream(tmp / "groups.json") << R"({
+    "mode": "cost", "cost": {"alpha": 0.5, "normalize": "std"},
+    "target": {"scope": "deployed", "compression": 8},
+    "aux": {"mode": "global", "compression": 100},
+    "schedule": {"type": "iterative", "densities": [0.25, 0.125]},
+    "retrain": {"epochs": 0}, "snapshots": true, "bn_recalibration_batches": 2
+  })";
+  Result groups = run("prune --recipe " + (tmp / "groups.json") + " --from " +
+                          (tmp / "dense/checkpoint.pt") + " --data-dir " + tmp.path +
+                          " --threads 1 --out " + (tmp / "groups"),
+                      tmp);
+  INFO(groups.err);
+  REQUIRE(groups.status == 0);
+  auto g = read_json(tmp / "groups/report.json");
+  const long deployed_params = g["deployed_graph"]["params"];
+  const long aux_params = g["training_graph"]["params"].get<long>() - deployed_params;
+  for (int i = 1; i <= 2; ++i) {
+    CAPTURE(i);
+    auto snap = read_json(tmp / ("groups/iteration-" + std::to_string(i) + ".json"));
+    const long deployed_nz = snap["deployed_graph"]["nonzeros"];
+    const long aux_nz = snap["training_graph"]["nonzeros"].get<long>() - deployed_nz;
+    const long target = i == 1 ? deployed_params / 4 : deployed_params / 8;
+    CHECK(deployed_nz <= target);
+    CHECK(deployed_nz >= target - target / 100);
+    CHECK(aux_nz <= aux_params / 100);
+    CHECK(aux_nz >= aux_params / 100 - aux_params / 5000);
+    CHECK(snap["record"].contains("test_accuracy"));
+    Result snap_eval = run("eval " + (tmp / ("groups/iteration-" + std::to_string(i) + ".pt")) +
+                               " --json --data-dir " + tmp.path,
+                           tmp);
+    REQUIRE(snap_eval.status == 0);
+    auto se = nlohmann::json::parse(snap_eval.out);
+    CHECK(se["nonzeros_training"].get<long>() == snap["training_graph"]["nonzeros"].get<long>());
+    CHECK(se["accuracy"].get<double>() == doctest::Approx(snap["record"]["test_accuracy"].get<double>()));
+  }
 }
 
 TEST_CASE("SIGKILL at random moments, then --resume, ends with the weights of an uninterrupted run") {

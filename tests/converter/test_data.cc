@@ -202,6 +202,28 @@ TEST_CASE("recipes parse and reject mistakes") {
   CHECK(contains(error_of([] { parse_recipe("{not json", "r"); }), "not valid JSON"));
   CHECK(contains(error_of([] { parse_recipe(R"({"target": {"density": 0.1}, "layers": {"conv1": 0.5}})", "r"); }),
                  "only used by mode layer"));
+
+  // Auxiliary heads as their own group, and per-iteration snapshots.
+  auto a = parse_recipe(R"({"mode": "cost", "target": {"compression": 16, "scope": "deployed"},
+                            "aux": {"mode": "std", "nonzeros": 40000}, "snapshots": true})",
+                        "r");
+  CHECK(a.aux_group);
+  CHECK(a.aux_mode == "std");
+  CHECK(a.aux_target_nonzeros == 40000);
+  CHECK(a.snapshots);
+  CHECK(parse_recipe(R"({"target": {"density": 0.1, "scope": "deployed"}, "aux": {"compression": 50}})", "r")
+            .aux_target_density == doctest::Approx(0.02));
+  CHECK(contains(error_of([] { parse_recipe(R"({"target": {"density": 0.1}, "aux": {"nonzeros": 5}})", "r"); }),
+                 "target.scope must be \"deployed\""));
+  CHECK(contains(error_of([] { parse_recipe(R"({"target": {"density": 0.1, "scope": "deployed"},
+                                                "aux": {"mode": "cost", "nonzeros": 5}})", "r"); }),
+                 "aux.mode must be std or global"));
+  CHECK(contains(error_of([] { parse_recipe(R"({"target": {"density": 0.1, "scope": "deployed"},
+                                                "aux": {"nonzeros": 5, "density": 0.1}})", "r"); }),
+                 "exactly one"));
+  CHECK(contains(error_of([] { parse_recipe(R"({"target": {"density": 0.1}, "schedule": {"type": "gradual"},
+                                                "snapshots": true})", "r"); }),
+                 "snapshots are kept per iteration"));
 }
 
 TEST_CASE("iterative and gradual density schedules") {

@@ -210,6 +210,30 @@ TEST_CASE("threshold modes hit their targets") {
   CHECK(d.keep[1] == doctest::Approx(0.5 * layers[1].params).epsilon(0.01));
   fixed.layer_sparsity["conv99"] = 0.5;
   CHECK_THROWS_AS(prune_layers(s, fixed, 40, 40), RecipeError);
+
+  // Two groups: cost-aware on the deployed layers, the auxiliary heads to their own budget.
+  PruneRecipe groups;
+  groups.mode = "cost";
+  groups.scope = "deployed";
+  groups.aux_group = true;
+  groups.aux_mode = "global";
+  layers = prune_layers(s, groups, 40, 40);
+  const std::int64_t aux_params = training - deployed;
+  d = decide_groups(layers, groups, deployed / 16, aux_params / 50);
+  std::int64_t kept_deployed = 0, kept_aux = 0;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    (layers[i].deployed ? kept_deployed : kept_aux) += d.keep[i];
+  }
+  CHECK(kept_deployed <= deployed / 16);
+  CHECK(kept_deployed >= deployed / 16 - deployed / 3200);
+  CHECK(kept_aux <= aux_params / 50);
+  CHECK(kept_aux >= aux_params / 50 - aux_params / 10000);
+  CHECK(d.kept_in_scope == kept_deployed);
+  // Without an auxiliary target the auxiliary layers keep everything.
+  d = decide_groups(layers, groups, deployed / 16, -1);
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    if (!layers[i].deployed) CHECK(d.keep[i] == static_cast<std::int64_t>(layers[i].survivors.size()));
+  }
 }
 
 TEST_CASE("masks: pruned weights stay exactly zero through optimizer steps, masks are cumulative") {
