@@ -19,6 +19,17 @@ const std::vector<InceptionSpec>& googlenet_inception_specs() {
   return specs;
 }
 
+const char* googlenet_layout_name(GoogLeNetLayout layout) {
+  return layout == GoogLeNetLayout::kTorchvision ? "torchvision" : "inception_v1";
+}
+
+GoogLeNetLayout parse_googlenet_layout(const std::string& name) {
+  if (name == "inception_v1") return GoogLeNetLayout::kInceptionV1;
+  if (name == "torchvision") return GoogLeNetLayout::kTorchvision;
+  throw std::invalid_argument("unknown GoogLeNet layout '" + name +
+                              "' (expected inception_v1 or torchvision)");
+}
+
 namespace {
 
 // Walks the deployed graph once; `visit` sees every weighted layer in graph order, and the
@@ -46,13 +57,24 @@ struct GraphWalker {
     return builder->conv2d(name, input, p, w.weights, w.bias, weight_options);
   }
 
-  TensorId max_pool(const std::string& name, TensorId input, int kernel, int stride, int pad) {
+  TensorId max_pool(const std::string& name, TensorId input, int kernel, int stride, int pad,
+                    bool ceil_mode = false) {
     if (!builder) return -1;
     PoolParams p;
     p.kernel_h = p.kernel_w = kernel;
     p.stride_h = p.stride_w = stride;
     p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = pad;
+    p.ceil_mode = ceil_mode;
     return builder->max_pool(name, input, p);
+  }
+
+  bool torchvision() const { return config.layout == GoogLeNetLayout::kTorchvision; }
+
+  // The stride-2 pools between stages: 3x3/2 pad 1 floor mode (Inception-v1), or kernel x kernel
+  // /2 without padding in ceil mode (torchvision).
+  TensorId stage_pool(const std::string& name, TensorId input, int torchvision_kernel) {
+    if (torchvision()) return max_pool(name, input, torchvision_kernel, 2, 0, true);
+    return max_pool(name, input, 3, 2, 1);
   }
 
   TensorId inception(const InceptionSpec& s, TensorId input, int in_channels) {
@@ -61,8 +83,9 @@ struct GraphWalker {
     TensorId b2r = conv(n + ".b2_reduce", input, in_channels, s.b2_reduce, 1, 1, 0);
     TensorId b2 = conv(n + ".b2", b2r, s.b2_reduce, s.b2, 3, 1, 1);
     TensorId b3r = conv(n + ".b3_reduce", input, in_channels, s.b3_reduce, 1, 1, 0);
-    TensorId b3 = conv(n + ".b3", b3r, s.b3_reduce, s.b3, 5, 1, 2);
-    TensorId b4p = max_pool(n + ".b4_pool", input, 3, 1, 1);
+    const int k3 = torchvision() ? 3 : 5;
+    TensorId b3 = conv(n + ".b3", b3r, s.b3_reduce, s.b3, k3, 1, k3 / 2);
+    TensorId b4p = max_pool(n + ".b4_pool", input, 3, 1, 1, torchvision());
     TensorId b4 = conv(n + ".b4", b4p, in_channels, s.b4, 1, 1, 0);
     if (!builder) return -1;
     return builder->concat(n, {b1, b2, b3, b4});
@@ -72,15 +95,15 @@ struct GraphWalker {
     TensorId x = -1;
     if (builder) x = builder->input("input", config.in_channels, config.height, config.width);
     x = conv("conv1", x, config.in_channels, 64, 7, 2, 3);
-    x = max_pool("pool1", x, 3, 2, 1);
+    x = stage_pool("pool1", x, 3);
     x = conv("conv2", x, 64, 64, 1, 1, 0);
     x = conv("conv3", x, 64, 192, 3, 1, 1);
-    x = max_pool("pool2", x, 3, 2, 1);
+    x = stage_pool("pool2", x, 3);
     int channels = 192;
     for (const InceptionSpec& s : googlenet_inception_specs()) {
       const std::string n = s.name;
-      if (n == "inception4a") x = max_pool("pool3", x, 3, 2, 1);
-      if (n == "inception5a") x = max_pool("pool4", x, 3, 2, 1);
+      if (n == "inception4a") x = stage_pool("pool3", x, 3);
+      if (n == "inception5a") x = stage_pool("pool4", x, torchvision() ? 2 : 3);
       x = inception(s, x, channels);
       channels = s.b1 + s.b2 + s.b3 + s.b4;
     }

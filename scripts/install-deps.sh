@@ -16,6 +16,8 @@ PACKAGES="
   doctest-dev libbenchmark-dev
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev
   libtorch-dev
+  python3-torch python3-torchvision
+  libgloo-dev redis-server
   libcli11-dev nlohmann-json3-dev zlib1g-dev
   dataset-fashion-mnist
   g++-aarch64-linux-gnu g++-arm-linux-gnueabihf qemu-user

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "distributed.h"
 #include "options_json.h"
 #include "train.h"
 
@@ -57,6 +58,7 @@ int run_summary(const SummaryOptions& o) {
   ModelConfig config;
   config.in_channels = o.in_channels;
   config.num_classes = o.classes;
+  set_layout(&config, o.layout);
   GoogLeNet net(config);
   auto geometry = measure_geometry(net, o.height, o.width);
   auto bad = degenerate_layers(geometry);
@@ -97,6 +99,7 @@ int run_summary(const SummaryOptions& o) {
     json j;
     j["input"] = {{"channels", o.in_channels}, {"height", o.height}, {"width", o.width}};
     j["classes"] = o.classes;
+    j["layout"] = o.layout;
     j["layers"] = json::array();
     for (const auto& g : geometry) {
       j["layers"].push_back({{"name", g.name},
@@ -118,8 +121,9 @@ int run_summary(const SummaryOptions& o) {
     j["degenerate_layers"] = bad;
     std::cout << j.dump(2) << std::endl;
   } else {
-    std::printf("# GoogLeNet (Inception-v1, BN, aux heads): %d input channel(s), %d classes, "
+    std::printf("# GoogLeNet (%s, BN, aux heads): %d input channel(s), %d classes, "
                 "input %dx%d\n",
+                o.layout == "torchvision" ? "torchvision layout" : "Inception-v1",
                 o.in_channels, o.classes, o.height, o.width);
     std::printf("%-24s %-16s %10s %9s %9s %13s  %s\n", "layer", "shape", "params", "in", "out",
                 "MACs", "graph");
@@ -164,6 +168,27 @@ std::string percent(double fraction) {
 
 }  // namespace
 
+// Time per training step of this run, and the part spent in collectives (data-parallel runs).
+json step_timing(const Session& s) {
+  const double steps = static_cast<double>(std::max<std::int64_t>(1, s.timed_steps));
+  return json{{"world_size", s.world_size()},
+              {"steps", s.timed_steps},
+              {"seconds_per_step", s.step_seconds / steps},
+              {"communication_seconds_per_step", s.step_comm_seconds / steps},
+              {"communication_share", s.step_seconds > 0 ? s.step_comm_seconds / s.step_seconds : 0.0}};
+}
+
+std::string timing_line(const json& t) {
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "timing: %d ranks, %lld steps, %.3f s/step, of which collectives %.3f s (%.1f%%)",
+                t["world_size"].get<int>(), t["steps"].get<long long>(),
+                t["seconds_per_step"].get<double>(),
+                t["communication_seconds_per_step"].get<double>(),
+                100.0 * t["communication_share"].get<double>());
+  return line;
+}
+
 int run_train(const TrainOptions& o) {
   Session s;
   s.data = o.data;
@@ -171,10 +196,11 @@ int run_train(const TrainOptions& o) {
   s.optim = o.optim;
   s.run = o.run;
   set_threads(s.run.threads);
-  make_dirs(s.run.out_dir);
+  start_distributed(s);
+  if (s.writes_files()) make_dirs(s.run.out_dir);
   const std::string ckpt = s.checkpoint_path();
   bool resumed = false;
-  if (file_exists(ckpt)) {
+  if (file_exists_shared(s, ckpt)) {
     if (!o.run.resume) {
       throw std::runtime_error(ckpt + " exists; pass --resume to continue it or choose another --out");
     }
@@ -203,8 +229,14 @@ int run_train(const TrainOptions& o) {
   stage.train = true;
   stage.optim = s.optim;
   bool finished = run_stages(s, {stage});
+  json timing = step_timing(s);
+  if (s.group) log_line(s, timing_line(timing));
   if (!finished) {
     log_line(s, "stopped after " + std::to_string(s.global_step) + " steps (--max-steps)");
+    if (s.writes_files()) {
+      write_file_atomic(s.run.out_dir + "/timing.json", timing.dump(2) + "\n");
+    }
+    finish_distributed(s);
     return 0;
   }
   EvalResult val = evaluate_validation(s);
@@ -219,10 +251,15 @@ int run_train(const TrainOptions& o) {
                  {"test_images", test.count},
                  {"history", s.history},
                  {"command_lines", s.command_lines},
-                 {"options", {{"data", s.data}, {"optim", s.optim}, {"model", s.model}}}};
-  write_file_atomic(s.run.out_dir + "/train-result.json", result.dump(2) + "\n");
+                 {"options", {{"data", s.data}, {"optim", s.optim}, {"model", s.model}}},
+                 {"timing", timing}};
+  if (s.writes_files()) {
+    write_file_atomic(s.run.out_dir + "/train-result.json", result.dump(2) + "\n");
+    write_file_atomic(s.run.out_dir + "/timing.json", timing.dump(2) + "\n");
+  }
   log_line(s, "done: validation " + percent(val.accuracy) + ", test " + percent(test.accuracy) +
                   " (" + std::to_string(test.count) + " images); checkpoint " + ckpt);
+  finish_distributed(s);
   return 0;
 }
 

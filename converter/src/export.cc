@@ -1,5 +1,7 @@
 #include "export.h"
 
+#include <sys/stat.h>
+
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -55,6 +57,7 @@ gnrt::WeightProvider folded_weights(GoogLeNet& net) {
 
 std::vector<std::uint8_t> export_model(Session& s, const ExportSettings& settings) {
   gnrt::GoogLeNetConfig config;
+  config.layout = gnrt::parse_googlenet_layout(s.model.layout);
   config.in_channels = s.model.in_channels;
   config.num_classes = s.model.classes;
   config.height = s.data.height;
@@ -63,7 +66,10 @@ std::vector<std::uint8_t> export_model(Session& s, const ExportSettings& setting
 
   gnrt::ModelMetadata meta;
   meta.name = "googlenet-" + s.data.dataset;
-  meta.description = "GoogLeNet (Inception-v1, BN folded) trained on " + s.data.dataset + " at " +
+  meta.description = std::string(config.layout == gnrt::GoogLeNetLayout::kTorchvision
+                                     ? "GoogLeNet (torchvision layout, imported, BN folded)"
+                                     : "GoogLeNet (Inception-v1, BN folded)") +
+                     " trained on " + s.data.dataset + " at " +
                      std::to_string(s.data.height) + "x" + std::to_string(s.data.width) +
                      " by gn-convert";
   meta.producer = "gn-convert 0.1.0";
@@ -216,6 +222,23 @@ int run_export(const ExportOptions& o) {
   std::printf("wrote %s: %zu bytes, %lld / %lld deployed weights nonzero\n", o.output.c_str(),
               bytes.size(), static_cast<long long>(count_nonzeros(s.net, true)),
               static_cast<long long>(count_params(s.net, true)));
+  return 0;
+}
+
+int run_pack(const PackOptions& o) {
+  Session s;
+  load_checkpoint(s, o.checkpoint, /*weights_only=*/false);
+  s.optimizer_state.clear();
+  s.extra["packed_from"] = o.checkpoint;
+  s.extra["weights_dtype"] = o.float16 ? "float16" : "float32";
+  if (o.float16) s.net->to(torch::kHalf);
+  save_checkpoint(s, o.output, nullptr);
+  struct stat st {};
+  long long size = ::stat(o.output.c_str(), &st) == 0 ? static_cast<long long>(st.st_size) : -1;
+  std::printf("wrote %s: %lld bytes, %s weights, %lld / %lld nonzero\n", o.output.c_str(), size,
+              o.float16 ? "float16" : "float32",
+              static_cast<long long>(count_nonzeros(s.net, false)),
+              static_cast<long long>(count_params(s.net, false)));
   return 0;
 }
 

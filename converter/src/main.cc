@@ -8,7 +8,9 @@
 #include <string>
 
 #include "data.h"
+#include "distributed.h"
 #include "options.h"
+#include "results.h"
 
 using namespace gnconvert;
 
@@ -67,6 +69,33 @@ void add_run_options(CLI::App* app, RunOptions* r, bool out) {
   }
 }
 
+void add_dist_options(CLI::App* app, DistOptions* d) {
+  app->add_option("--world-size", d->world_size, "data-parallel processes in the group")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  app->add_option("--rank", d->rank, "this process's rank, 0..world-size-1 (rank 0 writes files)")
+      ->check(CLI::Range(0, 4095))
+      ->capture_default_str();
+  app->add_option("--rendezvous", d->rendezvous,
+                  "Gloo store where the ranks meet: file:///shared/dir or "
+                  "redis://host:port[/namespace]");
+  app->add_option("--dist-host", d->host,
+                  "address this rank listens on for the others (default: its hostname)");
+  app->add_option("--dist-timeout", d->timeout_seconds,
+                  "seconds to wait for joining ranks and for every collective")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  app->add_option("--device", d->device, "cpu | cuda (this LibTorch build is CPU-only)")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
+}
+
+// Leaves the data-parallel group (if any) when main returns, after the error handler has told the
+// other ranks why this one stops.
+struct GroupLeaver {
+  ~GroupLeaver() { leave_group(); }
+};
+
 void add_optim_options(CLI::App* app, OptimOptions* o) {
   app->add_option("--optimizer", o->optimizer, "sgd | adam")
       ->check(CLI::IsMember({"sgd", "adam"}))
@@ -118,12 +147,18 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   summary_cmd->add_flag("--json", summary.json, "JSON output");
   summary_cmd->add_flag("--force", summary.force, "exit 0 even when a kernel sees 1x1 maps");
+  summary_cmd->add_option("--layout", summary.layout,
+                          "inception_v1 (5x5 third branch, floor-mode pools with padding) | "
+                          "torchvision (3x3 third branch, ceil-mode pools; imported models)")
+      ->check(CLI::IsMember({"inception_v1", "torchvision"}))
+      ->capture_default_str();
 
   TrainOptions train;
   auto* train_cmd = app.add_subcommand("train", "train GoogLeNet (dense, or continue a checkpoint)");
   add_data_options(train_cmd, &train.data, true);
   add_run_options(train_cmd, &train.run, true);
   add_optim_options(train_cmd, &train.optim);
+  add_dist_options(train_cmd, &train.run.dist);
   train_cmd->add_flag("!--no-aux", train.model.aux_heads, "train without the auxiliary heads");
   train_cmd->add_option("--aux-weight", train.model.aux_weight, "auxiliary loss weight")
       ->check(CLI::Range(0.0, 10.0))
@@ -140,6 +175,7 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   add_data_options(prune_cmd, &prune.data, false);
   add_run_options(prune_cmd, &prune.run, true);
+  add_dist_options(prune_cmd, &prune.run.dist);
 
   EvalOptions eval;
   auto* eval_cmd = app.add_subcommand("eval", "accuracy of a checkpoint");
@@ -184,6 +220,60 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 100000000));
   add_run_options(export_cmd, &exp.run, false);
 
+  PackOptions pack;
+  auto* pack_cmd = app.add_subcommand(
+      "pack", "write a checkpoint without optimizer state, optionally with float16 weights");
+  pack_cmd->add_option("checkpoint", pack.checkpoint, "gn-convert checkpoint")
+      ->required()
+      ->check(CLI::ExistingFile);
+  pack_cmd->add_option("-o,--output", pack.output, "output checkpoint")->required();
+  pack_cmd->add_flag("--float16", pack.float16, "store weights and BatchNorm statistics as float16");
+
+  ImportOptions imp;
+  auto* import_cmd = app.add_subcommand(
+      "import",
+      "turn a torchvision GoogLeNet saved as TorchScript into a gn-convert checkpoint "
+      "(then eval, prune, train --init, export)");
+  import_cmd->add_option("model", imp.model,
+                         "TorchScript file (torch.jit.script(model).save or torch.jit.trace)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  import_cmd->add_option("--out", imp.run.out_dir, "output directory (checkpoint.pt, import.json)")
+      ->required();
+  import_cmd->add_option("--classes", imp.classes, "expected number of classes (checked)")
+      ->check(CLI::Range(2, 100000));
+  import_cmd->add_option("--channels", imp.in_channels, "expected input channels (checked)")
+      ->check(CLI::Range(1, 64));
+  add_data_options(import_cmd, &imp.data, true);
+  import_cmd->add_option("--mean", imp.mean,
+                         "normalization mean of pixel/255 per channel (default: the training "
+                         "split's, as train computes it)");
+  import_cmd->add_option("--std", imp.std, "normalization standard deviation per channel");
+  import_cmd->add_option("--transform-input", imp.transform_input,
+                         "torchvision's transform_input: auto (the scripted module's flag, else "
+                         "detected from its outputs) | on (fold it into the normalization) | off")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str();
+  import_cmd->add_option("--verify-images", imp.verify_images,
+                         "images on which the TorchScript module and the import must agree")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  import_cmd->add_option("--tolerance", imp.tolerance,
+                         "largest |logit difference| allowed, times max(1, largest |logit|)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  import_cmd->add_flag("--force", imp.force, "overwrite an existing <out>/checkpoint.pt");
+  import_cmd->add_option("--threads", imp.run.threads, "torch threads")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+
+  std::string results_manifest, results_output;
+  auto* results_cmd = app.add_subcommand("results", "render the results table of a pipeline run (Markdown)");
+  results_cmd->add_option("manifest", results_manifest, "manifest JSON written by scripts/pipeline.sh")
+      ->required()
+      ->check(CLI::ExistingFile);
+  results_cmd->add_option("-o,--output", results_output, "output file (default: stdout)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -199,7 +289,25 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // Distributed options that only make sense together: a command line error (exit 2).
+  for (const DistOptions* d : {&train.run.dist, &prune.run.dist}) {
+    try {
+      validate_dist_options(*d);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "gn-convert: error: %s (see --help)\n", e.what());
+      return 2;
+    }
+  }
+  if (*train_cmd && train.optim.batch % train.run.dist.world_size != 0) {
+    std::fprintf(stderr,
+                 "gn-convert: error: --batch %d is not divisible by --world-size %d (each rank "
+                 "computes batch/world-size images of every step) (see --help)\n",
+                 train.optim.batch, train.run.dist.world_size);
+    return 2;
+  }
+
   const std::string command_line = join_args(argc, argv);
+  GroupLeaver leaver;
   try {
     if (*summary_cmd) return run_summary(summary);
     if (*train_cmd) {
@@ -211,6 +319,12 @@ int main(int argc, char** argv) {
       return run_prune(prune);
     }
     if (*eval_cmd) return run_eval(eval);
+    if (*import_cmd) {
+      imp.run.command_line = command_line;
+      return run_import(imp);
+    }
+    if (*pack_cmd) return run_pack(pack);
+    if (*results_cmd) return run_results(results_manifest, results_output);
     if (*export_cmd) {
       exp.run.command_line = command_line;
       return run_export(exp);
@@ -220,6 +334,12 @@ int main(int argc, char** argv) {
     // LibTorch messages carry a C++ backtrace after the first line; keep the first line.
     auto newline = msg.find('\n');
     if (newline != std::string::npos) msg = msg.substr(0, newline);
+    if (ProcessGroup* group = current_group()) {
+      // Tell the other ranks why this one stops (a DistError is already about them).
+      if (!dynamic_cast<const DistError*>(&e)) group->report_failure(msg);
+      std::fprintf(stderr, "gn-convert: error: rank %d: %s\n", group->rank(), msg.c_str());
+      return 1;
+    }
     std::fprintf(stderr, "gn-convert: error: %s\n", msg.c_str());
     return 1;
   }

@@ -7,6 +7,22 @@ namespace gnconvert {
 
 namespace F = torch::nn::functional;
 
+namespace {
+thread_local const ForwardHooks* g_forward_hooks = nullptr;
+
+torch::Tensor run_dropout(torch::nn::Dropout& dropout, const torch::Tensor& x) {
+  const ForwardHooks* hooks = g_forward_hooks;
+  if (hooks && hooks->dropout && dropout->is_training()) return hooks->dropout(x, dropout->options.p());
+  return dropout(x);
+}
+}  // namespace
+
+const ForwardHooks* forward_hooks() { return g_forward_hooks; }
+ForwardHooksGuard::ForwardHooksGuard(const ForwardHooks* hooks) : previous_(g_forward_hooks) {
+  g_forward_hooks = hooks;
+}
+ForwardHooksGuard::~ForwardHooksGuard() { g_forward_hooks = previous_; }
+
 ConvBNImpl::ConvBNImpl(int in_channels, int out_channels, int kernel_size, int stride_, int pad_)
     : kernel(kernel_size), stride(stride_), pad(pad_) {
   conv = register_module(
@@ -21,24 +37,34 @@ ConvBNImpl::ConvBNImpl(int in_channels, int out_channels, int kernel_size, int s
 torch::Tensor ConvBNImpl::forward(const torch::Tensor& x) {
   last_in_h = static_cast<int>(x.size(2));
   last_in_w = static_cast<int>(x.size(3));
-  auto y = torch::relu(bn(conv(x)));
+  auto z = conv(x);
+  const ForwardHooks* hooks = g_forward_hooks;
+  auto y = torch::relu(hooks && hooks->batch_norm && bn->is_training() ? hooks->batch_norm(*bn, z)
+                                                                      : bn(z));
   last_out_h = static_cast<int>(y.size(2));
   last_out_w = static_cast<int>(y.size(3));
   return y;
 }
 
-InceptionImpl::InceptionImpl(int in, int n1, int n2r, int n2, int n3r, int n3, int n4)
-    : out_channels_(n1 + n2 + n3 + n4) {
+void set_layout(ModelConfig* config, const std::string& layout) {
+  config->layout = gnrt::parse_googlenet_layout(layout);
+  config->dropout = config->layout == gnrt::GoogLeNetLayout::kTorchvision ? 0.2 : 0.4;
+}
+
+InceptionImpl::InceptionImpl(int in, int n1, int n2r, int n2, int n3r, int n3, int n4,
+                             int b3_kernel, bool ceil_pool)
+    : out_channels_(n1 + n2 + n3 + n4), ceil_pool_(ceil_pool) {
   b1 = register_module("b1", ConvBN(in, n1, 1, 1, 0));
   b2_reduce = register_module("b2_reduce", ConvBN(in, n2r, 1, 1, 0));
   b2 = register_module("b2", ConvBN(n2r, n2, 3, 1, 1));
   b3_reduce = register_module("b3_reduce", ConvBN(in, n3r, 1, 1, 0));
-  b3 = register_module("b3", ConvBN(n3r, n3, 5, 1, 2));
+  b3 = register_module("b3", ConvBN(n3r, n3, b3_kernel, 1, b3_kernel / 2));
   b4 = register_module("b4", ConvBN(in, n4, 1, 1, 0));
 }
 
 torch::Tensor InceptionImpl::forward(const torch::Tensor& x) {
-  auto pooled = F::max_pool2d(x, F::MaxPool2dFuncOptions(3).stride(1).padding(1));
+  auto pooled =
+      F::max_pool2d(x, F::MaxPool2dFuncOptions(3).stride(1).padding(1).ceil_mode(ceil_pool_));
   return torch::cat({b1(x), b2(b2_reduce(x)), b3(b3_reduce(x)), b4(pooled)}, 1);
 }
 
@@ -52,7 +78,7 @@ AuxHeadImpl::AuxHeadImpl(int in_channels, int num_classes, double p) {
 torch::Tensor AuxHeadImpl::forward(const torch::Tensor& x) {
   auto y = F::adaptive_avg_pool2d(x, F::AdaptiveAvgPool2dFuncOptions({4, 4}));
   y = conv(y).flatten(1);
-  y = dropout(torch::relu(fc1(y)));
+  y = run_dropout(dropout, torch::relu(fc1(y)));
   return fc2(y);
 }
 
@@ -67,9 +93,10 @@ GoogLeNetImpl::GoogLeNetImpl(const ModelConfig& cfg) : config(cfg) {
   conv2 = register_module("conv2", ConvBN(64, 64, 1, 1, 0));
   conv3 = register_module("conv3", ConvBN(64, 192, 3, 1, 1));
   int channels = 192;
+  const bool torchvision = cfg.layout == gnrt::GoogLeNetLayout::kTorchvision;
   for (const auto& spec : inception_specs()) {
     auto block = Inception(channels, spec.b1, spec.b2_reduce, spec.b2, spec.b3_reduce, spec.b3,
-                           spec.b4);
+                           spec.b4, torchvision ? 3 : 5, torchvision);
     channels = block->out_channels();
     inceptions.push_back(register_module(spec.name, block));
     if (cfg.aux_heads && std::string(spec.name) == "inception4a") {
@@ -96,9 +123,15 @@ GoogLeNetImpl::GoogLeNetImpl(const ModelConfig& cfg) : config(cfg) {
 }
 
 GoogLeNetOutput GoogLeNetImpl::forward_all(const torch::Tensor& input, bool with_aux) {
-  auto pool = [](const torch::Tensor& t) {
+  // Stride-2 pools between stages (the same as gnrt/googlenet.h's for each layout).
+  const bool torchvision = config.layout == gnrt::GoogLeNetLayout::kTorchvision;
+  auto pool_k = [torchvision](const torch::Tensor& t, int torchvision_kernel) {
+    if (torchvision) {
+      return F::max_pool2d(t, F::MaxPool2dFuncOptions(torchvision_kernel).stride(2).ceil_mode(true));
+    }
     return F::max_pool2d(t, F::MaxPool2dFuncOptions(3).stride(2).padding(1));
   };
+  auto pool = [&pool_k](const torch::Tensor& t) { return pool_k(t, 3); };
   GoogLeNetOutput out;
   auto x = pool(conv1(input));
   x = pool(conv3(conv2(x)));
@@ -112,11 +145,11 @@ GoogLeNetOutput GoogLeNetImpl::forward_all(const torch::Tensor& input, bool with
   x = inceptions[5](x);  // 4d
   if (with_aux && aux2) out.aux2 = aux2(x);
   x = inceptions[6](x);  // 4e
-  x = pool(x);
+  x = pool_k(x, 2);
   x = inceptions[7](x);
   x = inceptions[8](x);
   x = F::adaptive_avg_pool2d(x, F::AdaptiveAvgPool2dFuncOptions(1)).flatten(1);
-  out.logits = fc(dropout(x));
+  out.logits = fc(run_dropout(dropout, x));
   return out;
 }
 

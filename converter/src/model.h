@@ -17,6 +17,7 @@
 
 #include "gnrt/googlenet.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,13 +28,42 @@ namespace gnconvert {
 using InceptionSpec = gnrt::InceptionSpec;
 inline const std::vector<InceptionSpec>& inception_specs() { return gnrt::googlenet_inception_specs(); }
 
+// Replacements for the training-mode BatchNorm and dropout of every module, used by data-parallel
+// training (data_parallel.cc) to compute BatchNorm statistics and dropout masks over the global
+// batch of all ranks. Installed per thread by ForwardHooksGuard; without one (the default) the
+// model runs LibTorch's own BatchNorm2d and Dropout.
+struct ForwardHooks {
+  std::function<torch::Tensor(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x)> batch_norm;
+  std::function<torch::Tensor(const torch::Tensor& x, double p)> dropout;
+};
+const ForwardHooks* forward_hooks();
+class ForwardHooksGuard {
+ public:
+  explicit ForwardHooksGuard(const ForwardHooks* hooks);
+  ~ForwardHooksGuard();
+  ForwardHooksGuard(const ForwardHooksGuard&) = delete;
+  ForwardHooksGuard& operator=(const ForwardHooksGuard&) = delete;
+
+ private:
+  const ForwardHooks* previous_;
+};
+
 struct ModelConfig {
+  // kTorchvision: torchvision's GoogLeNet (3x3 third branch, ceil-mode pools without padding;
+  // see gnrt/googlenet.h), for models imported with `gn-convert import`. Same module and layer
+  // names, so pruning, reports and export treat both layouts alike.
+  gnrt::GoogLeNetLayout layout = gnrt::GoogLeNetLayout::kInceptionV1;
   int in_channels = 1;
   int num_classes = 10;
   bool aux_heads = true;
   double dropout = 0.4;
   double aux_dropout = 0.7;
 };
+
+// Sets config.layout from its name ("inception_v1" | "torchvision"; throws
+// std::invalid_argument otherwise) and the layout's final dropout (0.4 as in the paper; 0.2,
+// torchvision's default).
+void set_layout(ModelConfig* config, const std::string& layout);
 
 struct ConvBNImpl : torch::nn::Module {
   ConvBNImpl(int in_channels, int out_channels, int kernel, int stride, int pad);
@@ -48,7 +78,9 @@ struct ConvBNImpl : torch::nn::Module {
 TORCH_MODULE(ConvBN);
 
 struct InceptionImpl : torch::nn::Module {
-  InceptionImpl(int in_channels, int b1, int b2_reduce, int b2, int b3_reduce, int b3, int b4);
+  // b3_kernel: 5 (Inception-v1) or 3 (torchvision); ceil_pool: the b4 pool in ceil mode.
+  InceptionImpl(int in_channels, int b1, int b2_reduce, int b2, int b3_reduce, int b3, int b4,
+                int b3_kernel = 5, bool ceil_pool = false);
   torch::Tensor forward(const torch::Tensor& x);
   int out_channels() const { return out_channels_; }
 
@@ -57,6 +89,7 @@ struct InceptionImpl : torch::nn::Module {
 
  private:
   int out_channels_ = 0;
+  bool ceil_pool_ = false;
 };
 TORCH_MODULE(Inception);
 

@@ -38,6 +38,16 @@ struct OptimOptions {
   int epochs = 15;
 };
 
+// Data-parallel training over Gloo (docs/distributed.md). world_size 1 is a plain single process.
+struct DistOptions {
+  int world_size = 1;
+  int rank = 0;
+  std::string rendezvous;     // file:///shared/dir | redis://host[:port][/namespace]
+  std::string host;           // address this rank listens on and announces ("" = its hostname)
+  int timeout_seconds = 300;  // bound on joining and on every collective
+  std::string device = "cpu";  // cpu | cuda
+};
+
 struct RunOptions {
   std::uint64_t seed = 1;
   int threads = 1;           // torch intra-op threads (fixed for reproducibility; see docs)
@@ -48,6 +58,7 @@ struct RunOptions {
   int max_steps = 0;          // stop after this many optimizer steps in total (tests; 0 = no limit)
   int checkpoint_steps = 0;   // also checkpoint every N steps inside an epoch (0 = epoch ends only)
   std::string command_line;
+  DistOptions dist;           // train and prune only
 };
 
 struct ModelOptions {
@@ -55,9 +66,11 @@ struct ModelOptions {
   int classes = 0;      // 0 = the dataset's
   bool aux_heads = true;
   double aux_weight = 0.3;
+  std::string layout = "inception_v1";  // inception_v1 | torchvision (imported models)
 };
 
 struct SummaryOptions {
+  std::string layout = "inception_v1";
   int in_channels = 1;
   int classes = 10;
   int height = 48;
@@ -107,5 +120,33 @@ int run_train(const TrainOptions& options);
 int run_prune(const PruneOptions& options);
 int run_eval(const EvalOptions& options);
 int run_export(const ExportOptions& options);
+
+// pack: a checkpoint reduced to what later runs start from -- weights, masks, normalization,
+// options and history, without the optimizer state -- optionally with float16 weights (half the
+// size: the dense Fashion-MNIST baseline fits in git). load_checkpoint converts float16 weights
+// back to float32.
+struct PackOptions {
+  std::string checkpoint;
+  std::string output;
+  bool float16 = false;
+};
+int run_pack(const PackOptions& options);
+
+// import: a torchvision GoogLeNet saved as TorchScript (torch.jit.script or torch.jit.trace)
+// becomes a gn-convert checkpoint (layout "torchvision") that eval, prune, train --init and export
+// take like any other. See docs/converter.md, "Import".
+struct ImportOptions {
+  DataOptions data;   // dataset (normalization, labels, verification images) and resolution
+  RunOptions run;     // out_dir, threads, command_line
+  std::string model;  // the TorchScript file
+  int classes = 0;    // expected; 0 = the module's (checked against the dataset either way)
+  int in_channels = 0;
+  std::vector<float> mean, std;  // normalization; empty = the training split's statistics
+  std::string transform_input = "auto";  // auto | on | off (torchvision's transform_input)
+  int verify_images = 8;  // images compared between the TorchScript module and the import
+  double tolerance = 1e-4;  // times max(1, largest |logit|)
+  bool force = false;       // overwrite an existing <out>/checkpoint.pt
+};
+int run_import(const ImportOptions& options);
 
 }  // namespace gnconvert

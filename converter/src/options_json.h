@@ -15,6 +15,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OptimOptions, optimizer, lr, lr_
                                                 step_epochs, gamma, warmup_epochs, momentum,
                                                 nesterov, weight_decay, batch, epochs)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ModelOptions, in_channels, classes, aux_heads,
-                                                aux_weight)
+                                                aux_weight, layout)
 
 }  // namespace gnconvert

@@ -311,14 +311,15 @@ int run_prune(const PruneOptions& o) {
   Session s;
   s.run = o.run;
   set_threads(s.run.threads);
+  start_distributed(s);  // data-parallel group (docs/distributed.md); a no-op for one process
   make_dirs(s.run.out_dir);
   const std::string ckpt = s.checkpoint_path();
   PruneRecipe recipe;
-  if (file_exists(ckpt)) {
+  if (file_exists_shared(s, ckpt)) {
     if (!o.run.resume) {
       throw std::runtime_error(ckpt + " exists; pass --resume to continue it or choose another --out");
     }
-    json meta = read_checkpoint_meta(ckpt);
+    json meta = read_checkpoint_meta(s, ckpt);
     if (!meta["extra"].contains("recipe")) throw std::runtime_error(ckpt + ": not a prune run");
     s.data = meta.at("data").get<DataOptions>();
     s.model = meta.at("model").get<ModelOptions>();

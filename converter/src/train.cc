@@ -14,6 +14,8 @@
 #include <random>
 #include <sstream>
 
+#include "data_parallel.h"
+#include "distributed.h"
 #include "options_json.h"
 
 namespace gnconvert {
@@ -77,6 +79,62 @@ std::string fsync_error(const std::string& what, const std::string& path) {
 
 }  // namespace
 
+namespace {
+// False on data-parallel ranks other than 0: rank 0 writes every file for the group.
+bool g_writes_files = true;
+}  // namespace
+
+int Session::rank() const { return group ? group->rank() : 0; }
+int Session::world_size() const { return group ? group->size() : 1; }
+
+void start_distributed(Session& s) {
+  const DistOptions& d = s.run.dist;
+  validate_dist_options(d);
+  if (d.device == "cuda") {
+    if (!torch::cuda::is_available()) {
+      throw std::invalid_argument(
+          "--device cuda: this LibTorch build has no CUDA (Debian's libtorch-dev is CPU-only); "
+          "use --device cpu");
+    }
+    throw std::invalid_argument(
+        "--device cuda: CUDA training is not implemented in gn-convert (untested: no CUDA build "
+        "here); use --device cpu");
+  }
+  if (d.world_size <= 1) return;
+  s.group = join_group(d);
+  if (s.rank() != 0) {
+    s.quiet = true;
+    g_writes_files = false;
+  }
+}
+
+void finish_distributed(Session& s) {
+  if (s.group) s.group->barrier("finishing");
+}
+
+std::string read_file_shared(Session& s, const std::string& path) {
+  if (s.world_size() == 1) return read_file(path);
+  std::string status = "ok", bytes;
+  if (s.rank() == 0) {
+    try {
+      bytes = read_file(path);
+    } catch (const std::exception& e) {
+      status = e.what();
+    }
+  }
+  s.group->broadcast_string(&status, 0, "file broadcast");
+  if (status != "ok") throw std::runtime_error(status);
+  s.group->broadcast_string(&bytes, 0, "file broadcast");
+  return bytes;
+}
+
+bool file_exists_shared(Session& s, const std::string& path) {
+  struct stat st {};
+  std::uint8_t exists = ::stat(path.c_str(), &st) == 0 ? 1 : 0;
+  if (s.world_size() > 1) s.group->broadcast(&exists, 1, 0, "file check");
+  return exists != 0;
+}
+
 void log_line(const Session& session, const std::string& line) {
   if (session.quiet) return;
   std::cout << line << std::endl;
@@ -97,6 +155,7 @@ void set_threads(int threads) {
 }
 
 void write_file_atomic(const std::string& path, const std::string& bytes) {
+  if (!g_writes_files) return;
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error(fsync_error("cannot create", tmp));
@@ -152,12 +211,18 @@ std::string read_file(const std::string& path) {
 
 torch::Tensor make_batch(const ImageSet& set, const std::vector<std::size_t>& indices,
                          std::size_t begin, std::size_t end, const Normalization& norm, int height,
-                         int width, const DataOptions* augment, std::uint64_t seed) {
+                         int width, const DataOptions* augment, std::uint64_t seed,
+                         std::size_t draws_skipped) {
   const int c = set.channels, h = set.height, w = set.width;
   const std::size_t n = end - begin;
   auto batch = torch::empty({static_cast<int64_t>(n), c, h, w});
   float* out = batch.data_ptr<float>();
   std::mt19937_64 rng(seed);
+  if (augment && augment->augment && draws_skipped > 0) {
+    // Draws per image below: two for the shift (when crop_pad > 0), one for the flip.
+    const std::size_t per_image = (augment->crop_pad > 0 ? 2 : 0) + (augment->flip ? 1 : 0);
+    rng.discard(static_cast<unsigned long long>(draws_skipped * per_image));
+  }
   std::vector<float> scale(c), shift(c);
   for (int ch = 0; ch < c; ++ch) {
     scale[ch] = 1.0f / (255.0f * norm.std[ch]);
@@ -252,6 +317,7 @@ void create_model(Session& s) {
   config.in_channels = s.model.in_channels;
   config.num_classes = s.model.classes;
   config.aux_heads = s.model.aux_heads;
+  set_layout(&config, s.model.layout);
   s.net = GoogLeNet(config);
   s.masks.clear();
 }
@@ -330,6 +396,7 @@ void open_archive(torch::serialize::InputArchive& archive, const std::string& by
 }  // namespace
 
 void save_checkpoint(Session& s, const std::string& path, torch::optim::Optimizer* optimizer) {
+  if (!s.writes_files()) return;  // rank 0 writes for the whole group
   torch::serialize::OutputArchive archive;
   archive.write("meta", c10::IValue(make_meta(s).dump()));
   torch::serialize::OutputArchive model_archive;
@@ -353,8 +420,15 @@ json read_checkpoint_meta(const std::string& path) {
   return read_meta(archive, path);
 }
 
+json read_checkpoint_meta(Session& s, const std::string& path) {
+  std::string bytes = read_file_shared(s, path);
+  torch::serialize::InputArchive archive;
+  open_archive(archive, bytes, path);
+  return read_meta(archive, path);
+}
+
 void load_checkpoint(Session& s, const std::string& path, bool weights_only) {
-  std::string bytes = read_file(path);
+  std::string bytes = read_file_shared(s, path);
   torch::serialize::InputArchive archive;
   open_archive(archive, bytes, path);
   json meta = read_meta(archive, path);
@@ -394,11 +468,17 @@ void load_checkpoint(Session& s, const std::string& path, bool weights_only) {
   config.in_channels = s.model.in_channels;
   config.num_classes = s.model.classes;
   config.aux_heads = s.model.aux_heads;
+  set_layout(&config, s.model.layout);
   s.net = GoogLeNet(config);
   try {
     torch::serialize::InputArchive model_archive;
     archive.read("model", model_archive);
+    // Packed checkpoints may hold float16 weights (gn-convert pack); Module::load keeps the
+    // destination's dtype, so load into a float16 network and widen it afterwards.
+    const bool half = meta.value("extra", json::object()).value("weights_dtype", "") == "float16";
+    if (half) s.net->to(torch::kHalf);
     s.net->load(model_archive);
+    if (half) s.net->to(torch::kFloat);
   } catch (const c10::Error& e) {
     throw std::runtime_error(path + ": model weights do not match the GoogLeNet layout");
   }
@@ -469,8 +549,13 @@ EvalResult evaluate(Session& s, const ImageSet& set, const std::vector<std::size
   double loss_sum = 0;
   std::int64_t correct = 0;
   const std::size_t batch = static_cast<std::size_t>(std::max(1, s.run.eval_batch));
-  for (std::size_t begin = 0; begin < indices.size(); begin += batch) {
-    std::size_t end = std::min(indices.size(), begin + batch);
+  // A rank's share: a contiguous slice (all of it without a group).
+  const std::size_t world = static_cast<std::size_t>(s.world_size());
+  const std::size_t rank = static_cast<std::size_t>(s.rank());
+  const std::size_t first = indices.size() * rank / world;
+  const std::size_t last = indices.size() * (rank + 1) / world;
+  for (std::size_t begin = first; begin < last; begin += batch) {
+    std::size_t end = std::min(last, begin + batch);
     auto x = make_batch(set, indices, begin, end, s.norm, s.data.height, s.data.width, nullptr, 0);
     auto y = make_labels(set, indices, begin, end);
     auto logits = s.net->forward(x);
@@ -479,6 +564,12 @@ EvalResult evaluate(Session& s, const ImageSet& set, const std::vector<std::size
     correct += logits.argmax(1).eq(y).sum().item<int64_t>();
   }
   s.net->train(was_training);
+  if (s.group) {
+    double sums[2] = {loss_sum, static_cast<double>(correct)};
+    s.group->allreduce_sum(sums, 2, "evaluation");
+    loss_sum = sums[0];
+    correct = static_cast<std::int64_t>(std::llround(sums[1]));
+  }
   r.count = static_cast<std::int64_t>(indices.size());
   if (r.count > 0) {
     r.loss = loss_sum / r.count;
@@ -523,13 +614,54 @@ void recalibrate_batchnorm(Session& s, int batches) {
   for (std::size_t i = 0; i < bns.size(); ++i) bns[i]->options.momentum(momentum[i]);
 }
 
+namespace {
+
+// Changes whenever pruning removes a weight or masks a new layer (masks only ever shrink).
+std::pair<std::size_t, double> mask_signature(const Session& s) {
+  double kept = 0;
+  for (const auto& kv : s.masks) kept += kv.second.sum().item<double>();
+  return {s.masks.size(), kept};
+}
+
+// The ranks must run the same schedule on the same model: compare the options that decide it and
+// the weights before the first step.
+void check_group_start(Session& s, const std::vector<Stage>& stages) {
+  const int world = s.world_size();
+  json schedule = json::array();
+  for (const Stage& stage : stages) {
+    if (stage.train && stage.optim.batch % world != 0) {
+      throw std::invalid_argument("batch " + std::to_string(stage.optim.batch) + " of stage " +
+                                  stage.name + " is not divisible by --world-size " +
+                                  std::to_string(world) +
+                                  " (each rank computes batch/world-size images of a step)");
+    }
+    schedule.push_back({{"name", stage.name}, {"train", stage.train}, {"optim", stage.optim}});
+  }
+  json options = {{"data", s.data},
+                  {"model", s.model},
+                  {"seed", s.run.seed},
+                  {"max_steps", s.run.max_steps},
+                  {"checkpoint_steps", s.run.checkpoint_steps},
+                  {"progress", {s.stage, s.epoch, s.step, s.global_step}},
+                  {"schedule", schedule}};
+  check_same_text(*s.group, options.dump(), "options (data, model, seed, schedule, progress)");
+  broadcast_masks(*s.group, s);
+  check_replicas(*s.group, s.net, "at the start");
+}
+
+}  // namespace
+
 bool run_stages(Session& s, const std::vector<Stage>& stages) {
   using clock = std::chrono::steady_clock;
   const bool tty = ::isatty(STDERR_FILENO);
+  if (s.group) check_group_start(s, stages);
   for (; s.stage < static_cast<int>(stages.size());) {
     const Stage& stage = stages[s.stage];
     if (!stage.train) {
       if (stage.action) stage.action(s);
+      // Pruning is decided by rank 0: the others take its masks (equal ones, in fact, since every
+      // rank holds the same weights and runs the same deterministic decision).
+      if (s.group) broadcast_masks(*s.group, s);
       ++s.stage;
       s.epoch = 0;
       s.step = 0;
@@ -570,32 +702,61 @@ bool run_stages(Session& s, const std::vector<Stage>& stages) {
           return false;
         }
         const std::int64_t phase_step = s.epoch * steps_per_epoch + s.step;
-        if (stage.before_step) stage.before_step(s, phase_step, total_steps);
-        const std::size_t begin = static_cast<std::size_t>(s.step * o.batch);
-        const std::size_t end = begin + static_cast<std::size_t>(o.batch);
+        if (stage.before_step) {
+          auto masks_before = s.group ? mask_signature(s) : std::pair<std::size_t, double>{};
+          stage.before_step(s, phase_step, total_steps);
+          if (s.group && mask_signature(s) != masks_before) broadcast_masks(*s.group, s);
+        }
+        const auto step_start = clock::now();
+        const double comm_start = s.group ? s.group->stats().seconds : 0.0;
+        // This rank's images of the step: positions [rank * local, (rank + 1) * local) of the
+        // global batch (all of it without a group).
+        const std::size_t local = static_cast<std::size_t>(o.batch / s.world_size());
+        const std::size_t offset = static_cast<std::size_t>(s.rank()) * local;
+        const std::size_t begin = static_cast<std::size_t>(s.step * o.batch) + offset;
+        const std::size_t end = begin + local;
         const std::uint64_t step_seed = mix_seed(s.run.seed, s.stage, s.epoch, s.step + 1);
         auto x = make_batch(s.dataset.train, order, begin, end, s.norm, s.data.height,
-                            s.data.width, &s.data, step_seed);
+                            s.data.width, &s.data, step_seed, offset);
         auto y = make_labels(s.dataset.train, order, begin, end);
         torch::manual_seed(mix_seed(step_seed, 0xD0));  // dropout draws of this step
         set_lr(*optimizer, learning_rate(o, phase_step, total_steps, steps_per_epoch));
         optimizer->zero_grad();
+        ForwardHooks hooks;
+        std::unique_ptr<ForwardHooksGuard> hooks_guard;
+        if (s.group) {
+          hooks = data_parallel_hooks(*s.group);
+          hooks_guard = std::make_unique<ForwardHooksGuard>(&hooks);
+        }
         auto out = s.net->forward_all(x, s.model.aux_heads);
         auto loss = F::cross_entropy(out.logits, y);
         if (out.aux1.defined()) loss = loss + s.model.aux_weight * F::cross_entropy(out.aux1, y);
         if (out.aux2.defined()) loss = loss + s.model.aux_weight * F::cross_entropy(out.aux2, y);
         loss.backward();
+        hooks_guard.reset();
+        double loss_value = loss.item<double>();
+        std::int64_t batch_correct = out.logits.argmax(1).eq(y).sum().item<int64_t>();
+        if (s.group) {
+          // Loss and accuracy of the global batch travel with the gradients.
+          std::vector<float> sums = {static_cast<float>(loss_value * static_cast<double>(local)),
+                                     static_cast<float>(batch_correct)};
+          average_gradients(*s.group, s.net, &sums);
+          loss_value = sums[0] / o.batch;
+          batch_correct = static_cast<std::int64_t>(std::llround(sums[1]));
+        }
         mask_gradients(s);
         optimizer->step();
         apply_masks(s);
-        double loss_value = loss.item<double>();
+        s.step_seconds += std::chrono::duration<double>(clock::now() - step_start).count();
+        if (s.group) s.step_comm_seconds += s.group->stats().seconds - comm_start;
+        ++s.timed_steps;
         if (!std::isfinite(loss_value)) {
           throw std::runtime_error("training diverged (loss " + std::to_string(loss_value) +
                                    " at epoch " + std::to_string(s.epoch + 1) + " step " +
                                    std::to_string(s.step + 1) + "); lower the learning rate");
         }
         loss_sum += loss_value * o.batch;
-        correct += out.logits.argmax(1).eq(y).sum().item<int64_t>();
+        correct += batch_correct;
         seen += o.batch;
         ++s.global_step;
         ++steps_this_run;
@@ -636,6 +797,10 @@ bool run_stages(Session& s, const std::vector<Stage>& stages) {
         }
       }
       if (tty && !s.quiet) std::cerr << "\n";
+      if (s.group) {
+        check_replicas(*s.group, s.net,
+                       "after epoch " + std::to_string(s.epoch + 1) + " of " + stage.name);
+      }
       double seconds = std::chrono::duration<double>(clock::now() - epoch_start).count();
       EvalResult val = evaluate_validation(s);
       json record = {{"stage", stage.name},
@@ -675,7 +840,9 @@ bool run_stages(Session& s, const std::vector<Stage>& stages) {
           save_checkpoint(s, s.checkpoint_path(), optimizer.get());
           --s.epoch;
         }
-        write_file_atomic(s.run.out_dir + "/history.json", s.history.dump(2) + "\n");
+        if (s.writes_files()) {
+          write_file_atomic(s.run.out_dir + "/history.json", s.history.dump(2) + "\n");
+        }
       }
     }
     ++s.stage;

@@ -23,6 +23,8 @@
 
 namespace gnconvert {
 
+class ProcessGroup;
+
 struct Normalization {
   std::vector<float> mean;  // per channel, of pixel/255
   std::vector<float> std;
@@ -41,10 +43,13 @@ struct EvalResult {
 // Normalized float batch (N x C x height x width) of images set[indices[begin..end)), bilinearly
 // resized (half-pixel centres, no antialiasing) when the resolution differs from the images'.
 // With `augment`, each image is shifted by up to crop_pad pixels (zero fill) and flipped
-// horizontally with probability 1/2, drawn from `seed`.
+// horizontally with probability 1/2, drawn from `seed`. `draws_skipped` images' worth of draws
+// are skipped first: a data-parallel rank holding positions [k, k + n) of a global batch draws
+// exactly what one process building the whole batch draws for those images.
 torch::Tensor make_batch(const ImageSet& set, const std::vector<std::size_t>& indices,
                          std::size_t begin, std::size_t end, const Normalization& norm, int height,
-                         int width, const DataOptions* augment, std::uint64_t seed);
+                         int width, const DataOptions* augment, std::uint64_t seed,
+                         std::size_t draws_skipped = 0);
 torch::Tensor make_labels(const ImageSet& set, const std::vector<std::size_t>& indices,
                           std::size_t begin, std::size_t end);
 
@@ -56,7 +61,8 @@ double learning_rate(const OptimOptions& optim, std::int64_t step, std::int64_t 
 void set_threads(int threads);
 
 // Atomic file replacement: write `path`.tmp, fsync, rename over `path`, fsync the directory.
-// Throws std::runtime_error (with the OS error) and leaves any previous `path` untouched.
+// Throws std::runtime_error (with the OS error) and leaves any previous `path` untouched. Does
+// nothing on data-parallel ranks other than 0 (rank 0 writes every file for the group).
 void write_file_atomic(const std::string& path, const std::string& bytes);
 std::string read_file(const std::string& path);
 
@@ -102,8 +108,31 @@ struct Session {
   std::string optimizer_state;  // serialized optimizer of the current stage (from a checkpoint)
   bool quiet = false;
 
+  // Data-parallel group (null: a single process). Every rank runs the same schedule on its share
+  // of each batch; only rank 0 writes files.
+  ProcessGroup* group = nullptr;
+  int rank() const;
+  int world_size() const;
+  bool writes_files() const { return rank() == 0; }
+  // Time per training step and the part of it spent in collectives (this run only).
+  double step_seconds = 0;
+  double step_comm_seconds = 0;
+  std::int64_t timed_steps = 0;
+
   std::string checkpoint_path() const { return run.out_dir + "/checkpoint.pt"; }
 };
+
+// Joins the data-parallel group of session.run.dist when its world size is > 1 (ranks other than
+// 0 go quiet) and checks --device. Throws DistError / std::invalid_argument.
+void start_distributed(Session& session);
+// Ends the group after a successful command: a last barrier, so that no rank closes its
+// connections while another still needs them.
+void finish_distributed(Session& session);
+
+// Reads a file on rank 0 and hands its bytes to every rank (plain read_file without a group): the
+// output directory with the checkpoint need exist only where rank 0 runs.
+std::string read_file_shared(Session& session, const std::string& path);
+bool file_exists_shared(Session& session, const std::string& path);
 
 // Loads the dataset and computes the split and normalization (mean/std over the training split)
 // from session.data; fills model.in_channels / classes when 0. Throws DataError.
@@ -119,13 +148,18 @@ void save_checkpoint(Session& session, const std::string& path, torch::optim::Op
 // options and history and takes only model, masks and normalization (starting a new schedule
 // from a trained model).
 void load_checkpoint(Session& session, const std::string& path, bool weights_only);
-// Reads only the JSON metadata of a checkpoint.
+// Reads only the JSON metadata of a checkpoint (the second form through read_file_shared).
 nlohmann::json read_checkpoint_meta(const std::string& path);
+nlohmann::json read_checkpoint_meta(Session& session, const std::string& path);
 
 // Runs the stages from session.stage onward, writing a checkpoint after every epoch and action.
-// Returns false when stopped early by run.max_steps.
+// Returns false when stopped early by run.max_steps. With a group, each rank computes batch/N
+// images of every step (the batch must divide by the world size), masks changed by an action or
+// before_step are taken from rank 0, and the ranks check after every epoch that their models are
+// still bitwise equal.
 bool run_stages(Session& session, const std::vector<Stage>& stages);
 
+// With a group, each rank evaluates a contiguous share of `indices` and the sums are all-reduced.
 EvalResult evaluate(Session& session, const ImageSet& set, const std::vector<std::size_t>& indices);
 EvalResult evaluate_validation(Session& session);
 EvalResult evaluate_test(Session& session);

@@ -138,6 +138,7 @@ void gnrt_options_init(gnrt_options* options) {
   options->input_width = 0;
   options->max_arena_bytes = size_t{512} << 20;
   options->force_reference = 0;
+  options->max_macs = std::uint64_t{1} << 37;
 }
 
 gnrt_status gnrt_plan_create(const gnrt_model* model, const gnrt_options* options, gnrt_plan** plan) {
@@ -157,6 +158,7 @@ gnrt_status gnrt_plan_create(const gnrt_model* model, const gnrt_options* option
   config.width = o.input_width;
   config.max_arena_bytes = o.max_arena_bytes ? o.max_arena_bytes : defaults.max_arena_bytes;
   config.force_reference = o.force_reference != 0;
+  config.max_macs = o.max_macs ? o.max_macs : defaults.max_macs;
   std::unique_ptr<gnrt_plan> p(new (std::nothrow) gnrt_plan());
   if (!p) return fail(GNRT_OUT_OF_MEMORY, "out of memory creating a plan");
   gnrt::Status s;

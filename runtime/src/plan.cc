@@ -214,6 +214,37 @@ Status Plan::infer_shapes() {
     }
     heights_[d.output] = static_cast<int>(h);
     widths_[d.output] = static_cast<int>(w);
+
+    // Work of this operator (double: the factors can overflow 64 bits before the cap is hit).
+    const double in_c = m.tensors[in].channels, out_c = m.tensors[d.output].channels;
+    double work = 0;
+    switch (d.type) {
+      case OpType::kConv2D:
+        work = out_c * h * w * (in_c / std::max(1, d.groups)) * d.kernel_h * d.kernel_w;
+        break;
+      case OpType::kMaxPool:
+      case OpType::kAvgPool:
+        work = out_c * h * w * d.kernel_h * d.kernel_w;
+        break;
+      case OpType::kGlobalAvgPool:
+        work = in_c * static_cast<double>(ih) * iw;
+        break;
+      case OpType::kFullyConnected:
+        work = static_cast<double>(d.weights.row_length) * d.out_channels;
+        break;
+      case OpType::kConcat:
+      case OpType::kSoftmax:
+        work = out_c * h * w;
+        break;
+    }
+    const double total = static_cast<double>(macs_) + work;
+    if (total > static_cast<double>(config_.max_macs))
+      return make_error(GNRT_RESOURCE_LIMIT, "at input size " + std::to_string(config_.height) + "x" +
+                                                 std::to_string(config_.width) + " one run needs more than max_macs (" +
+                                                 std::to_string(config_.max_macs) +
+                                                 ") multiply-adds and pooling taps (reached at operator '" + d.name +
+                                                 "')");
+    macs_ = static_cast<std::uint64_t>(total);
   }
   return Status::Ok();
 }

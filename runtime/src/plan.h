@@ -20,6 +20,10 @@ struct PlanConfig {
   int height = 0;  // 0: the model's default
   int width = 0;
   std::size_t max_arena_bytes = std::size_t{512} << 20;
+  // Work cap: dense-equivalent multiply-adds of every convolution and FC plus every pooling tap,
+  // per run. GoogLeNet needs 1.6e9 at 224x224; the default (2^37, about 1.4e11) is a minute or
+  // more on a phone core, so no file or input size can make one run loop for hours.
+  std::uint64_t max_macs = std::uint64_t{1} << 37;
   bool force_reference = false;
 };
 
@@ -115,6 +119,7 @@ class Plan {
   PlanConfig config_;
   kernels::Isa isa_ = kernels::Isa::kScalar;
   std::vector<int> heights_, widths_;
+  std::uint64_t macs_ = 0;  // the work of one run, as counted against PlanConfig::max_macs
   std::vector<TensorLayout> layouts_;
   std::vector<ArenaBuffer> buffers_;
   std::vector<PlannedOp> ops_;

@@ -22,9 +22,10 @@ struct Result {
   std::string err;
 };
 
-Result run(const std::string& args, const TempDir& tmp) {
+// `shell_prefix` runs before gn-convert in the same shell (ulimit, trap).
+Result run(const std::string& args, const TempDir& tmp, const std::string& shell_prefix = "") {
   std::string err_path = tmp / "stderr.txt";
-  std::string cmd = std::string(GN_CONVERT_PATH) + " " + args + " 2>" + err_path;
+  std::string cmd = shell_prefix + std::string(GN_CONVERT_PATH) + " " + args + " 2>" + err_path;
   Result r;
   FILE* pipe = popen(cmd.c_str(), "r");
   REQUIRE(pipe != nullptr);
@@ -72,6 +73,10 @@ TEST_CASE("bad command lines give one-line errors and a nonzero exit") {
       "export JUNK -o OUT/m.gnrt",                               // not a checkpoint
       "prune --recipe RECIPE --from JUNK --out OUT",             // recipe without a target
       "train --out OUT --epochs abc",                            // not a number
+      "pack JUNK -o OUT/p.pt",                                   // not a checkpoint
+      "pack JUNK",                                               // no output
+      "results JUNK",                                            // not a manifest
+      "results RECIPE",                                          // manifest without the keys
   };
   for (std::string args : cases) {
     auto replace = [&](const std::string& key, const std::string& value) {
@@ -116,6 +121,24 @@ TEST_CASE("tiny train -> prune -> export -> eval pipeline") {
   REQUIRE(train.status == 0);
   auto result = read_json(tmp / "dense/train-result.json");
   CHECK(result["history"].size() == 1);
+
+  // pack --float16: half the bytes of the finished run's checkpoint (which has no optimizer state
+  // left), and the same predictions up to float16 rounding.
+  Result pack = run("pack " + (tmp / "dense/checkpoint.pt") + " -o " + (tmp / "dense16.pt") + " --float16", tmp);
+  INFO(pack.err);
+  REQUIRE(pack.status == 0);
+  auto file_size = [](const std::string& p) {
+    return static_cast<long>(std::ifstream(p, std::ios::binary | std::ios::ate).tellg());
+  };
+  CHECK(file_size(tmp / "dense16.pt") < file_size(tmp / "dense/checkpoint.pt") * 51 / 100);
+  Result e32 = run("eval " + (tmp / "dense/checkpoint.pt") + " --json --data-dir " + tmp.path, tmp);
+  Result e16 = run("eval " + (tmp / "dense16.pt") + " --json --data-dir " + tmp.path, tmp);
+  REQUIRE(e32.status == 0);
+  REQUIRE(e16.status == 0);
+  auto j32 = nlohmann::json::parse(e32.out), j16 = nlohmann::json::parse(e16.out);
+  CHECK(std::abs(j32["accuracy"].get<double>() - j16["accuracy"].get<double>()) <= 0.07);
+  CHECK(j32["weights_digest"] != j16["weights_digest"]);  // really rounded
+  CHECK(j16["nonzeros_training"].get<long>() >= j32["nonzeros_training"].get<long>() * 99 / 100);
 
   // Second run into the same directory without --resume is refused; with --resume it is a no-op.
   Result again = run("train " + common + " --size 40 --epochs 1 --out " + (tmp / "dense"), tmp);
@@ -253,4 +276,47 @@ TEST_CASE("SIGKILL at random moments, then --resume, ends with the weights of an
   auto ja = nlohmann::json::parse(ea.out), jb = nlohmann::json::parse(eb.out);
   CHECK(ja["weights_digest"] == jb["weights_digest"]);
   CHECK(ja["accuracy"] == jb["accuracy"]);
+}
+
+TEST_CASE("a full disk or an unwritable output gives a clear error and keeps the last checkpoint") {
+  TempDir tmp;
+  write_toy_mnist(tmp.path, 96, 16);  // 64 training images: 4 steps per epoch at batch 16
+  const std::string args = "train --dataset mnist --data-dir " + tmp.path +
+                           " --validation 32 --size 40 --epochs 2 --batch 16 --lr 0.02 --threads 1"
+                           " --seed 5 --out " + (tmp / "run");
+  // First epoch only: a checkpoint to protect.
+  Result first = run(args + " --max-steps 4", tmp);
+  INFO(first.err);
+  REQUIRE(first.status == 0);
+  const std::string ckpt = tmp / "run/checkpoint.pt";
+  auto bytes_of = [](const std::string& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  const std::string before = bytes_of(ckpt);
+  REQUIRE(before.size() > 1000000);
+
+  // "Disk full": the file size limit (RLIMIT_FSIZE, SIGXFSZ ignored) makes every write past 1 MB
+  // fail with EFBIG, as ENOSPC would.
+  Result full = run(args + " --resume", tmp, "ulimit -f 2048; trap '' XFSZ; exec ");
+  CHECK(full.status != 0);
+  CHECK(lines(full.err) >= 1);
+  CHECK(full.err.find("gn-convert: error: cannot write") != std::string::npos);
+  CHECK(full.err.find("File too large") != std::string::npos);
+  CHECK(bytes_of(ckpt) == before);                                 // the last checkpoint is intact
+  CHECK_FALSE(std::ifstream(ckpt + ".tmp").good());                // and no partial file is left
+  // ... and a later run resumes from it and finishes.
+  Result finish = run(args + " --resume", tmp);
+  INFO(finish.err);
+  CHECK(finish.status == 0);
+  CHECK(bytes_of(ckpt) != before);
+
+  // Unwritable output: --out below a regular file.
+  write_bytes(tmp / "file", {'x'});
+  Result bad = run("train --dataset mnist --data-dir " + tmp.path + " --size 40 --epochs 1 --out " +
+                       (tmp / "file/run"),
+                   tmp);
+  CHECK(bad.status != 0);
+  CHECK(lines(bad.err) == 1);
+  CHECK(bad.err.find("is not a directory") != std::string::npos);
 }

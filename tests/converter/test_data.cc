@@ -9,6 +9,7 @@
 
 #include "data.h"
 #include "recipe.h"
+#include "results.h"
 #include "test_util.h"
 
 using namespace gnconvert;
@@ -236,4 +237,50 @@ TEST_CASE("iterative and gradual density schedules") {
   CHECK(gradual_density(1.0, 0.1, 0.5) == doctest::Approx(1.0 - 0.9 * 0.875));
   // Pruning is front-loaded: the first half removes most of the weights.
   CHECK(gradual_density(1.0, 0.1, 0.25) < 0.5);
+}
+
+TEST_CASE("results table renders a pipeline manifest and names missing keys") {
+  auto graph = [](double params, double nonzeros, double macs, double macs224) {
+    return nlohmann::json{{"params", params},           {"nonzeros", nonzeros},
+                          {"compression", params / nonzeros}, {"macs_fraction", macs},
+                          {"macs_fraction_224", macs224}};
+  };
+  auto bench = [](double gnrt_ms, double xnn_ms) {
+    return nlohmann::json{{"engines", {{"libgnrt", {{"median_ms", gnrt_ms}}}, {"xnnpack_dense", {{"median_ms", xnn_ms}}}}},
+                          {"speedup_vs_xnnpack_dense", xnn_ms / gnrt_ms}};
+  };
+  nlohmann::json m = {
+      {"dense_eval", {{"accuracy", 0.9321}}},
+      {"prune_report",
+       {{"training_graph", graph(10318144, 403000, 0.05, 0.04)},
+        {"deployed_graph", graph(5970240, 373000, 0.045, 0.0412)},
+        {"resolution", {48, 48}},
+        {"iterations", {{{"after_prune", 0.55}, {"after_retrain", 0.93}}}},
+        {"final", {{"test_accuracy", 0.9305}}}}},
+      {"gnrt_info", {{"file_bytes", 900000}}},
+      {"gnrt_eval_accuracy", 0.9306},
+      {"dense_gnrt_bytes", 24000000},
+      {"bench_224", bench(4.0, 30.0)},
+      {"tradeoff",
+       {{{"label", "std 16x"},
+         {"snapshot",
+          {{"deployed_graph", graph(5970240, 373000, 0.045, 0.0412)},
+           {"training_graph", graph(10318144, 403000, 0.05, 0.04)},
+           {"record", {{"test_accuracy", 0.9290}}}}},
+         {"bench_224", bench(4.0, 30.0)}}}}};
+  std::string t = render_results(m);
+  CHECK(contains(t, "| 10.32 M |"));
+  CHECK(contains(t, "403 K (25.6x)"));
+  CHECK(contains(t, "373 K (16.0x)"));
+  CHECK(contains(t, "4.50% / 4.12%"));
+  CHECK(contains(t, "93.21%"));
+  CHECK(contains(t, "93.05% (-0.16 points)"));
+  CHECK(contains(t, "55.00% (validation, per pruning step)"));
+  CHECK(contains(t, "93.06%"));
+  CHECK(contains(t, "24.00 MB vs 900 KB"));
+  CHECK(contains(t, "4.000 ms vs 30.000 ms (**7.50x**)"));
+  CHECK(contains(t, "| std 16x | 16.0x | 373 K | 403 K | 4.50% / 4.12% | 92.90% | -0.31 |"));
+  nlohmann::json broken = m;
+  broken["prune_report"].erase("deployed_graph");
+  CHECK(contains(error_of([&] { render_results(broken); }), "prune_report lacks 'deployed_graph'"));
 }

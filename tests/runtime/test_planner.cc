@@ -121,6 +121,24 @@ TEST_CASE("max_arena_bytes refuses a plan before allocating") {
   CHECK(plan == nullptr);
 }
 
+TEST_CASE("max_macs refuses a plan whose run would do too much work, before allocating") {
+  Loaded loaded(googlenet_bytes());
+  gnrt::PlanConfig config;
+  config.height = config.width = 224;
+  std::unique_ptr<gnrt::Plan> plan;
+  REQUIRE(gnrt::Plan::create(loaded.model, config, &plan).ok());  // 1.6e9 < default cap
+  plan.reset();
+  config.max_macs = 1000000000;  // GoogLeNet at 224x224 needs about 1.6e9
+  gnrt::Status s = gnrt::Plan::create(loaded.model, config, &plan);
+  CHECK(s.code == GNRT_RESOURCE_LIMIT);
+  CHECK(s.message.find("max_macs") != std::string::npos);
+  CHECK(s.message.find("224x224") != std::string::npos);
+  CHECK(plan == nullptr);
+  // The same cap admits a smaller input of the same model.
+  config.height = config.width = 96;
+  CHECK(gnrt::Plan::create(loaded.model, config, &plan).ok());
+}
+
 TEST_CASE("zero_border clears exactly the border") {
   gnrt::TensorLayout l;
   l.channels = 2;

@@ -42,7 +42,7 @@ typedef enum gnrt_status {
   GNRT_INVALID_MODEL = 3,    /* the bytes are not a valid .gnrt model */
   GNRT_UNSUPPORTED = 4,      /* valid, but uses something this build cannot run */
   GNRT_OUT_OF_MEMORY = 5,
-  GNRT_RESOURCE_LIMIT = 6,   /* the plan would exceed gnrt_options.max_arena_bytes */
+  GNRT_RESOURCE_LIMIT = 6,   /* the plan would exceed gnrt_options.max_arena_bytes or max_macs */
   GNRT_INVALID_STATE = 7,    /* e.g. run before an input was set */
   GNRT_INTERNAL = 8
 } gnrt_status;
@@ -102,6 +102,9 @@ typedef struct gnrt_options {
   size_t max_arena_bytes;  /* plans needing a larger arena fail with GNRT_RESOURCE_LIMIT;
                               default 512 MiB; 0 means the default */
   int force_reference;     /* nonzero: use the scalar reference kernels only (for testing) */
+  uint64_t max_macs;       /* plans whose one run needs more dense-equivalent multiply-adds plus
+                              pooling taps fail with GNRT_RESOURCE_LIMIT; default 2^37 (GoogLeNet
+                              at 224x224 needs 1.6e9); 0 means the default */
 } gnrt_options;
 
 GNRT_API void gnrt_options_init(gnrt_options* options);

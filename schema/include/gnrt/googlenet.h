@@ -19,7 +19,20 @@
 
 namespace gnrt {
 
+// kInceptionV1: the layout above (the paper's, gn-convert's own models).
+// kTorchvision: torchvision.models.googlenet's layout, for models imported from PyTorch: the third
+// inception branch is 3x3 pad 1 (torchvision's known deviation from the paper, vision#906; the
+// layer names stay b3_reduce / b3), and the max pools are ceil mode without padding: pool1..pool3
+// 3x3/2, pool4 2x2/2, the b4 pools 3x3/1 pad 1 (ceil mode, which there equals floor mode).
+enum class GoogLeNetLayout { kInceptionV1, kTorchvision };
+
+// "inception_v1" / "torchvision".
+const char* googlenet_layout_name(GoogLeNetLayout layout);
+// Inverse of googlenet_layout_name; throws std::invalid_argument naming the accepted values.
+GoogLeNetLayout parse_googlenet_layout(const std::string& name);
+
 struct GoogLeNetConfig {
+  GoogLeNetLayout layout = GoogLeNetLayout::kInceptionV1;
   int in_channels = 3;
   int num_classes = 1000;
   int height = 224;  // default input size recorded in the file

@@ -1,0 +1,126 @@
+#!/bin/sh
+# The main job: prune GoogLeNet on Fashion-MNIST, retrain it, export it to .gnrt, check it in
+# libgnrt, benchmark it against XNNPACK dense, and print the results table (docs/results.md).
+#
+#   scripts/pipeline.sh                  from the shipped dense baseline (models/), about 15-20 min
+#                                        on 2 cores: one-shot pruning to 16x + one retraining epoch
+#   scripts/pipeline.sh --from-scratch   trains the dense baseline too (12 epochs) and runs the
+#                                        trade-off recipe (8x..32x): about 4 hours on 2 cores
+# Options: --out DIR (default pipeline-out), --threads N (torch threads, default 2),
+#          --runs N (benchmark runs, default 30), --build-dir DIR (default build/release).
+# Every step is resumable: rerunning the same command continues from the last checkpoint.
+set -eu
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+OUT=pipeline-out
+THREADS=2
+RUNS=30
+BUILD=build/release
+SCRATCH=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --from-scratch) SCRATCH=1 ;;
+    --out) OUT="$2"; shift ;;
+    --threads) THREADS="$2"; shift ;;
+    --runs) RUNS="$2"; shift ;;
+    --build-dir) BUILD="$2"; shift ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "pipeline.sh: error: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+case "$THREADS" in ''|*[!0-9]*) echo "pipeline.sh: error: --threads needs a number" >&2; exit 2 ;; esac
+case "$RUNS" in ''|*[!0-9]*) echo "pipeline.sh: error: --runs needs a number" >&2; exit 2 ;; esac
+
+START=$(date +%s)
+step() {
+  now=$(date +%s)
+  printf '\n== [%s elapsed] %s\n' "$(( (now - START) / 60 ))m$(( (now - START) % 60 ))s" "$*"
+}
+
+DENSE_SHIPPED=models/googlenet-fmnist-48-dense-fp16.pt
+if [ ! -d /usr/share/datasets/fashion-mnist ]; then
+  echo "pipeline.sh: error: Fashion-MNIST not found in /usr/share/datasets/fashion-mnist (apt-get install dataset-fashion-mnist)" >&2
+  exit 1
+fi
+
+step "build ($BUILD)"
+if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGNRT_BUILD_TESTS=OFF
+fi
+cmake --build "$BUILD" --target gn-convert gnrt bench_sparse
+GNC="$ROOT/$BUILD/converter/gn-convert"
+GNRT="$ROOT/$BUILD/tools/gnrt"
+BENCH="$ROOT/$BUILD/bench/bench_sparse"
+mkdir -p "$OUT"
+export OMP_WAIT_POLICY=passive
+
+if [ "$SCRATCH" = 1 ]; then
+  step "train the dense baseline from scratch (12 epochs, about 2.5-3 hours on 2 cores)"
+  resume=""
+  [ -f "$OUT/dense/checkpoint.pt" ] && resume="--resume"
+  if [ ! -f "$OUT/dense/train-result.json" ]; then
+    "$GNC" train --out "$OUT/dense" $resume --epochs 12 --lr 0.05 --warmup-epochs 0.3 --batch 64 \
+      --seed 1 --threads "$THREADS" --checkpoint-steps 150 --progress-seconds 30
+  fi
+  "$GNC" pack "$OUT/dense/checkpoint.pt" -o "$OUT/dense-fp16.pt" --float16
+  DENSE="$OUT/dense-fp16.pt"
+  RECIPE=converter/recipes/fmnist-std-tradeoff.json
+else
+  if [ ! -f "$DENSE_SHIPPED" ]; then
+    echo "pipeline.sh: error: $DENSE_SHIPPED is missing (use --from-scratch)" >&2
+    exit 1
+  fi
+  DENSE="$DENSE_SHIPPED"
+  RECIPE=converter/recipes/fmnist-quick-16x.json
+fi
+
+step "dense baseline: test accuracy ($DENSE)"
+"$GNC" eval "$DENSE" --json --threads "$THREADS" > "$OUT/dense-eval.json"
+grep '"accuracy"' "$OUT/dense-eval.json"
+
+step "prune and retrain ($RECIPE)"
+if [ ! -f "$OUT/pruned/report.json" ]; then
+  resume="--from $DENSE --recipe $RECIPE"
+  [ -f "$OUT/pruned/checkpoint.pt" ] && resume="--resume --recipe $RECIPE"
+  "$GNC" prune $resume --out "$OUT/pruned" --threads "$THREADS" --progress-seconds 30
+fi
+PRUNED="$OUT/pruned/checkpoint.pt"
+REPORT="$OUT/pruned/report.json"
+if [ "$SCRATCH" = 1 ]; then
+  # The shipped model: the 16x snapshot (iteration 2) of the trade-off run.
+  PRUNED="$OUT/pruned/iteration-2.pt"
+  REPORT="$OUT/pruned/iteration-2.json"
+fi
+
+step "export to .gnrt (float16 weights) and verify against LibTorch"
+"$GNC" export "$PRUNED" -o "$OUT/model.gnrt" --float16 --threads "$THREADS"
+"$GNC" export "$DENSE" -o "$OUT/dense.gnrt" --encoding dense --skip-test-eval --verify-images 0 \
+  --threads "$THREADS" > /dev/null
+"$GNRT" info --json "$OUT/model.gnrt" > "$OUT/model-info.json"
+
+step "test accuracy in libgnrt (gnrt eval --fashion-mnist)"
+"$GNRT" eval "$OUT/model.gnrt" --fashion-mnist 2>/dev/null | tee "$OUT/gnrt-eval.txt"
+ACC=$(sed -n 's/^accuracy=\([0-9.]*\) .*/\1/p' "$OUT/gnrt-eval.txt")
+
+step "benchmark: libgnrt vs XNNPACK dense, 1 thread, at 48x48 and 224x224 ($RUNS runs each)"
+"$BENCH" --model "$OUT/model.gnrt" --size 48 --threads 1 --runs "$RUNS" --json > "$OUT/bench-48.json"
+"$BENCH" --model "$OUT/model.gnrt" --size 224 --threads 1 --runs "$RUNS" --json > "$OUT/bench-224.json"
+
+step "results"
+{
+  echo "{"
+  echo "\"dense_eval\": $(cat "$OUT/dense-eval.json"),"
+  echo "\"prune_report\": $(cat "$REPORT"),"
+  echo "\"gnrt_info\": $(cat "$OUT/model-info.json"),"
+  echo "\"gnrt_eval_accuracy\": $ACC,"
+  echo "\"dense_gnrt_bytes\": $(wc -c < "$OUT/dense.gnrt"),"
+  echo "\"bench_train_size\": $(cat "$OUT/bench-48.json"),"
+  echo "\"bench_224\": $(cat "$OUT/bench-224.json")"
+  echo "}"
+} > "$OUT/manifest.json"
+"$GNC" results "$OUT/manifest.json" -o "$OUT/results.md"
+cat "$OUT/results.md"
+now=$(date +%s)
+echo
+echo "pipeline.sh: done in $(( (now - START) / 60 )) min; outputs in $OUT/ (results.md, model.gnrt, pruned/report.txt)"
