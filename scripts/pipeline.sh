@@ -46,7 +46,11 @@ fi
 
 step "build ($BUILD)"
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
-  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGNRT_BUILD_TESTS=OFF
+  if [ "$BUILD" = build/release ]; then
+    cmake --preset release
+  else
+    cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release
+  fi
 fi
 cmake --build "$BUILD" --target gn-convert gnrt bench_sparse
 GNC="$ROOT/$BUILD/converter/gn-convert"
@@ -93,15 +97,18 @@ if [ "$SCRATCH" = 1 ]; then
   REPORT="$OUT/pruned/iteration-2.json"
 fi
 
-step "export to .gnrt (float16 weights) and verify against LibTorch"
-"$GNC" export "$PRUNED" -o "$OUT/model.gnrt" --float16 --threads "$THREADS"
+step "export to .gnrt (float32, and a float16 variant) and verify against LibTorch"
+"$GNC" export "$PRUNED" -o "$OUT/model.gnrt" --threads "$THREADS"
+"$GNC" export "$PRUNED" -o "$OUT/model-fp16.gnrt" --float16 --skip-test-eval --threads "$THREADS"
 "$GNC" export "$DENSE" -o "$OUT/dense.gnrt" --encoding dense --skip-test-eval --verify-images 0 \
   --threads "$THREADS" > /dev/null
 "$GNRT" info --json "$OUT/model.gnrt" > "$OUT/model-info.json"
 
 step "test accuracy in libgnrt (gnrt eval --fashion-mnist)"
 "$GNRT" eval "$OUT/model.gnrt" --fashion-mnist 2>/dev/null | tee "$OUT/gnrt-eval.txt"
+"$GNRT" eval "$OUT/model-fp16.gnrt" --fashion-mnist 2>/dev/null | tee "$OUT/gnrt-eval-fp16.txt"
 ACC=$(sed -n 's/^accuracy=\([0-9.]*\) .*/\1/p' "$OUT/gnrt-eval.txt")
+ACC16=$(sed -n 's/^accuracy=\([0-9.]*\) .*/\1/p' "$OUT/gnrt-eval-fp16.txt")
 
 step "benchmark: libgnrt vs XNNPACK dense, 1 thread, at 48x48 and 224x224 ($RUNS runs each)"
 "$BENCH" --model "$OUT/model.gnrt" --size 48 --threads 1 --runs "$RUNS" --json > "$OUT/bench-48.json"
@@ -114,9 +121,15 @@ step "results"
   echo "\"prune_report\": $(cat "$REPORT"),"
   echo "\"gnrt_info\": $(cat "$OUT/model-info.json"),"
   echo "\"gnrt_eval_accuracy\": $ACC,"
+  echo "\"gnrt_eval_accuracy_fp16\": $ACC16,"
+  echo "\"fp16_gnrt_bytes\": $(wc -c < "$OUT/model-fp16.gnrt"),"
   echo "\"dense_gnrt_bytes\": $(wc -c < "$OUT/dense.gnrt"),"
   echo "\"bench_train_size\": $(cat "$OUT/bench-48.json"),"
   echo "\"bench_224\": $(cat "$OUT/bench-224.json")"
+  # The trade-off table of the full run (scripts/tradeoff.sh), committed in results/.
+  if [ "$SCRATCH" = 0 ] && [ -f results/tradeoff-rows.json ]; then
+    echo ", \"tradeoff\": $(cat results/tradeoff-rows.json)"
+  fi
   echo "}"
 } > "$OUT/manifest.json"
 "$GNC" results "$OUT/manifest.json" -o "$OUT/results.md"

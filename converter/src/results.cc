@@ -111,10 +111,18 @@ std::string render_results(const json& m) {
     out << "| test accuracy of the exported .gnrt in libgnrt (`gnrt eval`) | - | "
         << pct(m["gnrt_eval_accuracy"].get<double>()) << " |\n";
   }
+  if (m.contains("gnrt_eval_accuracy_fp16")) {
+    out << "| test accuracy of the float16 .gnrt in libgnrt | - | " << pct(m["gnrt_eval_accuracy_fp16"].get<double>())
+        << " |\n";
+  }
   if (m.contains("dense_gnrt_bytes")) {
     out << "| file size, dense float32 .gnrt vs sparse .gnrt | - | "
         << bytes(m["dense_gnrt_bytes"].get<double>()) << " vs "
-        << bytes(number(info, "file_bytes", "gnrt_info")) << " |\n";
+        << bytes(number(info, "file_bytes", "gnrt_info"));
+    if (m.contains("fp16_gnrt_bytes")) {
+      out << " (float16: " << bytes(m["fp16_gnrt_bytes"].get<double>()) << ")";
+    }
+    out << " |\n";
   }
   if (m.contains("bench_train_size")) {
     out << "| latency, 1 thread, libgnrt vs XNNPACK dense, " << size << "x" << size << " | - | "

@@ -259,7 +259,9 @@ TEST_CASE("results table renders a pipeline manifest and names missing keys") {
         {"final", {{"test_accuracy", 0.9305}}}}},
       {"gnrt_info", {{"file_bytes", 900000}}},
       {"gnrt_eval_accuracy", 0.9306},
+      {"gnrt_eval_accuracy_fp16", 0.9304},
       {"dense_gnrt_bytes", 24000000},
+      {"fp16_gnrt_bytes", 600000},
       {"bench_224", bench(4.0, 30.0)},
       {"tradeoff",
        {{{"label", "std 16x"},
@@ -277,7 +279,8 @@ TEST_CASE("results table renders a pipeline manifest and names missing keys") {
   CHECK(contains(t, "93.05% (-0.16 points)"));
   CHECK(contains(t, "55.00% (validation, per pruning step)"));
   CHECK(contains(t, "93.06%"));
-  CHECK(contains(t, "24.00 MB vs 900 KB"));
+  CHECK(contains(t, "24.00 MB vs 900 KB (float16: 600 KB)"));
+  CHECK(contains(t, "93.04%"));
   CHECK(contains(t, "4.000 ms vs 30.000 ms (**7.50x**)"));
   CHECK(contains(t, "| std 16x | 16.0x | 373 K | 403 K | 4.50% / 4.12% | 92.90% | -0.31 |"));
   nlohmann::json broken = m;
