@@ -116,21 +116,22 @@ step "benchmark: libgnrt vs XNNPACK dense, 1 thread, at 48x48 and 224x224 ($RUNS
 
 step "results"
 {
-  echo "{"
-  echo "\"dense_eval\": $(cat "$OUT/dense-eval.json"),"
-  echo "\"prune_report\": $(cat "$REPORT"),"
-  echo "\"gnrt_info\": $(cat "$OUT/model-info.json"),"
-  echo "\"gnrt_eval_accuracy\": $ACC,"
-  echo "\"gnrt_eval_accuracy_fp16\": $ACC16,"
-  echo "\"fp16_gnrt_bytes\": $(wc -c < "$OUT/model-fp16.gnrt"),"
-  echo "\"dense_gnrt_bytes\": $(wc -c < "$OUT/dense.gnrt"),"
-  echo "\"bench_train_size\": $(cat "$OUT/bench-48.json"),"
-  echo "\"bench_224\": $(cat "$OUT/bench-224.json")"
+  # printf, not echo: dash's echo would expand the backslash escapes inside the JSON strings.
+  printf '{\n'
+  printf '"dense_eval": %s,\n' "$(cat "$OUT/dense-eval.json")"
+  printf '"prune_report": %s,\n' "$(cat "$REPORT")"
+  printf '"gnrt_info": %s,\n' "$(cat "$OUT/model-info.json")"
+  printf '"gnrt_eval_accuracy": %s,\n' "$ACC"
+  printf '"gnrt_eval_accuracy_fp16": %s,\n' "$ACC16"
+  printf '"fp16_gnrt_bytes": %s,\n' "$(wc -c < "$OUT/model-fp16.gnrt")"
+  printf '"dense_gnrt_bytes": %s,\n' "$(wc -c < "$OUT/dense.gnrt")"
+  printf '"bench_train_size": %s,\n' "$(cat "$OUT/bench-48.json")"
+  printf '"bench_224": %s\n' "$(cat "$OUT/bench-224.json")"
   # The trade-off table of the full run (scripts/tradeoff.sh), committed in results/.
   if [ "$SCRATCH" = 0 ] && [ -f results/tradeoff-rows.json ]; then
-    echo ", \"tradeoff\": $(cat results/tradeoff-rows.json)"
+    printf ', "tradeoff": %s\n' "$(cat results/tradeoff-rows.json)"
   fi
-  echo "}"
+  printf '}\n'
 } > "$OUT/manifest.json"
 "$GNC" results "$OUT/manifest.json" -o "$OUT/results.md"
 cat "$OUT/results.md"
