@@ -51,7 +51,9 @@ void ThreadPool::work(std::uint32_t job) {
   for (;;) {
     if (job_of(word) != job) return;
     const int index = static_cast<int>(word & 0xffffffffu);
-    if (index >= ranges_.load(std::memory_order_relaxed)) return;
+    // Acquire pairs with the release store in start(): a worker that sees a new job's range count
+    // also sees the closed claim word written before it, so its compare-exchange below fails.
+    if (index >= ranges_.load(std::memory_order_acquire)) return;
     if (!claim_.compare_exchange_weak(word, word + 1, std::memory_order_acq_rel,
                                       std::memory_order_acquire)) {
       continue;  // `word` now holds the current value
@@ -90,10 +92,19 @@ void ThreadPool::worker_main() {
   }
 }
 
+// Closes the finished job before its shared state (ranges_, bounds_, chunk_, fn_) is rewritten for
+// the next one: a late worker may still hold the old claim word (job, index == old ranges) and,
+// once ranges_ grows, would otherwise pass the index check and claim a range of the old job number
+// with the new job's state, running a range twice and leaving finished_ one past ranges_ (the
+// caller then waited forever: found by the ASan build, where timing differs).
+void ThreadPool::close_job() {
+  claim_.store((static_cast<std::uint64_t>(job_) << 32) | 0x7fffffffu, std::memory_order_seq_cst);
+}
+
 void ThreadPool::start(RangeFn fn, void* context, int ranges) {
   fn_ = fn;
   context_ = context;
-  ranges_.store(ranges, std::memory_order_relaxed);
+  ranges_.store(ranges, std::memory_order_release);
   finished_.store(0, std::memory_order_relaxed);
   ++job_;
   if (job_ == 0) ++job_;  // 0 is the workers' initial "seen"
@@ -120,6 +131,7 @@ void ThreadPool::parallel_for(int count, int grain, RangeFn fn, void* context) {
   }
   const int units = (count + grain - 1) / grain;
   const int per_thread_units = (units + threads_ - 1) / threads_;
+  close_job();
   bounds_ = nullptr;
   count_ = count;
   chunk_ = per_thread_units * grain;
@@ -133,6 +145,7 @@ void ThreadPool::parallel_ranges(const int* bounds, int ranges, RangeFn fn, void
       if (bounds[i] < bounds[i + 1]) fn(context, bounds[i], bounds[i + 1]);
     return;
   }
+  close_job();
   bounds_ = bounds;
   start(fn, context, ranges);
 }

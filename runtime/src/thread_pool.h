@@ -42,6 +42,7 @@ class ThreadPool {
 
  private:
   void worker_main();
+  void close_job();
   void start(RangeFn fn, void* context, int ranges);
   void work(std::uint32_t job);
   void range(int index, int* begin, int* end) const;
