@@ -24,7 +24,8 @@ inline bool maxpool3x3_supported(const PoolProblem& p, int stride) {
   if (g.pad_top > p.in_pad || g.pad_left > p.in_pad || bottom > p.in_pad || right > p.in_pad)
     return false;
   if (g.pad_top > 2 || g.pad_left > 2 || bottom > 2 || right > 2) return false;
-  return p.in_row_stride >= g.in_width && p.out_row_stride >= g.out_width;
+  return padded_plane_ok(p.in_row_stride, p.in_channel_stride, g.in_height, g.in_width, p.in_pad) &&
+         p.out_row_stride >= g.out_width;
 }
 
 inline bool global_avgpool_supported(const PoolProblem& p) {

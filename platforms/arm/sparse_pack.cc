@@ -90,7 +90,9 @@ bool conv_sparse_supported(const ConvProblem& p) {
       g.out_height < 1 || g.out_width < 1)
     return false;
   if (g.pad_top < 0 || g.pad_left < 0 || p.in_pad < 0 || p.out_pad < 0) return false;
-  if (p.in_row_stride < g.in_width || p.out_row_stride < g.out_width) return false;
+  if (!padded_plane_ok(p.in_row_stride, p.in_channel_stride, g.in_height, g.in_width, p.in_pad) ||
+      p.out_row_stride < g.out_width)
+    return false;
   // Every tap of every output must fall inside the zero border: the kernels never clip.
   const std::int64_t pad_bottom = static_cast<std::int64_t>(g.out_height - 1) * g.stride_h +
                                   g.kernel_h - g.pad_top - g.in_height;

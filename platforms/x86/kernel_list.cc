@@ -14,6 +14,9 @@ namespace x86 {
   {#name, Isa::isa, true, name##_supports, sparse_conv_packed_bytes, sparse_conv_pack, name}
 #define GNRT_SPARSE_CONV_PHASE(name, isa) \
   {#name, Isa::isa, true, name##_supports, sparse_conv_packed_bytes, sparse_conv_pack_phase, name}
+#define GNRT_SPARSE_CONV_SHIFT(name, isa)                                                 \
+  {#name, Isa::isa, true, name##_supports, sparse_conv_shift_packed_bytes, sparse_conv_pack_shift, \
+   name}
 #define GNRT_DENSE_CONV(name, isa) \
   {#name, Isa::isa, false, name##_supports, name##_packed_bytes, name##_pack, name}
 
@@ -27,6 +30,7 @@ const ConvKernelInfo kConvKernels[] = {
     GNRT_SPARSE_CONV_PHASE(f32_conv2d_sparse_s2p_64x1__avx2, kAvx2),
     GNRT_SPARSE_CONV(f32_conv2d_sparse_s2_64x1__avx2, kAvx2),
     GNRT_SPARSE_CONV(f32_conv2d_sparse_s1_128x1__avx512, kAvx512),
+    GNRT_SPARSE_CONV_SHIFT(f32_conv2d_sparse_s1g_128x1__avx512, kAvx512),
     GNRT_SPARSE_CONV(f32_conv2d_sparse_s1_64x1__avx512, kAvx512),
     GNRT_SPARSE_CONV(f32_conv2d_sparse_s2_128x1__avx512, kAvx512),
     GNRT_SPARSE_CONV_PHASE(f32_conv2d_sparse_s2p_128x1__avx512, kAvx512),
@@ -97,6 +101,8 @@ const char* preferred_conv_kernel(const ConvProblem& problem, Isa isa) {
   if (g.stride_h == 2 && g.stride_w == 2) return "f32_conv2d_sparse_s2p_128x1__avx512";
   if (g.stride_h != 1 || g.stride_w != 1) return nullptr;
   if (problem.in_row_stride != problem.out_row_stride) return nullptr;
+  if (g.kernel_w > 1 && sparse_conv_shift_supported(problem))
+    return "f32_conv2d_sparse_s1g_128x1__avx512";
   if (problem.out_row_stride % 16 == 0) return "f32_conv2d_sparse_s1_128x1__avx512";
   if (g.kernel_h == 1 && g.kernel_w == 1) return "f32_conv2d_sparse_s1_64x1__avx512";
   return nullptr;

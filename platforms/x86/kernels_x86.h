@@ -21,6 +21,7 @@ namespace x86 {
             int o_begin, int o_end);
 
 GNRT_X86_CONV_RUN(f32_conv2d_sparse_s1_128x1__avx512)
+GNRT_X86_CONV_RUN(f32_conv2d_sparse_s1g_128x1__avx512)
 GNRT_X86_CONV_RUN(f32_conv2d_sparse_s1_64x1__avx512)
 GNRT_X86_CONV_RUN(f32_conv2d_sparse_s2_128x1__avx512)
 GNRT_X86_CONV_RUN(f32_conv2d_sparse_s1_64x1__avx2)

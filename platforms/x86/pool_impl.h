@@ -41,8 +41,8 @@ inline bool maxpool3x3_supported(const PoolProblem& p, int stride) {
   // Every window has at least one tap inside the input (else the reference yields 0, and so
   // would we, but keep the contract simple).
   if (g.pad_top > 2 || g.pad_left > 2 || bottom > 2 || right > 2) return false;
-  if (p.in_row_stride < g.in_width + 2 * p.in_pad) return false;
-  if (p.in_channel_stride < (g.in_height + 2 * p.in_pad) * p.in_row_stride) return false;
+  if (!padded_plane_ok(p.in_row_stride, p.in_channel_stride, g.in_height, g.in_width, p.in_pad))
+    return false;
   return true;
 }
 

@@ -30,8 +30,8 @@ bool sparse_conv_border_ok(const ConvProblem& p) {
       reach.right > p.in_pad) {
     return false;
   }
-  if (p.in_row_stride < g.in_width + 2 * p.in_pad) return false;
-  if (p.in_channel_stride < (g.in_height + 2 * p.in_pad) * p.in_row_stride) return false;
+  if (!padded_plane_ok(p.in_row_stride, p.in_channel_stride, g.in_height, g.in_width, p.in_pad))
+    return false;
   // Largest offset magnitude: the last input channel, last tap; the first tap's negative offset.
   const double largest =
       static_cast<double>(g.in_channels) * static_cast<double>(p.in_channel_stride) +
@@ -146,6 +146,68 @@ void sparse_conv_pack(const ConvProblem& p, void* packed) {
       }
     }
     row_begin[o + 1] = count;
+  }
+}
+
+std::size_t sparse_conv_shift_packed_bytes(const ConvProblem& p) {
+  const std::size_t out = static_cast<std::size_t>(p.geometry.out_channels);
+  return internal::align64(out * sizeof(float)) +
+         internal::align64((out * kShiftGroups + 1) * sizeof(std::uint32_t)) +
+         internal::align64(count_nonzeros(p) * sizeof(SparseEntry));
+}
+
+bool sparse_conv_shift_supported(const ConvProblem& p) {
+  const ConvGeometry& g = p.geometry;
+  if (g.stride_h != 1 || g.stride_w != 1) return false;
+  const int lowest = -g.pad_left;
+  const int highest = (g.kernel_w - 1) * g.dilation_w - g.pad_left;
+  if (lowest < -2 || highest > 2) return false;
+  if (p.in_row_stride != p.out_row_stride || p.in_row_stride % 16 != 0) return false;
+  if (p.in_channel_stride % 16 != 0 || p.out_channel_stride % 16 != 0) return false;
+  return sparse_conv_border_ok(p);
+}
+
+void sparse_conv_pack_shift(const ConvProblem& p, void* packed) {
+  // One pass over the channel's nonzeros per shift group, so each group stays in tap order.
+  const ConvGeometry& g = p.geometry;
+  const SparseConvPacked regions = sparse_conv_shift_regions(g.out_channels, packed);
+  auto* bias = const_cast<float*>(regions.bias);
+  auto* row_begin = const_cast<std::uint32_t*>(regions.row_begin);
+  auto* entries = const_cast<SparseEntry*>(regions.entries);
+  for (int o = 0; o < g.out_channels; ++o) bias[o] = p.bias != nullptr ? p.bias[o] : 0.0f;
+
+  const int in_per_group = g.in_channels / g.groups;
+  const int out_per_group = g.out_channels / g.groups;
+  const int taps = g.kernel_h * g.kernel_w;
+  const std::uint32_t row_size = static_cast<std::uint32_t>(in_per_group * taps);
+  std::uint32_t count = 0;
+  row_begin[0] = 0;
+  for (int o = 0; o < g.out_channels; ++o) {
+    const int ic_base = (o / out_per_group) * in_per_group;
+    for (int group = 0; group < kShiftGroups; ++group) {
+      const int shift = group - 2;
+      auto add = [&](std::uint32_t index, float value) {
+        const int ic = static_cast<int>(index) / taps;
+        const int ky = (static_cast<int>(index) % taps) / g.kernel_w;
+        const int kx = static_cast<int>(index) % g.kernel_w;
+        if (kx * g.dilation_w - g.pad_left != shift) return;
+        const std::ptrdiff_t offset =
+            (ic_base + ic) * p.in_channel_stride +
+            static_cast<std::ptrdiff_t>(ky * g.dilation_h - g.pad_top) * p.in_row_stride;
+        entries[count++] = {static_cast<std::int32_t>(offset), value};
+      };
+      if (p.sparse.row_begin != nullptr) {
+        for (std::uint32_t n = p.sparse.row_begin[o]; n < p.sparse.row_begin[o + 1]; ++n) {
+          if (p.sparse.values[n] != 0.0f) add(p.sparse.indices[n], p.sparse.values[n]);
+        }
+      } else {
+        const float* row = p.dense_weights + static_cast<std::size_t>(o) * row_size;
+        for (std::uint32_t i = 0; i < row_size; ++i) {
+          if (row[i] != 0.0f) add(i, row[i]);
+        }
+      }
+      row_begin[o * kShiftGroups + group + 1] = count;
+    }
   }
 }
 

@@ -48,6 +48,27 @@ inline SparseConvPacked sparse_conv_regions(int out_channels, const void* packed
 std::size_t sparse_conv_packed_bytes(const ConvProblem& problem);
 void sparse_conv_pack(const ConvProblem& problem, void* packed);
 
+// Shift groups (sparse_conv_shift_impl.h): the same regions, but row_begin holds kShiftGroups
+// ranges per output channel, for the taps of column shift kx * dilation_w - pad_left = -2, -1,
+// 0, 1, 2 (out_channels * kShiftGroups + 1 bounds), and each entry's offset is the tap's offset
+// minus its shift.
+constexpr int kShiftGroups = 5;
+inline SparseConvPacked sparse_conv_shift_regions(int out_channels, const void* packed) {
+  const auto* base = static_cast<const char*>(packed);
+  const std::size_t out = static_cast<std::size_t>(out_channels);
+  const std::size_t row_begin = internal::align64(out * sizeof(float));
+  const std::size_t entries =
+      row_begin + internal::align64((out * kShiftGroups + 1) * sizeof(std::uint32_t));
+  return {reinterpret_cast<const float*>(base),
+          reinterpret_cast<const std::uint32_t*>(base + row_begin),
+          reinterpret_cast<const SparseEntry*>(base + entries)};
+}
+std::size_t sparse_conv_shift_packed_bytes(const ConvProblem& problem);
+void sparse_conv_pack_shift(const ConvProblem& problem, void* packed);
+// Stride 1, every column shift in -2..2, the flat run (equal input and output row strides),
+// row and channel strides multiples of 16 floats, and sparse_conv_border_ok.
+bool sparse_conv_shift_supported(const ConvProblem& problem);
+
 // The input border covers every tap of every output pixel (so no bounds checks are needed) and
 // offsets fit in int32.
 bool sparse_conv_border_ok(const ConvProblem& problem);

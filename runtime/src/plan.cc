@@ -72,14 +72,15 @@ void expand_weights(const WeightRef& w, ExpandedWeights* out) {
 
 namespace {
 
-// The 2 * P border floats between row y and row y + 1 of every row, with a compile-time count:
-// a std::fill call per 2-4 floats cost about 3x more (0.65 vs 0.22 ms summed over GoogLeNet at
-// 224, docs/kernels.md).
-template <int P>
+// The G = row_stride - width gap floats between row y and row y + 1 (the right border of row y,
+// which is also the left border of row y + 1), with a compile-time count for the common gaps: a
+// std::fill call per 2-4 floats cost about 3x more (0.65 vs 0.22 ms summed over GoogLeNet at 224,
+// docs/kernels.md).
+template <int G>
 void zero_row_gaps(float* plane, int height, int width, std::ptrdiff_t rs) {
   float* gap = plane + width;
   for (int y = 0; y + 1 < height; ++y, gap += rs)
-    for (int i = 0; i < 2 * P; ++i) gap[i] = 0.0f;
+    for (int i = 0; i < G; ++i) gap[i] = 0.0f;
 }
 
 // Output-channel bounds of `parts` contiguous ranges with about equal work for a sparse
@@ -113,22 +114,25 @@ void zero_border(float* data, const TensorLayout& l, int c_begin, int c_end) {
   const int p = l.pad;
   if (p == 0) return;
   const std::ptrdiff_t rs = l.row_stride;
+  const std::ptrdiff_t gap = rs - l.width;
+  // Floats of the padded plane after the origin (0, 0) of the interior.
+  const std::ptrdiff_t after_origin = l.channel_stride - l.lead - (p * rs + p);
   for (int c = c_begin; c < c_end; ++c) {
     float* plane = data + c * l.channel_stride;
     // Rows -p..-1 and the left border of row 0: one contiguous run.
     std::fill(plane - p * rs - p, plane, 0.0f);
-    // Right border of row y and left border of row y + 1 are adjacent.
-    switch (p) {
-      case 1: zero_row_gaps<1>(plane, l.height, l.width, rs); break;
+    // Right border of row y and left border of row y + 1: the gap between the rows.
+    switch (gap) {
       case 2: zero_row_gaps<2>(plane, l.height, l.width, rs); break;
-      case 3: zero_row_gaps<3>(plane, l.height, l.width, rs); break;
+      case 4: zero_row_gaps<4>(plane, l.height, l.width, rs); break;
+      case 6: zero_row_gaps<6>(plane, l.height, l.width, rs); break;
+      case 8: zero_row_gaps<8>(plane, l.height, l.width, rs); break;
       default:
         for (int y = 0; y + 1 < l.height; ++y)
-          std::fill(plane + y * rs + l.width, plane + y * rs + l.width + 2 * p, 0.0f);
+          std::fill(plane + y * rs + l.width, plane + (y + 1) * rs, 0.0f);
     }
-    // Right border of the last row and rows H..H+p-1.
-    float* tail = plane + (l.height - 1) * rs + l.width;
-    std::fill(tail, tail + p + p * rs, 0.0f);
+    // Right border of the last row, rows H..H+p-1 and the rest of the padded plane.
+    std::fill(plane + (l.height - 1) * rs + l.width, plane + after_origin, 0.0f);
   }
 }
 
@@ -249,6 +253,20 @@ Status Plan::infer_shapes() {
   return Status::Ok();
 }
 
+// Row stride of a plane of `width` columns with a zero border of `pad`: width + pad, because the
+// right border of row y is also the left border of row y + 1 (a tap pad columns left of column 0
+// reads the end of the previous row). On AVX-512 it is rounded up to a multiple of 16 floats when
+// that costs at most 1/8 more columns (GoogLeNet at 224: 56 -> 64, 28 -> 32, 14 -> 16; not 7 or
+// 112): every output vector of a flat run and every load of a tap whose column offset is 0 are
+// then aligned, and the shifted-accumulator kernels make the other taps aligned too
+// (docs/kernels.md, "Row strides").
+std::uint64_t Plan::row_stride_for(int width, int pad) const {
+  const std::uint64_t rs = static_cast<std::uint64_t>(width) + pad;
+  if (pad == 0 || isa_ != kernels::Isa::kAvx512) return rs;
+  const std::uint64_t rounded = round_up(rs, 16);
+  return (rounded - rs) * 8 <= rs ? rounded : rs;
+}
+
 Status Plan::assign_layouts() {
   const Model& m = *model_;
   const std::size_t n = m.tensors.size();
@@ -309,9 +327,16 @@ Status Plan::assign_layouts() {
     l.height = heights_[t];
     l.width = widths_[t];
     l.pad = pad_of_size[{l.height, l.width}];
-    const std::uint64_t rs = static_cast<std::uint64_t>(l.width) + 2 * l.pad;
-    const std::uint64_t plane = (static_cast<std::uint64_t>(l.height) + 2 * l.pad) * rs;
-    const std::uint64_t cs = plane < 16 ? plane : round_up(plane, 16);
+    const std::uint64_t rs = row_stride_for(l.width, l.pad);
+    // p more floats than the rows: the bottom-right tap of the last row reaches p columns past
+    // the last interior column of row H - 1 + p, which with shared borders is p floats past it.
+    const std::uint64_t plane = (static_cast<std::uint64_t>(l.height) + 2 * l.pad) * rs + l.pad;
+    // When the row stride is a multiple of 16 floats, `lead` floats before each padded plane put
+    // the interior origin (0, 0) on a 64-byte boundary, so that every interior row starts
+    // aligned (buffers and channel strides are multiples of 64 bytes).
+    const std::uint64_t lead = rs % 16 == 0 ? (16 - (l.pad * rs + l.pad) % 16) % 16 : 0;
+    const std::uint64_t cs = plane + lead < 16 ? plane + lead : round_up(plane + lead, 16);
+    l.lead = static_cast<int>(lead);
     l.row_stride = static_cast<std::ptrdiff_t>(rs);
     l.channel_stride = static_cast<std::ptrdiff_t>(cs);
     if (static_cast<int>(t) == root) {
@@ -328,7 +353,7 @@ Status Plan::assign_layouts() {
       buffer_of[t] = static_cast<int>(buffers_.size());
       buffers_.push_back(b);
     }
-    l.offset = static_cast<std::ptrdiff_t>(channel) * l.channel_stride + l.pad * l.row_stride + l.pad;
+    l.offset = static_cast<std::ptrdiff_t>(channel) * l.channel_stride + l.lead + l.pad * l.row_stride + l.pad;
   }
   for (std::size_t t = 0; t < n; ++t) {
     if (heights_[t] == 0) continue;

@@ -37,6 +37,7 @@ struct TensorLayout {
   int pad = 0;
   std::ptrdiff_t row_stride = 0;
   std::ptrdiff_t channel_stride = 0;
+  int lead = 0;               // floats before each padded plane (aligns the interior origin)
   int buffer = -1;           // index into Plan::buffers
   std::ptrdiff_t offset = 0;  // floats from the buffer start to element (0, 0, 0)
   bool contiguous() const { return pad == 0 && channel_stride == static_cast<std::ptrdiff_t>(height) * width; }
@@ -110,6 +111,7 @@ class Plan {
  private:
   Plan() = default;
   Status infer_shapes();
+  std::uint64_t row_stride_for(int width, int pad) const;
   Status assign_layouts();
   Status allocate_arena();
   Status prepare_operators();

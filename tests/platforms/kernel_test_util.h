@@ -27,11 +27,16 @@ inline float nan_value() { return std::numeric_limits<float>::quiet_NaN(); }
 // origin can be shifted by `misalign` floats to exercise unaligned bases.
 class Planes {
  public:
+  // shared: left and right borders shared (row_stride = width + pad + extra_row: the right
+  // border of row y is the left border of row y + 1, as the planner lays planes out), so every
+  // float of a row past its interior is border, and the plane has `pad` more floats at its end
+  // (gnrt::kernels::padded_plane_ok).
   Planes(int channels, int height, int width, int pad, int extra_row = 0, int extra_channel = 0,
-         int slack = 0, int misalign = 0)
-      : channels_(channels), height_(height), width_(width), pad_(pad) {
-    row_stride_ = width + 2 * pad + extra_row;
-    channel_stride_ = static_cast<std::ptrdiff_t>(height + 2 * pad) * row_stride_ + extra_channel;
+         int slack = 0, int misalign = 0, bool shared = false)
+      : channels_(channels), height_(height), width_(width), pad_(pad), shared_(shared) {
+    row_stride_ = width + (shared ? pad : 2 * pad) + extra_row;
+    channel_stride_ = static_cast<std::ptrdiff_t>(height + 2 * pad) * row_stride_ +
+                      (shared ? pad : 0) + extra_channel;
     // 16 floats of headroom so that the misaligned origin stays inside the allocation.
     storage_.assign(static_cast<std::size_t>(16 + channels * channel_stride_ + slack + 16), 0.0f);
     base_ = 16 + misalign;
@@ -74,6 +79,7 @@ class Planes {
   bool in_padded_plane(std::ptrdiff_t i) const {
     if (i >= channels_ * channel_stride_) return false;
     const std::ptrdiff_t in_plane = i % channel_stride_;
+    if (shared_) return in_plane < (height_ + 2 * pad_) * row_stride_ + pad_;
     const std::ptrdiff_t y = in_plane / row_stride_;
     const std::ptrdiff_t x = in_plane % row_stride_;
     return y < height_ + 2 * pad_ && x < width_ + 2 * pad_;
@@ -108,6 +114,7 @@ class Planes {
 
  private:
   int channels_, height_, width_, pad_;
+  bool shared_ = false;
   std::ptrdiff_t row_stride_ = 0, channel_stride_ = 0;
   std::vector<float> storage_;
   std::size_t base_ = 0;

@@ -126,7 +126,12 @@ void f32_softmax__scalar(int n, const float* input, float* output, float beta);
 // Activation layout contract between the planner and the kernels:
 //  - input/output planes follow PlanarView; the `*_pad` fields give the width of the zero border
 //    that surrounds every input plane (the producer guarantees zeros there) and of the border of
-//    every output plane.
+//    every output plane: `pad` rows above and below the interior, and every float of a row past
+//    its `width` interior columns. Left and right borders may be shared: the row stride need
+//    only be width + pad, the right border of row y then also serves as the left border of row
+//    y + 1 (a tap pad columns left of column 0 reads the end of row y - 1). The padded plane
+//    spans the pad * row_stride + pad floats before the interior origin and reaches at least
+//    to the bottom-right tap of the last row (padded_plane_ok).
 //  - a kernel may read anywhere in the padded input planes, and up to kMaxOverreadFloats past the
 //    end of the last padded input plane (the arena has that slack); values read there are
 //    arbitrary and must only affect discarded lanes.
@@ -142,6 +147,18 @@ Isa detect_isa();
 const char* isa_name(Isa isa);
 
 constexpr std::ptrdiff_t kMaxOverreadFloats = 256;
+
+// Whether planes of height x width with a zero border of `pad` fit the row and channel strides:
+// row_stride >= width + pad (shared left/right borders, see the layout contract above) and the
+// channel stride reaches the position pad rows below and pad columns right of the last interior
+// element, counted from the plane start pad * row_stride + pad floats before the interior.
+inline bool padded_plane_ok(std::ptrdiff_t row_stride, std::ptrdiff_t channel_stride, int height,
+                            int width, int pad) {
+  if (row_stride < static_cast<std::ptrdiff_t>(width) + pad) return false;
+  const std::ptrdiff_t last = (static_cast<std::ptrdiff_t>(height) + 2 * pad - 1) * row_stride +
+                              width + 2 * pad;  // one past the bottom-right tap
+  return channel_stride >= last;
+}
 
 struct ConvProblem {
   ConvGeometry geometry;

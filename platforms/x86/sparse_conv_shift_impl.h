@@ -1,0 +1,162 @@
+// Direct sparse convolution with shifted accumulators (AVX-512), for stride-1 layers whose row
+// and channel strides are multiples of 16 floats (the planner's layout on AVX-512 for GoogLeNet's
+// 56x56, 28x28 and 14x14 maps, docs/kernels.md "Row strides").
+//
+// With those strides every tap's offset is a multiple of 16 plus its column shift s = kx -
+// pad_left (-2..2). The taps of shift 0 load aligned vectors, as in sparse_conv_impl.h. A tap of
+// shift s != 0 would load every vector one to two floats off a 64-byte boundary, which splits
+// each 512-bit load over two cache lines (twice the cost on Zen 4). Instead the kernel sums the
+// taps of each shift s into their own accumulators M[0..MR] over the aligned vectors around the
+// tile (one more vector than the tile: the one before it for s < 0, after it for s > 0, masked
+// to the lanes that reach the tile), and adds them to the tile once per output channel with one
+// `valignd` per vector: out vector j gets concat(M[j], M[j+1]) shifted by s lanes. Cost per
+// nonzero of shift s: MR + 1 aligned loads and FMAs instead of MR line-splitting loads and MR
+// FMAs; per output channel and shift present: MR valignd and adds.
+//
+// Packed form (sparse_conv_packing.h, "shift groups"): the regions of sparse_conv_pack, but
+// row_begin has kShiftGroups = 5 ranges per output channel (shifts -2, -1, 0, 1, 2) and each
+// entry's offset is the tap's offset minus its shift (a multiple of 16).
+//
+// Loads outside the run are masked off, so the kernel reads exactly the floats the plain
+// kernel would read (the same taps at the same output positions); output lanes past the run
+// are never stored.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "x86/sparse_conv_packing.h"
+
+namespace gnrt {
+namespace kernels {
+namespace x86 {
+namespace {  // NOLINT(build/namespaces): internal linkage, see sparse_conv_impl.h
+
+inline __mmask16 first_lanes(int n) {
+  return static_cast<__mmask16>(n >= 16 ? 0xFFFFu : n <= 0 ? 0u : (1u << n) - 1u);
+}
+
+// Sums the taps of shift S (entries [e, end)) over the aligned vectors around the tile and adds
+// them, shifted, to acc. `lanes` = valid outputs of the last vector (16 unless kTail).
+template <int MR, int S, bool kTail>
+inline void shift_group(const SparseEntry* e, const SparseEntry* end, const float* in,
+                        __m512 (&acc)[MR], int lanes) {
+  static_assert(S != 0 && S >= -2 && S <= 2, "shifts -2..2");
+  if (e == end) return;
+  // M[k] sums aligned vector k - 1 (S < 0) or k (S > 0) of the tile, k = 0..MR.
+  __m512 m[MR + 1];
+  for (int k = 0; k <= MR; ++k) m[k] = _mm512_setzero_ps();
+  // Lanes of the extra vector that reach the tile; lanes of the tile's last vector needed.
+  const __mmask16 edge = S < 0 ? static_cast<__mmask16>(0xFFFFu << (16 + S)) : first_lanes(S);
+  const __mmask16 last = kTail ? first_lanes(lanes + S) : static_cast<__mmask16>(0xFFFFu);
+  const __mmask16 after = kTail ? first_lanes(lanes + S - 16) : edge;
+  for (; e != end; ++e) {
+    const float* src = in + e->offset;
+    const __m512 w = _mm512_set1_ps(e->value);
+    if (S < 0) {
+      m[0] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(edge, src - 16), m[0]);
+      for (int k = 1; k <= MR; ++k) {
+        const __m512 x = kTail && k == MR ? _mm512_maskz_loadu_ps(last, src + 16 * (k - 1))
+                                          : _mm512_loadu_ps(src + 16 * (k - 1));
+        m[k] = _mm512_fmadd_ps(w, x, m[k]);
+      }
+    } else {
+      for (int k = 0; k < MR; ++k) {
+        const __m512 x = kTail && k == MR - 1 ? _mm512_maskz_loadu_ps(last, src + 16 * k)
+                                              : _mm512_loadu_ps(src + 16 * k);
+        m[k] = _mm512_fmadd_ps(w, x, m[k]);
+      }
+      m[MR] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(after, src + 16 * MR), m[MR]);
+    }
+  }
+  constexpr int kShift = S < 0 ? 16 + S : S;
+  for (int j = 0; j < MR; ++j) {
+    const __m512i hi = _mm512_castps_si512(m[j + 1]);
+    const __m512i lo = _mm512_castps_si512(m[j]);
+    acc[j] = _mm512_add_ps(acc[j], _mm512_castsi512_ps(_mm512_alignr_epi32(hi, lo, kShift)));
+  }
+}
+
+// One tile of MR vectors of one output channel; `groups` = the channel's 6 range bounds.
+template <int MR, bool kTail, bool kRelu>
+inline void shift_tile(const SparseEntry* entries, const std::uint32_t* groups, const float* in,
+                       float* out, float bias, int lanes) {
+  __m512 acc[MR];
+  for (int j = 0; j < MR; ++j) acc[j] = _mm512_set1_ps(bias);
+  const __mmask16 tail = first_lanes(lanes);
+  for (const SparseEntry* e = entries + groups[2]; e != entries + groups[3]; ++e) {
+    const float* src = in + e->offset;
+    const __m512 w = _mm512_set1_ps(e->value);
+    for (int j = 0; j < MR; ++j) {
+      const __m512 x = kTail && j == MR - 1 ? _mm512_maskz_loadu_ps(tail, src + 16 * j)
+                                            : _mm512_loadu_ps(src + 16 * j);
+      acc[j] = _mm512_fmadd_ps(w, x, acc[j]);
+    }
+  }
+  shift_group<MR, -1, kTail>(entries + groups[1], entries + groups[2], in, acc, lanes);
+  shift_group<MR, 1, kTail>(entries + groups[3], entries + groups[4], in, acc, lanes);
+  shift_group<MR, -2, kTail>(entries + groups[0], entries + groups[1], in, acc, lanes);
+  shift_group<MR, 2, kTail>(entries + groups[4], entries + groups[5], in, acc, lanes);
+  for (int j = 0; j < MR; ++j) {
+    if (kRelu) acc[j] = _mm512_max_ps(acc[j], _mm512_setzero_ps());
+    if (kTail && j == MR - 1) {
+      _mm512_mask_storeu_ps(out + 16 * j, tail, acc[j]);
+    } else {
+      _mm512_storeu_ps(out + 16 * j, acc[j]);
+    }
+  }
+}
+
+template <bool kTail, bool kRelu, int kMaxTile, int N = 1>
+inline void shift_tile_dispatch(int vectors, const SparseEntry* entries,
+                                const std::uint32_t* groups, const float* in, float* out,
+                                float bias, int lanes) {
+  if constexpr (N >= kMaxTile) {
+    shift_tile<N, kTail, kRelu>(entries, groups, in, out, bias, lanes);
+  } else {
+    if (vectors == N) {
+      shift_tile<N, kTail, kRelu>(entries, groups, in, out, bias, lanes);
+    } else {
+      shift_tile_dispatch<kTail, kRelu, kMaxTile, N + 1>(vectors, entries, groups, in, out, bias,
+                                                         lanes);
+    }
+  }
+}
+
+// The flat run [0, (out_height - 1) * row_stride + out_width) of every output channel in
+// [oc_begin, oc_end), in balanced tiles of at most kMaxTile vectors, tiles outer.
+template <int kMaxTile, bool kRelu>
+void sparse_conv_shift(const ConvProblem& p, const void* packed, const float* input,
+                       float* output, int oc_begin, int oc_end) {
+  const ConvGeometry& g = p.geometry;
+  const SparseConvPacked w = sparse_conv_shift_regions(g.out_channels, packed);
+  const std::ptrdiff_t length = (g.out_height - 1) * p.out_row_stride + g.out_width;
+  const std::ptrdiff_t vectors = (length + 15) / 16;
+  const std::ptrdiff_t tiles = (vectors + kMaxTile - 1) / kMaxTile;
+  const int lanes = static_cast<int>(length - (vectors - 1) * 16);
+  std::ptrdiff_t first = 0;
+  for (std::ptrdiff_t t = 0; t < tiles; ++t) {
+    const int count = static_cast<int>(vectors / tiles + (t < vectors % tiles ? 1 : 0));
+    const float* tile_in = input + first * 16;
+    float* tile_out = output + first * 16;
+    for (int oc = oc_begin; oc < oc_end; ++oc) {
+      const std::uint32_t* groups = w.row_begin + static_cast<std::ptrdiff_t>(oc) * kShiftGroups;
+      float* channel_out = tile_out + oc * p.out_channel_stride;
+      if (t == tiles - 1) {
+        shift_tile_dispatch<true, kRelu, kMaxTile>(count, w.entries, groups, tile_in, channel_out,
+                                                   w.bias[oc], lanes);
+      } else {
+        shift_tile_dispatch<false, kRelu, kMaxTile>(count, w.entries, groups, tile_in,
+                                                    channel_out, w.bias[oc], 16);
+      }
+    }
+    first += count;
+  }
+}
+
+}  // namespace
+}  // namespace x86
+}  // namespace kernels
+}  // namespace gnrt
