@@ -31,6 +31,7 @@ const ConvKernelInfo kConvKernels[] = {
     GNRT_SPARSE_CONV(f32_conv2d_sparse_s2_64x1__avx2, kAvx2),
     GNRT_SPARSE_CONV(f32_conv2d_sparse_s1_128x1__avx512, kAvx512),
     GNRT_SPARSE_CONV_SHIFT(f32_conv2d_sparse_s1g_128x1__avx512, kAvx512),
+    GNRT_SPARSE_CONV_SHIFT(f32_conv2d_sparse_s1g_64x1__avx512, kAvx512),
     GNRT_SPARSE_CONV(f32_conv2d_sparse_s1_64x1__avx512, kAvx512),
     GNRT_SPARSE_CONV(f32_conv2d_sparse_s2_128x1__avx512, kAvx512),
     GNRT_SPARSE_CONV_PHASE(f32_conv2d_sparse_s2p_128x1__avx512, kAvx512),
@@ -102,7 +103,8 @@ const char* preferred_conv_kernel(const ConvProblem& problem, Isa isa) {
   if (g.stride_h != 1 || g.stride_w != 1) return nullptr;
   if (problem.in_row_stride != problem.out_row_stride) return nullptr;
   if (g.kernel_w > 1 && sparse_conv_shift_supported(problem))
-    return "f32_conv2d_sparse_s1g_128x1__avx512";
+    return problem.in_row_stride >= 64 ? "f32_conv2d_sparse_s1g_64x1__avx512"
+                                       : "f32_conv2d_sparse_s1g_128x1__avx512";
   if (problem.out_row_stride % 16 == 0) return "f32_conv2d_sparse_s1_128x1__avx512";
   if (g.kernel_h == 1 && g.kernel_w == 1) return "f32_conv2d_sparse_s1_64x1__avx512";
   return nullptr;

@@ -26,6 +26,7 @@ set(GNRT_X86_AVX2_SOURCES
 set(GNRT_X86_AVX512_SOURCES
   ${GNRT_X86_DIR}/f32-conv2d-sparse-s1-128x1-avx512.cc
   ${GNRT_X86_DIR}/f32-conv2d-sparse-s1g-128x1-avx512.cc
+  ${GNRT_X86_DIR}/f32-conv2d-sparse-s1g-64x1-avx512.cc
   ${GNRT_X86_DIR}/f32-conv2d-sparse-s1-64x1-avx512.cc
   ${GNRT_X86_DIR}/f32-conv2d-sparse-s2-128x1-avx512.cc
   ${GNRT_X86_DIR}/f32-conv2d-sparse-s2p-128x1-avx512.cc

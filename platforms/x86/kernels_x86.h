@@ -22,6 +22,7 @@ namespace x86 {
 
 GNRT_X86_CONV_RUN(f32_conv2d_sparse_s1_128x1__avx512)
 GNRT_X86_CONV_RUN(f32_conv2d_sparse_s1g_128x1__avx512)
+GNRT_X86_CONV_RUN(f32_conv2d_sparse_s1g_64x1__avx512)
 GNRT_X86_CONV_RUN(f32_conv2d_sparse_s1_64x1__avx512)
 GNRT_X86_CONV_RUN(f32_conv2d_sparse_s2_128x1__avx512)
 GNRT_X86_CONV_RUN(f32_conv2d_sparse_s1_64x1__avx2)

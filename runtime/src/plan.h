@@ -25,6 +25,9 @@ struct PlanConfig {
   // more on a phone core, so no file or input size can make one run loop for hours.
   std::uint64_t max_macs = std::uint64_t{1} << 37;
   bool force_reference = false;
+  // Row-band fusion of a light convolution with its max pool (Plan::fuse_conv_pool): the band
+  // buffer's size for all channels. Tests make it tiny to get many bands.
+  std::size_t fusion_band_bytes = 384 * 1024;
 };
 
 // Where a tensor lives in the arena. Element (c, y, x) is at
@@ -79,6 +82,16 @@ struct PlannedOp {
   // FullyConnected / Softmax: contiguous scratch for a gathered input / an output to scatter.
   int scratch_in = -1;
   int scratch_out = -1;
+  // Row-band fusion of a convolution with the max pool that is its output's only reader
+  // (Plan::fuse_conv_pool): the convolution computes `band_rows` pool rows' worth of its
+  // output rows at a time into a band in band_buffer (laid out as band_layout, in cache) and the pool reads
+  // them there, so the convolution's output never goes through memory. On the convolution:
+  // fused_pool = index of the pool op; on the pool: fused_into = index of the convolution.
+  int fused_pool = -1;
+  int fused_into = -1;
+  int band_rows = 0;
+  TensorLayout band_layout;
+  int band_buffer = -1;  // the arena buffer holding the band (the convolution's output buffer)
   std::uint64_t nanoseconds = 0;
 };
 
@@ -115,6 +128,7 @@ class Plan {
   Status assign_layouts();
   Status allocate_arena();
   Status prepare_operators();
+  void fuse_conv_pool();
   void run_op(PlannedOp& op);
 
   const Model* model_ = nullptr;

@@ -558,7 +558,8 @@ TEST_CASE("on AVX-512 the selector prefers the 512-bit sparse kernels where they
     return;
   }
   std::mt19937 rng(9);
-  auto select = [&](int size, int pad, int kernel) {
+  // row: the row stride (0: size + 2 * pad, the unshared layout).
+  auto select = [&](int size, int pad, int kernel, int row = 0) {
     const int channels = 32;
     const k::ConvGeometry g{channels, size, size, 64, size, size, kernel, kernel, 1, 1,
                             kernel / 2, kernel / 2, 1, 1, 1};
@@ -567,16 +568,22 @@ TEST_CASE("on AVX-512 the selector prefers the 512-bit sparse kernels where they
     auto csr = gnrt_test::to_csr(weights, 64, filter);
     k::ConvProblem p{};
     p.geometry = g;
-    p.in_row_stride = p.out_row_stride = size + 2 * pad;
+    p.in_row_stride = p.out_row_stride = row > 0 ? row : size + 2 * pad;
     p.in_channel_stride = p.out_channel_stride =
-        ((size + 2 * pad) * p.in_row_stride + 15) / 16 * 16;
+        ((size + 2 * pad) * p.in_row_stride + pad + 15) / 16 * 16;
     p.in_pad = p.out_pad = pad;
     p.sparse = csr.view();
     p.nonzeros = csr.nonzeros();
     return std::string(k::select_conv_kernel(p, k::Isa::kAvx512, false).name);
   };
   CHECK(select(28, 2, 1) == "f32_conv2d_sparse_s1_128x1__avx512");  // row stride 32
-  CHECK(select(28, 2, 3) == "f32_conv2d_sparse_s1_128x1__avx512");
+  // 3x3 / 5x5 with row strides of 16k floats: the shifted-accumulator kernel (all loads
+  // aligned); the planner's AVX-512 layout at 56, 28 and 14.
+  CHECK(select(28, 2, 3) == "f32_conv2d_sparse_s1g_128x1__avx512");
+  CHECK(select(28, 2, 5) == "f32_conv2d_sparse_s1g_128x1__avx512");
+  CHECK(select(14, 2, 3, 16) == "f32_conv2d_sparse_s1g_128x1__avx512");
+  CHECK(select(56, 1, 3, 64) == "f32_conv2d_sparse_s1g_64x1__avx512");  // 4-vector tiles
+  CHECK(select(14, 2, 1, 16) == "f32_conv2d_sparse_s1_128x1__avx512");
   CHECK(select(14, 2, 1) == "f32_conv2d_sparse_s1_64x1__avx512");
   CHECK(select(14, 2, 3) == "f32_conv2d_sparse_s1_64x1__avx2");
   CHECK(select(56, 1, 1) == "f32_conv2d_sparse_s1_64x1__avx512");

@@ -2,12 +2,15 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <memory>
+#include <random>
 
 #include "gnrt/googlenet.h"
 #include "model.h"
 #include "plan.h"
+#include "test_graph.h"
 
 namespace {
 
@@ -156,4 +159,67 @@ TEST_CASE("zero_border clears exactly the border") {
         const bool interior = y >= 0 && y < 3 && x >= 0 && x < 4;
         CHECK(data[c * l.channel_stride + y * l.row_stride + x] == (interior ? 1.0f : 0.0f));
       }
+}
+
+TEST_CASE("a light convolution and its max pool fused in row bands match naive loops") {
+  // Stems of a few shapes (stride 2 and 1, odd sizes, ceil-mode and padded pools), at density
+  // 0.05 (a handful of multiply-adds per output, so the planner fuses), bands from one pool row
+  // (fusion_band_bytes = 1) to several, one and two threads.
+  struct Case {
+    int channels, height, width, kernel, stride, pool_k, pool_s, pool_pad;
+    bool ceil;
+  };
+  const Case cases[] = {{3, 37, 29, 7, 2, 3, 2, 1, false},
+                        {3, 40, 40, 7, 2, 3, 2, 0, true},
+                        {2, 23, 31, 3, 1, 3, 2, 0, true},
+                        {4, 19, 22, 5, 1, 3, 1, 1, false},
+                        {3, 30, 18, 3, 2, 2, 2, 0, false}};
+  std::mt19937 rng(5);
+  int fused_plans = 0;
+  for (const Case& c : cases) {
+    testing_graph::GraphMaker g(c.channels, c.height, c.width, 3, 0.05);
+    int x = g.conv(-1, 24, c.kernel, c.stride, c.kernel / 2);
+    x = g.pool(x, true, c.pool_k, c.pool_s, c.pool_pad, c.ceil);
+    x = g.conv(x, 5, 1, 1, 0);
+    const std::vector<std::uint8_t> bytes = g.graph.build();
+    Loaded loaded(bytes);
+    naive::Tensor input = naive::make(c.channels, c.height, c.width);
+    input.data = naive::random_vector(rng, input.data.size());
+    const naive::Tensor want = g.graph.evaluate(input);
+    float scale = 1e-3f;
+    for (float v : want.data) scale = std::max(scale, std::fabs(v));
+    for (std::size_t band_bytes : {std::size_t{1}, std::size_t{20000}, std::size_t{384 * 1024}}) {
+      for (int threads : {1, 2}) {
+        CAPTURE(c.height);
+        CAPTURE(c.width);
+        CAPTURE(c.kernel);
+        CAPTURE(band_bytes);
+        CAPTURE(threads);
+        gnrt::PlanConfig config;
+        config.threads = threads;
+        config.fusion_band_bytes = band_bytes;
+        std::unique_ptr<gnrt::Plan> plan;
+        gnrt::Status s = gnrt::Plan::create(loaded.model, config, &plan);
+        REQUIRE_MESSAGE(s.ok(), s.message);
+        const bool fused = plan->ops()[0].fused_pool == 1 && plan->ops()[1].fused_into == 0;
+        // Fused whenever a vectorized pool kernel runs the pool (scalar pools are never fused).
+        const bool vector_pool = std::string(plan->ops()[1].kernel_name).find("__scalar") == std::string::npos;
+        if (band_bytes == 1) CHECK(fused == vector_pool);
+        if (fused) ++fused_plans;
+        for (int run = 0; run < 2; ++run) {  // a second run sees the bands' leftovers
+          REQUIRE(plan->set_input(input.data.data(), input.data.size()).ok());
+          REQUIRE(plan->run().ok());
+          std::vector<float> got(want.data.size());
+          REQUIRE(plan->get_output(got.data(), got.size()).ok());
+          std::size_t bad = 0;
+          for (std::size_t i = 0; i < got.size(); ++i)
+            if (!(std::fabs(got[i] - want.data[i]) <= 2e-4f * scale)) ++bad;
+          CHECK(bad == 0);
+        }
+      }
+    }
+  }
+  // Three of the cases have 3x3 pools the vector kernels take (stride 2 and 1), each fused
+  // with 1-byte and 20000-byte bands and 1 and 2 threads; none on a scalar-only build.
+  if (gnrt::kernels::detect_isa() != gnrt::kernels::Isa::kScalar) CHECK(fused_plans == 12);
 }
