@@ -88,12 +88,16 @@ double conv_density_crossover(const ConvProblem& problem, Isa) {
 // FC (GoogLeNet's 1024 -> 1000): the gather-based SpMV ties the dense kernel at density ~0.10.
 double fc_density_crossover(const FcProblem&, Isa) { return 0.1; }
 
-// Stride-1 sparse convolutions on AVX-512 (`bench_kernels --compare`, docs/kernels.md): with the
-// aligned early start of the flat run (sparse_conv_impl.h), the 512-bit kernel with 8-vector
-// tiles wins when the row stride is a multiple of 16 floats (GoogLeNet's 28x28 maps, row stride
-// 32: every tap in the kernel's centre column is then aligned), by 5-25%; elsewhere 1x1 layers
-// (all taps aligned) run best with 4-vector 512-bit tiles (about 13% over AVX2 at 14x14), and
-// larger kernels with the 256-bit kernel (a 256-bit load crosses a cache line less often).
+// Stride-1 sparse convolutions on AVX-512, measured in whole-model runs (`bench_sparse`,
+// docs/kernels.md) on the planner's AVX-512 layout (row strides 64, 32, 16 and 9 at 56, 28, 14
+// and 7; interior origins 64-byte aligned):
+//  - kernels wider than 1 whose row stride is a multiple of 16 floats: the shifted-accumulator
+//    kernels (s1g), every load aligned; 4-vector tiles at row stride 64 (conv3 0.86 -> 0.83 ms),
+//    8-vector tiles below (the 3x3 layers at 14x14 0.14 -> 0.10 ms against the AVX2 kernel);
+//  - 1x1 layers: 8-vector tiles at row stride 32 (28x28 maps, session 1: 5-25% faster), 4-vector
+//    tiles elsewhere (14x14 maps, row stride 16: the ten 1x1 layers 0.75 -> 0.58 ms in total);
+//  - other larger kernels (7x7 maps, row stride 9): the 256-bit kernel, whose unaligned loads
+//    cross a cache line less often.
 // Stride 2 (the 7x7/2 stem): the phase-buffer kernels beat the on-the-fly deinterleaving ones
 // by 1.7x (0.30 vs 0.53 ms), the 512-bit one slightly ahead of the 256-bit one.
 const char* preferred_conv_kernel(const ConvProblem& problem, Isa isa) {
@@ -105,8 +109,11 @@ const char* preferred_conv_kernel(const ConvProblem& problem, Isa isa) {
   if (g.kernel_w > 1 && sparse_conv_shift_supported(problem))
     return problem.in_row_stride >= 64 ? "f32_conv2d_sparse_s1g_64x1__avx512"
                                        : "f32_conv2d_sparse_s1g_128x1__avx512";
+  if (g.kernel_h == 1 && g.kernel_w == 1) {
+    return problem.out_row_stride == 32 ? "f32_conv2d_sparse_s1_128x1__avx512"
+                                        : "f32_conv2d_sparse_s1_64x1__avx512";
+  }
   if (problem.out_row_stride % 16 == 0) return "f32_conv2d_sparse_s1_128x1__avx512";
-  if (g.kernel_h == 1 && g.kernel_w == 1) return "f32_conv2d_sparse_s1_64x1__avx512";
   return nullptr;
 }
 

@@ -333,10 +333,11 @@ Status Plan::assign_layouts() {
     // p more floats than the rows: the bottom-right tap of the last row reaches p columns past
     // the last interior column of row H - 1 + p, which with shared borders is p floats past it.
     const std::uint64_t plane = (static_cast<std::uint64_t>(l.height) + 2 * l.pad) * rs + l.pad;
-    // When the row stride is a multiple of 16 floats, `lead` floats before each padded plane put
-    // the interior origin (0, 0) on a 64-byte boundary, so that every interior row starts
-    // aligned (buffers and channel strides are multiples of 64 bytes).
-    const std::uint64_t lead = rs % 16 == 0 ? (16 - (l.pad * rs + l.pad) % 16) % 16 : 0;
+    // `lead` floats before each padded plane put the interior origin (0, 0) on a 64-byte
+    // boundary (buffers and channel strides are multiples of 64 bytes): every 1x1 tap and every
+    // vector of a flat run is then aligned, and with a row stride of 16k floats every row too.
+    // (7x7 maps, row stride 9: the 1x1 layers of inception 5 ran 0.233 -> 0.218 ms in total.)
+    const std::uint64_t lead = (16 - (l.pad * rs + l.pad) % 16) % 16;
     const std::uint64_t cs = plane + lead < 16 ? plane + lead : round_up(plane + lead, 16);
     l.lead = static_cast<int>(lead);
     l.row_stride = static_cast<std::ptrdiff_t>(rs);
