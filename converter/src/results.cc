@@ -115,6 +115,13 @@ std::string render_results(const json& m) {
     out << "| test accuracy of the float16 .gnrt in libgnrt | - | " << pct(m["gnrt_eval_accuracy_fp16"].get<double>())
         << " |\n";
   }
+  if (m.contains("shipped_gnrt_eval")) {
+    const json& shipped = m["shipped_gnrt_eval"];
+    out << "| the shipped pruned model (`" << shipped.value("file", std::string("?"))
+        << "`), test accuracy in libgnrt | - | " << pct(number(shipped, "accuracy", "shipped_gnrt_eval")) << " ("
+        << fmt("%+.2f", 100.0 * (number(shipped, "accuracy", "shipped_gnrt_eval") - dense_acc))
+        << " points) |\n";
+  }
   if (m.contains("dense_gnrt_bytes")) {
     out << "| file size, dense float32 .gnrt vs sparse .gnrt | - | "
         << bytes(m["dense_gnrt_bytes"].get<double>()) << " vs "
@@ -141,7 +148,11 @@ std::string render_results(const json& m) {
       const json& snap = need(row, "snapshot", "tradeoff[]");
       const json& d = need(snap, "deployed_graph", "tradeoff[].snapshot");
       const json& t = need(snap, "training_graph", "tradeoff[].snapshot");
-      double acc = number(need(snap, "record", "tradeoff[].snapshot"), "test_accuracy", "tradeoff[].record");
+      // A snapshot (iteration-<i>.json) has its iteration's "record"; a whole run's report "final".
+      double acc = snap.contains("record")
+                       ? number(snap["record"], "test_accuracy", "tradeoff[].snapshot.record")
+                       : number(need(snap, "final", "tradeoff[].snapshot"), "test_accuracy",
+                                "tradeoff[].snapshot.final");
       out << "| " << row.value("label", std::string("?")) << " | "
           << fmt("%.1fx", number(d, "compression", "deployed_graph")) << " | "
           << count(number(d, "nonzeros", "deployed_graph")) << " | "

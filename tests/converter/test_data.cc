@@ -269,7 +269,14 @@ TEST_CASE("results table renders a pipeline manifest and names missing keys") {
           {{"deployed_graph", graph(5970240, 373000, 0.045, 0.0412)},
            {"training_graph", graph(10318144, 403000, 0.05, 0.04)},
            {"record", {{"test_accuracy", 0.9290}}}}},
-         {"bench_224", bench(4.0, 30.0)}}}}};
+         {"bench_224", bench(4.0, 30.0)}},
+        // A whole run's report (no snapshots) as a row: its "final" accuracy.
+        {{"label", "global 16x, fine-tuned"},
+         {"snapshot",
+          {{"deployed_graph", graph(5970240, 373000, 0.09, 0.095)},
+           {"training_graph", graph(10318144, 403000, 0.1, 0.1)},
+           {"final", {{"test_accuracy", 0.9312}}}}}}}},
+      {"shipped_gnrt_eval", {{"file", "models/x.gnrt"}, {"accuracy", 0.9311}}}};
   std::string t = render_results(m);
   CHECK(contains(t, "| 10.32 M |"));
   CHECK(contains(t, "403 K (25.6x)"));
@@ -283,6 +290,8 @@ TEST_CASE("results table renders a pipeline manifest and names missing keys") {
   CHECK(contains(t, "93.04%"));
   CHECK(contains(t, "4.000 ms vs 30.000 ms (**7.50x**)"));
   CHECK(contains(t, "| std 16x | 16.0x | 373 K | 403 K | 4.50% / 4.12% | 92.90% | -0.31 |"));
+  CHECK(contains(t, "| global 16x, fine-tuned | 16.0x | 373 K | 403 K | 9.00% / 9.50% | 93.12% | -0.09 | - |"));
+  CHECK(contains(t, "`models/x.gnrt`), test accuracy in libgnrt | - | 93.11% (-0.10 points) |"));
   nlohmann::json broken = m;
   broken["prune_report"].erase("deployed_graph");
   CHECK(contains(error_of([&] { render_results(broken); }), "prune_report lacks 'deployed_graph'"));
