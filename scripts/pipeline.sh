@@ -87,22 +87,25 @@ step "dense baseline: test accuracy ($DENSE)"
 "$GNC" eval "$DENSE" --json --threads "$THREADS" > "$OUT/dense-eval.json"
 grep '"accuracy"' "$OUT/dense-eval.json"
 
+# prune_run DIR FROM RECIPE: gn-convert prune into DIR, resumed when DIR has a checkpoint, skipped
+# when DIR has its final report.
+prune_run() {
+  [ -f "$1/report.json" ] && return 0
+  if [ -f "$1/checkpoint.pt" ]; then
+    "$GNC" prune --resume --recipe "$3" --out "$1" --threads "$THREADS" --progress-seconds 30
+  else
+    "$GNC" prune --from "$2" --recipe "$3" --out "$1" --threads "$THREADS" --progress-seconds 30
+  fi
+}
+
 step "prune and retrain ($RECIPE)"
-if [ ! -f "$OUT/pruned/report.json" ]; then
-  resume="--from $DENSE --recipe $RECIPE"
-  [ -f "$OUT/pruned/checkpoint.pt" ] && resume="--resume --recipe $RECIPE"
-  "$GNC" prune $resume --out "$OUT/pruned" --threads "$THREADS" --progress-seconds 30
-fi
+prune_run "$OUT/pruned" "$DENSE" "$RECIPE"
 PRUNED="$OUT/pruned/checkpoint.pt"
 REPORT="$OUT/pruned/report.json"
 if [ "$SCRATCH" = 1 ]; then
   # The shipped model: the 16x snapshot (iteration 2) of the trade-off run, one more epoch.
   step "fine-tune the 16x snapshot (converter/recipes/fmnist-finetune-16x.json)"
-  if [ ! -f "$OUT/finetune/report.json" ]; then
-    resume="--from $OUT/pruned/iteration-2.pt --recipe converter/recipes/fmnist-finetune-16x.json"
-    [ -f "$OUT/finetune/checkpoint.pt" ] && resume="--resume --recipe converter/recipes/fmnist-finetune-16x.json"
-    "$GNC" prune $resume --out "$OUT/finetune" --threads "$THREADS" --progress-seconds 30
-  fi
+  prune_run "$OUT/finetune" "$OUT/pruned/iteration-2.pt" converter/recipes/fmnist-finetune-16x.json
   PRUNED="$OUT/finetune/checkpoint.pt"
   REPORT="$OUT/finetune/report.json"
 fi

@@ -60,6 +60,25 @@ std::size_t count_nonzeros(const ConvProblem& p) {
   return count;
 }
 
+// Calls fn(index, value) for the nonzero weights of output channel o, in tap order; index =
+// (ic within the group) * kernel_h * kernel_w + ky * kernel_w + kx.
+template <typename Fn>
+void for_each_nonzero(const ConvProblem& p, int o, Fn&& fn) {
+  const ConvGeometry& g = p.geometry;
+  if (p.sparse.row_begin != nullptr) {
+    for (std::uint32_t n = p.sparse.row_begin[o]; n < p.sparse.row_begin[o + 1]; ++n) {
+      if (p.sparse.values[n] != 0.0f) fn(p.sparse.indices[n], p.sparse.values[n]);
+    }
+    return;
+  }
+  const std::uint32_t row_size =
+      static_cast<std::uint32_t>((g.in_channels / g.groups) * g.kernel_h * g.kernel_w);
+  const float* row = p.dense_weights + static_cast<std::size_t>(o) * row_size;
+  for (std::uint32_t i = 0; i < row_size; ++i) {
+    if (row[i] != 0.0f) fn(i, row[i]);
+  }
+}
+
 }  // namespace
 
 std::size_t sparse_conv_packed_bytes(const ConvProblem& p) {
@@ -86,26 +105,15 @@ void sparse_conv_pack_phase(const ConvProblem& p, void* packed) {
   // Recover (ic, ky, kx) from the stride-1 style offset written by sparse_conv_pack: walk the
   // problem's nonzeros again in the same order.
   const int taps = g.kernel_h * g.kernel_w;
-  const std::uint32_t row_size = static_cast<std::uint32_t>(g.in_channels * taps);
   std::uint32_t count = 0;
-  auto set = [&](std::uint32_t index) {
-    const int ic = static_cast<int>(index) / taps;
-    const int ky = (static_cast<int>(index) % taps) / g.kernel_w;
-    const int kx = static_cast<int>(index) % g.kernel_w;
-    entries[count++].offset =
-        static_cast<std::int32_t>(((ic * g.kernel_h + ky) * 2 + (kx & 1)) * row + (kx >> 1));
-  };
   for (int o = 0; o < g.out_channels; ++o) {
-    if (p.sparse.row_begin != nullptr) {
-      for (std::uint32_t n = p.sparse.row_begin[o]; n < p.sparse.row_begin[o + 1]; ++n) {
-        if (p.sparse.values[n] != 0.0f) set(p.sparse.indices[n]);
-      }
-    } else {
-      const float* weights = p.dense_weights + static_cast<std::size_t>(o) * row_size;
-      for (std::uint32_t i = 0; i < row_size; ++i) {
-        if (weights[i] != 0.0f) set(i);
-      }
-    }
+    for_each_nonzero(p, o, [&](std::uint32_t index, float) {
+      const int ic = static_cast<int>(index) / taps;
+      const int ky = (static_cast<int>(index) % taps) / g.kernel_w;
+      const int kx = static_cast<int>(index) % g.kernel_w;
+      entries[count++].offset =
+          static_cast<std::int32_t>(((ic * g.kernel_h + ky) * 2 + (kx & 1)) * row + (kx >> 1));
+    });
   }
 }
 
@@ -120,12 +128,11 @@ void sparse_conv_pack(const ConvProblem& p, void* packed) {
   const int in_per_group = g.in_channels / g.groups;
   const int out_per_group = g.out_channels / g.groups;
   const int taps = g.kernel_h * g.kernel_w;
-  const std::uint32_t row_size = static_cast<std::uint32_t>(in_per_group * taps);
   std::uint32_t count = 0;
   row_begin[0] = 0;
   for (int o = 0; o < g.out_channels; ++o) {
     const int ic_base = (o / out_per_group) * in_per_group;
-    auto add = [&](std::uint32_t index, float value) {
+    for_each_nonzero(p, o, [&](std::uint32_t index, float value) {
       const int ic = static_cast<int>(index) / taps;
       const int ky = (static_cast<int>(index) % taps) / g.kernel_w;
       const int kx = static_cast<int>(index) % g.kernel_w;
@@ -134,17 +141,7 @@ void sparse_conv_pack(const ConvProblem& p, void* packed) {
                                         p.in_row_stride +
                                     (kx * g.dilation_w - g.pad_left);
       entries[count++] = {static_cast<std::int32_t>(offset), value};
-    };
-    if (p.sparse.row_begin != nullptr) {
-      for (std::uint32_t n = p.sparse.row_begin[o]; n < p.sparse.row_begin[o + 1]; ++n) {
-        if (p.sparse.values[n] != 0.0f) add(p.sparse.indices[n], p.sparse.values[n]);
-      }
-    } else {
-      const float* row = p.dense_weights + static_cast<std::size_t>(o) * row_size;
-      for (std::uint32_t i = 0; i < row_size; ++i) {
-        if (row[i] != 0.0f) add(i, row[i]);
-      }
-    }
+    });
     row_begin[o + 1] = count;
   }
 }
@@ -179,14 +176,13 @@ void sparse_conv_pack_shift(const ConvProblem& p, void* packed) {
   const int in_per_group = g.in_channels / g.groups;
   const int out_per_group = g.out_channels / g.groups;
   const int taps = g.kernel_h * g.kernel_w;
-  const std::uint32_t row_size = static_cast<std::uint32_t>(in_per_group * taps);
   std::uint32_t count = 0;
   row_begin[0] = 0;
   for (int o = 0; o < g.out_channels; ++o) {
     const int ic_base = (o / out_per_group) * in_per_group;
     for (int group = 0; group < kShiftGroups; ++group) {
       const int shift = group - 2;
-      auto add = [&](std::uint32_t index, float value) {
+      for_each_nonzero(p, o, [&](std::uint32_t index, float value) {
         const int ic = static_cast<int>(index) / taps;
         const int ky = (static_cast<int>(index) % taps) / g.kernel_w;
         const int kx = static_cast<int>(index) % g.kernel_w;
@@ -195,17 +191,7 @@ void sparse_conv_pack_shift(const ConvProblem& p, void* packed) {
             (ic_base + ic) * p.in_channel_stride +
             static_cast<std::ptrdiff_t>(ky * g.dilation_h - g.pad_top) * p.in_row_stride;
         entries[count++] = {static_cast<std::int32_t>(offset), value};
-      };
-      if (p.sparse.row_begin != nullptr) {
-        for (std::uint32_t n = p.sparse.row_begin[o]; n < p.sparse.row_begin[o + 1]; ++n) {
-          if (p.sparse.values[n] != 0.0f) add(p.sparse.indices[n], p.sparse.values[n]);
-        }
-      } else {
-        const float* row = p.dense_weights + static_cast<std::size_t>(o) * row_size;
-        for (std::uint32_t i = 0; i < row_size; ++i) {
-          if (row[i] != 0.0f) add(i, row[i]);
-        }
-      }
+      });
       row_begin[o * kShiftGroups + group + 1] = count;
     }
   }
