@@ -213,15 +213,17 @@ void conv_sparse_run(const ConvProblem& problem, const void* packed, const float
   const PackedConvHeader& h = *pc.header;
   const bool relu = problem.activation == Activation::kRelu;
   const std::ptrdiff_t out_channel_stride = problem.out_channel_stride;
-  for (std::int32_t s = 0; s < h.segments; ++s) {
-    const float* in = input + s * h.in_segment_step;
-    float* out = output + s * h.out_segment_step;
+  const Segments plan = plan_segments(problem);
+  const int length = static_cast<int>(plan.length);
+  for (std::int64_t s = 0; s < plan.count; ++s) {
+    const float* in = input + s * plan.in_step;
+    float* out = output + s * plan.out_step;
     if (h.stride_w == 1)
-      conv_segment<Mac, kVectors, 1>(pc, in, out, out_channel_stride, h.segment_length, oc_begin,
-                                     oc_end, relu);
+      conv_segment<Mac, kVectors, 1>(pc, in, out, out_channel_stride, length, oc_begin, oc_end,
+                                     relu);
     else
-      conv_segment<Mac, kVectorsStride2, 2>(pc, in, out, out_channel_stride, h.segment_length,
-                                            oc_begin, oc_end, relu);
+      conv_segment<Mac, kVectorsStride2, 2>(pc, in, out, out_channel_stride, length, oc_begin,
+                                            oc_end, relu);
   }
 }
 

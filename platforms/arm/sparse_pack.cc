@@ -30,14 +30,7 @@ Layout layout_for(std::uint64_t header_bytes, std::uint64_t rows, std::uint64_t 
 
 bool fits_u32(std::uint64_t bytes) { return bytes <= std::numeric_limits<std::uint32_t>::max(); }
 
-// The segment plan of a convolution (see sparse_pack.h).
-struct Segments {
-  bool merged;
-  std::int64_t count;
-  std::int64_t length;
-  std::int64_t in_step;
-  std::int64_t out_step;
-};
+}  // namespace
 
 Segments plan_segments(const ConvProblem& p) {
   const ConvGeometry& g = p.geometry;
@@ -59,6 +52,8 @@ Segments plan_segments(const ConvProblem& p) {
   }
   return s;
 }
+
+namespace {
 
 std::int64_t tap_offset(const ConvProblem& p, std::uint32_t index) {
   const ConvGeometry& g = p.geometry;

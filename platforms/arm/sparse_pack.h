@@ -39,6 +39,19 @@ struct PackedConvHeader {
   std::uint32_t deltas_offset;     // int32[nonzeros], bytes
 };
 
+// The segment plan of a convolution (above). The run function computes it from the problem it
+// is given, not from the header (whose segment fields record the problem at pack time): the
+// planner may run a packed convolution on a band of its output rows (Plan::fuse_conv_pool),
+// with another out_height and output strides.
+struct Segments {
+  bool merged;
+  std::int64_t count;
+  std::int64_t length;
+  std::int64_t in_step;
+  std::int64_t out_step;
+};
+Segments plan_segments(const ConvProblem& problem);
+
 // Read-only view of a packed block, as the microkernels use it.
 struct PackedConv {
   const PackedConvHeader* header;
