@@ -23,7 +23,14 @@ bool isa_allows(Isa requested, Isa needed) {
 
 bool select_conv_kernel_x86(const ConvProblem& problem, Isa isa, ConvKernel* kernel) {
   const bool want_sparse = conv_density(problem) < x86::conv_density_crossover(problem, isa);
-  if (want_sparse) {
+  // A layer dense enough for the dense kernels but of a shape none of them takes (the 7x7/2
+  // stem) runs sparse anyway: then the preferred sparse kernel, as for a sparse layer.
+  bool dense_fits = false;
+  for (int i = 0; i < x86::kConvKernelCount && !want_sparse && !dense_fits; ++i) {
+    const x86::ConvKernelInfo& info = x86::kConvKernels[i];
+    dense_fits = !info.sparse && isa_allows(isa, info.isa) && info.supports(problem);
+  }
+  if (want_sparse || !dense_fits) {
     if (const char* preferred = x86::preferred_conv_kernel(problem, isa)) {
       for (int i = 0; i < x86::kConvKernelCount; ++i) {
         const x86::ConvKernelInfo& info = x86::kConvKernels[i];

@@ -607,4 +607,12 @@ TEST_CASE("on AVX-512 the selector prefers the 512-bit sparse kernels where they
         "f32_conv2d_sparse_s2p_128x1__avx512");
   CHECK(std::string(k::select_conv_kernel(p, k::Isa::kAvx2, false).name) ==
         "f32_conv2d_sparse_s2p_64x1__avx2");
+  // A stem dense enough for the dense kernels, none of which takes stride 2: still the preferred
+  // sparse kernel, not the first sparse one of the list.
+  auto dense_stem = gnrt_test::random_sparse_weights(rng, 16u * 3u * 49u, 0.6);
+  auto dense_csr = gnrt_test::to_csr(dense_stem, 16, 3 * 49);
+  p.sparse = dense_csr.view();
+  p.nonzeros = dense_csr.nonzeros();
+  CHECK(std::string(k::select_conv_kernel(p, k::Isa::kAvx512, false).name) ==
+        "f32_conv2d_sparse_s2p_128x1__avx512");
 }
