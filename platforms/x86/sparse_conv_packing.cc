@@ -117,9 +117,12 @@ void sparse_conv_pack_phase(const ConvProblem& p, void* packed) {
   }
 }
 
-void sparse_conv_pack(const ConvProblem& p, void* packed) {
+namespace {
+
+// Fills the regions of either packed form: `groups` ranges per output channel (1: the plain
+// form; kShiftGroups: one range per column shift -2..2, offsets without the shift).
+void pack_entries(const ConvProblem& p, const SparseConvPacked& regions, int groups) {
   const ConvGeometry& g = p.geometry;
-  const SparseConvPacked regions = sparse_conv_regions(g.out_channels, packed);
   auto* bias = const_cast<float*>(regions.bias);
   auto* row_begin = const_cast<std::uint32_t*>(regions.row_begin);
   auto* entries = const_cast<SparseEntry*>(regions.entries);
@@ -132,18 +135,29 @@ void sparse_conv_pack(const ConvProblem& p, void* packed) {
   row_begin[0] = 0;
   for (int o = 0; o < g.out_channels; ++o) {
     const int ic_base = (o / out_per_group) * in_per_group;
-    for_each_nonzero(p, o, [&](std::uint32_t index, float value) {
-      const int ic = static_cast<int>(index) / taps;
-      const int ky = (static_cast<int>(index) % taps) / g.kernel_w;
-      const int kx = static_cast<int>(index) % g.kernel_w;
-      const std::ptrdiff_t offset = (ic_base + ic) * p.in_channel_stride +
-                                    static_cast<std::ptrdiff_t>(ky * g.dilation_h - g.pad_top) *
-                                        p.in_row_stride +
-                                    (kx * g.dilation_w - g.pad_left);
-      entries[count++] = {static_cast<std::int32_t>(offset), value};
-    });
-    row_begin[o + 1] = count;
+    // One pass over the channel's nonzeros per range, so each range stays in tap order.
+    for (int range = 0; range < groups; ++range) {
+      for_each_nonzero(p, o, [&](std::uint32_t index, float value) {
+        const int ic = static_cast<int>(index) / taps;
+        const int ky = (static_cast<int>(index) % taps) / g.kernel_w;
+        const int kx = static_cast<int>(index) % g.kernel_w;
+        const int shift = kx * g.dilation_w - g.pad_left;
+        if (groups > 1 && shift + 2 != range) return;
+        const std::ptrdiff_t offset =
+            (ic_base + ic) * p.in_channel_stride +
+            static_cast<std::ptrdiff_t>(ky * g.dilation_h - g.pad_top) * p.in_row_stride +
+            (groups > 1 ? 0 : shift);
+        entries[count++] = {static_cast<std::int32_t>(offset), value};
+      });
+      row_begin[o * groups + range + 1] = count;
+    }
   }
+}
+
+}  // namespace
+
+void sparse_conv_pack(const ConvProblem& p, void* packed) {
+  pack_entries(p, sparse_conv_regions(p.geometry.out_channels, packed), 1);
 }
 
 std::size_t sparse_conv_shift_packed_bytes(const ConvProblem& p) {
@@ -165,36 +179,7 @@ bool sparse_conv_shift_supported(const ConvProblem& p) {
 }
 
 void sparse_conv_pack_shift(const ConvProblem& p, void* packed) {
-  // One pass over the channel's nonzeros per shift group, so each group stays in tap order.
-  const ConvGeometry& g = p.geometry;
-  const SparseConvPacked regions = sparse_conv_shift_regions(g.out_channels, packed);
-  auto* bias = const_cast<float*>(regions.bias);
-  auto* row_begin = const_cast<std::uint32_t*>(regions.row_begin);
-  auto* entries = const_cast<SparseEntry*>(regions.entries);
-  for (int o = 0; o < g.out_channels; ++o) bias[o] = p.bias != nullptr ? p.bias[o] : 0.0f;
-
-  const int in_per_group = g.in_channels / g.groups;
-  const int out_per_group = g.out_channels / g.groups;
-  const int taps = g.kernel_h * g.kernel_w;
-  std::uint32_t count = 0;
-  row_begin[0] = 0;
-  for (int o = 0; o < g.out_channels; ++o) {
-    const int ic_base = (o / out_per_group) * in_per_group;
-    for (int group = 0; group < kShiftGroups; ++group) {
-      const int shift = group - 2;
-      for_each_nonzero(p, o, [&](std::uint32_t index, float value) {
-        const int ic = static_cast<int>(index) / taps;
-        const int ky = (static_cast<int>(index) % taps) / g.kernel_w;
-        const int kx = static_cast<int>(index) % g.kernel_w;
-        if (kx * g.dilation_w - g.pad_left != shift) return;
-        const std::ptrdiff_t offset =
-            (ic_base + ic) * p.in_channel_stride +
-            static_cast<std::ptrdiff_t>(ky * g.dilation_h - g.pad_top) * p.in_row_stride;
-        entries[count++] = {static_cast<std::int32_t>(offset), value};
-      });
-      row_begin[o * kShiftGroups + group + 1] = count;
-    }
-  }
+  pack_entries(p, sparse_conv_shift_regions(p.geometry.out_channels, packed), kShiftGroups);
 }
 
 }  // namespace x86
