@@ -255,6 +255,19 @@ Status Plan::infer_shapes() {
   return Status::Ok();
 }
 
+namespace {
+
+// Channel stride of `height` rows of `rs` floats with a zero border of `pad` and `lead` floats in
+// front: p more floats than the rows (the bottom-right tap of the last row reaches p columns past
+// the last interior column of row H - 1 + p, which with shared borders is p floats past it),
+// rounded up to 16 floats (64 bytes).
+std::uint64_t channel_stride_of(std::uint64_t height, std::uint64_t rs, int pad, std::uint64_t lead) {
+  const std::uint64_t floats = (height + 2 * static_cast<std::uint64_t>(pad)) * rs + pad + lead;
+  return floats < 16 ? floats : round_up(floats, 16);
+}
+
+}  // namespace
+
 // Row stride of a plane of `width` columns with a zero border of `pad`: width + pad, because the
 // right border of row y is also the left border of row y + 1 (a tap pad columns left of column 0
 // reads the end of the previous row). On AVX-512 it is rounded up to a multiple of 16 floats when
@@ -330,15 +343,12 @@ Status Plan::assign_layouts() {
     l.width = widths_[t];
     l.pad = pad_of_size[{l.height, l.width}];
     const std::uint64_t rs = row_stride_for(l.width, l.pad);
-    // p more floats than the rows: the bottom-right tap of the last row reaches p columns past
-    // the last interior column of row H - 1 + p, which with shared borders is p floats past it.
-    const std::uint64_t plane = (static_cast<std::uint64_t>(l.height) + 2 * l.pad) * rs + l.pad;
     // `lead` floats before each padded plane put the interior origin (0, 0) on a 64-byte
     // boundary (buffers and channel strides are multiples of 64 bytes): every 1x1 tap and every
     // vector of a flat run is then aligned, and with a row stride of 16k floats every row too.
     // (7x7 maps, row stride 9: the 1x1 layers of inception 5 ran 0.233 -> 0.218 ms in total.)
     const std::uint64_t lead = (16 - (l.pad * rs + l.pad) % 16) % 16;
-    const std::uint64_t cs = plane + lead < 16 ? plane + lead : round_up(plane + lead, 16);
+    const std::uint64_t cs = channel_stride_of(l.height, rs, l.pad, lead);
     l.lead = static_cast<int>(lead);
     l.row_stride = static_cast<std::ptrdiff_t>(rs);
     l.channel_stride = static_cast<std::ptrdiff_t>(cs);
@@ -645,19 +655,17 @@ void Plan::fuse_conv_pool() {
     int band_rows = 0;
     for (int r = 1; r <= pg.out_height; ++r) {
       const std::uint64_t conv_rows = static_cast<std::uint64_t>(r) * pg.stride_h + pg.kernel_h;
-      const std::uint64_t plane = (conv_rows + 2 * out.pad) * rs + out.pad + out.lead;
-      if (static_cast<std::uint64_t>(out.channels) * round_up(plane, 16) * sizeof(float) > kBandBytes && r > 1) break;
+      const std::uint64_t cs = channel_stride_of(conv_rows, rs, out.pad, out.lead);
+      if (static_cast<std::uint64_t>(out.channels) * cs * sizeof(float) > kBandBytes && r > 1) break;
       band_rows = r;
     }
     if (band_rows < 1 || band_rows >= pg.out_height) continue;
+    // The band: the output's layout (strides, border, lead) with fewer rows, at channel 0.
     TensorLayout band = out;
     band.height = band_rows * pg.stride_h + pg.kernel_h;  // most conv rows one band holds
-    {
-      const std::uint64_t plane = (static_cast<std::uint64_t>(band.height) + 2 * out.pad) * rs + out.pad;
-      band.channel_stride = static_cast<std::ptrdiff_t>(round_up(plane + out.lead, 16));
-      band.offset = out.lead + out.pad * out.row_stride + out.pad;
-      band.buffer = -1;
-    }
+    band.channel_stride = static_cast<std::ptrdiff_t>(channel_stride_of(band.height, rs, out.pad, out.lead));
+    band.offset = out.lead + out.pad * out.row_stride + out.pad;
+    band.buffer = -1;
     // Every band shape must run on the same pool kernel.
     bool ok = true;
     for (int r0 = 0; r0 < pg.out_height && ok; r0 += band_rows) {
@@ -789,16 +797,16 @@ void band_range(void* context, int begin, int end) {
     const BandRows rows = conv_rows_for(pg, conv_height, r0, r1);
     // Carry the rows the previous band computed and this one needs to the band's start.
     int first_new = rows.lo;
-    if (done_hi > rows.lo && rows.lo > done_lo) {
-      const std::ptrdiff_t shift = static_cast<std::ptrdiff_t>(rows.lo - done_lo) * rs;
-      const std::size_t floats = static_cast<std::size_t>(done_hi - rows.lo) * rs;
-      for (int ch = begin; ch < end; ++ch) {
-        float* plane = origin + ch * cs;
-        std::memmove(plane, plane + shift, floats * sizeof(float));
+    if (done_hi > rows.lo) {
+      if (rows.lo > done_lo) {
+        const std::ptrdiff_t shift = static_cast<std::ptrdiff_t>(rows.lo - done_lo) * rs;
+        const std::size_t floats = static_cast<std::size_t>(done_hi - rows.lo) * rs;
+        for (int ch = begin; ch < end; ++ch) {
+          float* plane = origin + ch * cs;
+          std::memmove(plane, plane + shift, floats * sizeof(float));
+        }
       }
       first_new = done_hi;
-    } else if (done_hi > rows.lo) {
-      first_new = done_hi;  // rows.lo == done_lo: everything needed so far is in place
     }
     if (rows.hi > first_new) {
       kernels::ConvProblem p = c.conv;
@@ -833,29 +841,27 @@ void Plan::run_op(PlannedOp& op) {
     if (pool_) pool_->parallel_for(count, grain, fn, ctx);
     else fn(ctx, 0, count);
   };
+  // A convolution's output channels over the threads: balanced ranges when planned, else by count.
+  auto parallel_channels = [&](ThreadPool::RangeFn fn, void* ctx) {
+    if (pool_ && !op.range_bounds.empty()) {
+      pool_->parallel_ranges(op.range_bounds.data(), static_cast<int>(op.range_bounds.size()) - 1, fn, ctx);
+    } else {
+      parallel(out.channels, 1, fn, ctx);
+    }
+  };
   if (op.fused_into >= 0) return;  // ran inside its convolution's bands
   if (op.fused_pool >= 0) {
     const PlannedOp& pool = ops_[op.fused_pool];
     const OpDesc& pd = *pool.desc;
     BandTask task{&op, &pool, tensor_data(d.inputs[0]), tensor_data(pd.output), &layouts_[pd.output],
                   arena + buffers_[op.band_buffer].offset / sizeof(float)};
-    if (pool_ && !op.range_bounds.empty()) {
-      pool_->parallel_ranges(op.range_bounds.data(), static_cast<int>(op.range_bounds.size()) - 1, band_range,
-                             &task);
-    } else {
-      parallel(out.channels, 1, band_range, &task);
-    }
+    parallel_channels(band_range, &task);
     return;
   }
   switch (d.type) {
     case OpType::kConv2D: {
       ConvTask task{&op, tensor_data(d.inputs[0]), tensor_data(d.output), &out};
-      if (pool_ && !op.range_bounds.empty()) {
-        pool_->parallel_ranges(op.range_bounds.data(), static_cast<int>(op.range_bounds.size()) - 1,
-                               conv_range, &task);
-      } else {
-        parallel(out.channels, 1, conv_range, &task);
-      }
+      parallel_channels(conv_range, &task);
       break;
     }
     case OpType::kMaxPool:
