@@ -30,7 +30,7 @@ inline void dense_tile(const DenseConvPacked& w, int block, const float* in, flo
     const float* src = in + w.offsets[t];
     Reg x[MR];
     for (int j = 0; j < MR; ++j) {
-      x[j] = (kTail && j == MR - 1) ? V::load_tail(src + L * j, tail) : V::load(src + L * j);
+      x[j] = V::load(src + L * j);  // whole vectors also in the tail, see sparse_conv_impl.h
     }
     for (int r = 0; r < NR; ++r) {
       const Reg wr = V::set1(wp[r]);

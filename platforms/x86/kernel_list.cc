@@ -17,6 +17,9 @@ namespace x86 {
 #define GNRT_SPARSE_CONV_SHIFT(name, isa)                                                 \
   {#name, Isa::isa, true, name##_supports, sparse_conv_shift_packed_bytes, sparse_conv_pack_shift, \
    name}
+#define GNRT_SPARSE_CONV_PHASE_SHIFT(name, isa)                                   \
+  {#name, Isa::isa, true, name##_supports, sparse_conv_shift_packed_bytes, \
+   sparse_conv_pack_phase_shift, name}
 #define GNRT_DENSE_CONV(name, isa) \
   {#name, Isa::isa, false, name##_supports, name##_packed_bytes, name##_pack, name}
 
@@ -35,6 +38,7 @@ const ConvKernelInfo kConvKernels[] = {
     GNRT_SPARSE_CONV(f32_conv2d_sparse_s1_64x1__avx512, kAvx512),
     GNRT_SPARSE_CONV(f32_conv2d_sparse_s2_128x1__avx512, kAvx512),
     GNRT_SPARSE_CONV_PHASE(f32_conv2d_sparse_s2p_128x1__avx512, kAvx512),
+    GNRT_SPARSE_CONV_PHASE_SHIFT(f32_conv2d_sparse_s2pg_128x1__avx512, kAvx512),
     GNRT_DENSE_CONV(f32_conv2d_dense_s1_48x8__avx512, kAvx512),
     GNRT_DENSE_CONV(f32_conv2d_dense_s1_16x4__avx2, kAvx2),
 };
@@ -103,7 +107,10 @@ double fc_density_crossover(const FcProblem&, Isa) { return 0.1; }
 const char* preferred_conv_kernel(const ConvProblem& problem, Isa isa) {
   const ConvGeometry& g = problem.geometry;
   if (isa != Isa::kAvx512) return nullptr;
-  if (g.stride_h == 2 && g.stride_w == 2) return "f32_conv2d_sparse_s2p_128x1__avx512";
+  if (g.stride_h == 2 && g.stride_w == 2) {
+    return sparse_conv_phase_shift_supported(problem) ? "f32_conv2d_sparse_s2pg_128x1__avx512"
+                                                      : "f32_conv2d_sparse_s2p_128x1__avx512";
+  }
   if (g.stride_h != 1 || g.stride_w != 1) return nullptr;
   if (problem.in_row_stride != problem.out_row_stride) return nullptr;
   if (g.kernel_w > 1 && sparse_conv_shift_supported(problem))

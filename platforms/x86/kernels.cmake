@@ -30,6 +30,7 @@ set(GNRT_X86_AVX512_SOURCES
   ${GNRT_X86_DIR}/f32-conv2d-sparse-s1-64x1-avx512.cc
   ${GNRT_X86_DIR}/f32-conv2d-sparse-s2-128x1-avx512.cc
   ${GNRT_X86_DIR}/f32-conv2d-sparse-s2p-128x1-avx512.cc
+  ${GNRT_X86_DIR}/f32-conv2d-sparse-s2pg-128x1-avx512.cc
   ${GNRT_X86_DIR}/f32-conv2d-dense-s1-48x8-avx512.cc
   ${GNRT_X86_DIR}/f32-fc-sparse-16x1-avx512.cc
   ${GNRT_X86_DIR}/f32-fc-dense-4x16-avx512.cc

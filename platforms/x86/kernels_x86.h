@@ -29,6 +29,7 @@ GNRT_X86_CONV_RUN(f32_conv2d_sparse_s1_64x1__avx2)
 GNRT_X86_CONV_RUN(f32_conv2d_sparse_s2_64x1__avx2)
 GNRT_X86_CONV_RUN(f32_conv2d_sparse_s2p_64x1__avx2)
 GNRT_X86_CONV_RUN(f32_conv2d_sparse_s2p_128x1__avx512)
+GNRT_X86_CONV_RUN(f32_conv2d_sparse_s2pg_128x1__avx512)
 GNRT_X86_CONV_RUN(f32_conv2d_dense_s1_48x8__avx512)
 GNRT_X86_CONV_RUN(f32_conv2d_dense_s1_16x4__avx2)
 std::size_t f32_conv2d_dense_s1_48x8__avx512_packed_bytes(const ConvProblem& problem);

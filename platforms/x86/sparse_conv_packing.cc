@@ -95,33 +95,27 @@ bool sparse_conv_phase_supported(const ConvProblem& p) {
          phase_buffer_floats(g) <= kMaxPhaseBufferFloats;
 }
 
-void sparse_conv_pack_phase(const ConvProblem& p, void* packed) {
-  // The same regions as sparse_conv_pack; only the offsets differ (sparse_conv_phase.h).
-  sparse_conv_pack(p, packed);
-  const ConvGeometry& g = p.geometry;
-  const SparseConvPacked regions = sparse_conv_regions(g.out_channels, packed);
-  auto* entries = const_cast<SparseEntry*>(regions.entries);
-  const std::ptrdiff_t row = phase_row_floats(g);
-  // Recover (ic, ky, kx) from the stride-1 style offset written by sparse_conv_pack: walk the
-  // problem's nonzeros again in the same order.
-  const int taps = g.kernel_h * g.kernel_w;
-  std::uint32_t count = 0;
-  for (int o = 0; o < g.out_channels; ++o) {
-    for_each_nonzero(p, o, [&](std::uint32_t index, float) {
-      const int ic = static_cast<int>(index) / taps;
-      const int ky = (static_cast<int>(index) % taps) / g.kernel_w;
-      const int kx = static_cast<int>(index) % g.kernel_w;
-      entries[count++].offset =
-          static_cast<std::int32_t>(((ic * g.kernel_h + ky) * 2 + (kx & 1)) * row + (kx >> 1));
-    });
-  }
-}
-
 namespace {
 
+// Offset and column shift of tap (ic, ky, kx) in the stride-1 layout (ic counted from the first
+// input channel of the output channel's group).
+struct TapPlace {
+  std::ptrdiff_t offset;  // without the shift
+  int shift;
+};
+TapPlace plain_place(const ConvProblem& p, int ic, int ky, int kx) {
+  const ConvGeometry& g = p.geometry;
+  return {ic * p.in_channel_stride +
+              static_cast<std::ptrdiff_t>(ky * g.dilation_h - g.pad_top) * p.in_row_stride,
+          kx * g.dilation_w - g.pad_left};
+}
+
 // Fills the regions of either packed form: `groups` ranges per output channel (1: the plain
-// form; kShiftGroups: one range per column shift -2..2, offsets without the shift).
-void pack_entries(const ConvProblem& p, const SparseConvPacked& regions, int groups) {
+// form, offset plus shift; kShiftGroups: one range per column shift -2..2, offsets without the
+// shift). `place` maps a tap to its offset and shift.
+template <typename Place>
+void pack_entries(const ConvProblem& p, const SparseConvPacked& regions, int groups,
+                  Place&& place) {
   const ConvGeometry& g = p.geometry;
   auto* bias = const_cast<float*>(regions.bias);
   auto* row_begin = const_cast<std::uint32_t*>(regions.row_begin);
@@ -141,12 +135,9 @@ void pack_entries(const ConvProblem& p, const SparseConvPacked& regions, int gro
         const int ic = static_cast<int>(index) / taps;
         const int ky = (static_cast<int>(index) % taps) / g.kernel_w;
         const int kx = static_cast<int>(index) % g.kernel_w;
-        const int shift = kx * g.dilation_w - g.pad_left;
-        if (groups > 1 && shift + 2 != range) return;
-        const std::ptrdiff_t offset =
-            (ic_base + ic) * p.in_channel_stride +
-            static_cast<std::ptrdiff_t>(ky * g.dilation_h - g.pad_top) * p.in_row_stride +
-            (groups > 1 ? 0 : shift);
+        const TapPlace at = place(ic_base + ic, ky, kx);
+        if (groups > 1 && at.shift + 2 != range) return;
+        const std::ptrdiff_t offset = at.offset + (groups > 1 ? 0 : at.shift);
         entries[count++] = {static_cast<std::int32_t>(offset), value};
       });
       row_begin[o * groups + range + 1] = count;
@@ -157,7 +148,8 @@ void pack_entries(const ConvProblem& p, const SparseConvPacked& regions, int gro
 }  // namespace
 
 void sparse_conv_pack(const ConvProblem& p, void* packed) {
-  pack_entries(p, sparse_conv_regions(p.geometry.out_channels, packed), 1);
+  pack_entries(p, sparse_conv_regions(p.geometry.out_channels, packed), 1,
+               [&](int ic, int ky, int kx) { return plain_place(p, ic, ky, kx); });
 }
 
 std::size_t sparse_conv_shift_packed_bytes(const ConvProblem& p) {
@@ -179,7 +171,34 @@ bool sparse_conv_shift_supported(const ConvProblem& p) {
 }
 
 void sparse_conv_pack_shift(const ConvProblem& p, void* packed) {
-  pack_entries(p, sparse_conv_shift_regions(p.geometry.out_channels, packed), kShiftGroups);
+  pack_entries(p, sparse_conv_shift_regions(p.geometry.out_channels, packed), kShiftGroups,
+               [&](int ic, int ky, int kx) { return plain_place(p, ic, ky, kx); });
+}
+
+void sparse_conv_pack_phase(const ConvProblem& p, void* packed) {
+  // The regions of sparse_conv_pack with phase-buffer offsets (sparse_conv_phase.h).
+  const ConvGeometry& g = p.geometry;
+  const std::ptrdiff_t row = phase_row_floats(g);
+  pack_entries(p, sparse_conv_regions(g.out_channels, packed), 1, [&](int ic, int ky, int kx) {
+    return TapPlace{((ic * g.kernel_h + ky) * 2 + (kx & 1)) * row, kx >> 1};
+  });
+}
+
+bool sparse_conv_phase_shift_supported(const ConvProblem& p) {
+  const ConvGeometry& g = p.geometry;
+  return g.stride_h == 2 && g.stride_w == 2 && g.dilation_h == 1 && g.dilation_w == 1 &&
+         g.groups == 1 && g.kernel_w <= 9 && sparse_conv_border_ok(p) &&
+         phase_shift_buffer_floats(g) <= kMaxPhaseBufferFloats;
+}
+
+void sparse_conv_pack_phase_shift(const ConvProblem& p, void* packed) {
+  const ConvGeometry& g = p.geometry;
+  const std::ptrdiff_t row = phase_shift_row_floats(g);
+  const int center = phase_shift_center(g);
+  pack_entries(p, sparse_conv_shift_regions(g.out_channels, packed), kShiftGroups,
+               [&](int ic, int ky, int kx) {
+                 return TapPlace{((ic * g.kernel_h + ky) * 2 + (kx & 1)) * row, kx / 2 - center};
+               });
 }
 
 }  // namespace x86

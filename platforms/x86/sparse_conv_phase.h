@@ -40,6 +40,26 @@ inline std::ptrdiff_t phase_buffer_floats(const ConvGeometry& g) {
 bool sparse_conv_phase_supported(const ConvProblem& problem);
 void sparse_conv_pack_phase(const ConvProblem& problem, void* packed);
 
+// Shift form (f32_conv2d_sparse_s2pg_*, sparse_conv_shift_impl.h): the phase rows shifted by
+// `center` columns so that tap kx reads phase row (kx & 1) at column shift s = kx/2 - center,
+// in -2..2 for kernels up to 9 wide, and every row of 16k floats preceded by a 16-float margin:
+//   even'[j] = row[2 (j + center) - pad_left],  odd'[j] = row[2 (j + center) + 1 - pad_left]
+// for j in [-center, row floats - 16). Entries are in shift groups (sparse_conv_packing.h) with
+// the offset ((ic * kernel_h + ky) * 2 + (kx & 1)) * phase_shift_row_floats, a multiple of 16,
+// relative to column 0 of the first row (the buffer start plus the margin): with the buffer
+// aligned, every load of the kernel is.
+inline int phase_shift_center(const ConvGeometry& g) { return ((g.kernel_w - 1) / 2 + 1) / 2; }
+inline std::ptrdiff_t phase_shift_row_floats(const ConvGeometry& g) {
+  const int reach = (g.kernel_w - 1) / 2 - phase_shift_center(g);  // largest shift
+  return 16 + (g.out_width + reach + 15) / 16 * 16;
+}
+inline std::ptrdiff_t phase_shift_buffer_floats(const ConvGeometry& g) {
+  return static_cast<std::ptrdiff_t>(g.in_channels) * g.kernel_h * 2 * phase_shift_row_floats(g);
+}
+// sparse_conv_phase_supported's conditions with the shift form's buffer, kernels up to 9 wide.
+bool sparse_conv_phase_shift_supported(const ConvProblem& problem);
+void sparse_conv_pack_phase_shift(const ConvProblem& problem, void* packed);
+
 }  // namespace x86
 }  // namespace kernels
 }  // namespace gnrt

@@ -7,8 +7,7 @@
 // shift s != 0 would load every vector one to two floats off a 64-byte boundary, which splits
 // each 512-bit load over two cache lines (twice the cost on Zen 4). Instead the kernel sums the
 // taps of each shift s into their own accumulators M[0..MR] over the aligned vectors around the
-// tile (one more vector than the tile: the one before it for s < 0, after it for s > 0, masked
-// to the lanes that reach the tile), and adds them to the tile once per output channel with one
+// tile (one more vector than the tile: the one before it for s < 0, after it for s > 0), and adds them to the tile once per output channel with one
 // `valignd` per vector: out vector j gets concat(M[j], M[j+1]) shifted by s lanes. Cost per
 // nonzero of shift s: MR + 1 aligned loads and FMAs instead of MR line-splitting loads and MR
 // FMAs; per output channel and shift present: MR valignd and adds.
@@ -17,9 +16,13 @@
 // row_begin has kShiftGroups = 5 ranges per output channel (shifts -2, -1, 0, 1, 2) and each
 // entry's offset is the tap's offset minus its shift (a multiple of 16).
 //
-// Loads outside the run are masked off, so the kernel reads exactly the floats the plain
-// kernel would read (the same taps at the same output positions); output lanes past the run
-// are never stored.
+// Loads are whole vectors, also past the end of the run (the layout contract of kernels.h allows
+// reads up to kMaxOverreadFloats past the last padded input plane; those lanes reach only
+// discarded outputs); output lanes past the run are never stored. The one masked load is the
+// vector before the first tile of a plane (shift_group).
+//
+// The stride-2 form (f32_conv2d_sparse_s2pg_*) runs the same tiles over the shifted phase buffer
+// of sparse_conv_phase.h.
 #pragma once
 
 #include <immintrin.h>
@@ -28,6 +31,8 @@
 #include <cstdint>
 
 #include "x86/sparse_conv_packing.h"
+#include "x86/sparse_conv_phase.h"
+#include "x86/vec_avx512.h"
 
 namespace gnrt {
 namespace kernels {
@@ -39,36 +44,33 @@ inline __mmask16 first_lanes(int n) {
 }
 
 // Sums the taps of shift S (entries [e, end)) over the aligned vectors around the tile and adds
-// them, shifted, to acc. `lanes` = valid outputs of the last vector (16 unless kTail).
-template <int MR, int S, bool kTail>
+// them, shifted, to acc. The vector after the tile (S > 0) and the tile's last vector are loaded
+// whole: lanes past the run read the border or the overread slack and reach only discarded
+// output lanes (masked loads cost several times a plain load on Zen 4: the stem's tiles, all of
+// them tail tiles, ran 40% slower with them). The vector before the tile (S < 0) is masked to
+// the lanes that reach the tile when kGuardBefore: in the first tile of a plane it would start
+// up to 16 - pad floats before the padded plane.
+template <int MR, int S, bool kGuardBefore>
 inline void shift_group(const SparseEntry* e, const SparseEntry* end, const float* in,
-                        __m512 (&acc)[MR], int lanes) {
+                        __m512 (&acc)[MR]) {
   static_assert(S != 0 && S >= -2 && S <= 2, "shifts -2..2");
   if (e == end) return;
   // M[k] sums aligned vector k - 1 (S < 0) or k (S > 0) of the tile, k = 0..MR.
   __m512 m[MR + 1];
   for (int k = 0; k <= MR; ++k) m[k] = _mm512_setzero_ps();
-  // Lanes of the extra vector that reach the tile; lanes of the tile's last vector needed.
-  const __mmask16 edge = S < 0 ? static_cast<__mmask16>(0xFFFFu << (16 + S)) : first_lanes(S);
-  const __mmask16 last = kTail ? first_lanes(lanes + S) : static_cast<__mmask16>(0xFFFFu);
-  const __mmask16 after = kTail ? first_lanes(lanes + S - 16) : edge;
+  const __mmask16 before = static_cast<__mmask16>(0xFFFFu << (16 + S));
   for (; e != end; ++e) {
     const float* src = in + e->offset;
     const __m512 w = _mm512_set1_ps(e->value);
     if (S < 0) {
-      m[0] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(edge, src - 16), m[0]);
+      const __m512 x0 =
+          kGuardBefore ? _mm512_maskz_loadu_ps(before, src - 16) : _mm512_loadu_ps(src - 16);
+      m[0] = _mm512_fmadd_ps(w, x0, m[0]);
       for (int k = 1; k <= MR; ++k) {
-        const __m512 x = kTail && k == MR ? _mm512_maskz_loadu_ps(last, src + 16 * (k - 1))
-                                          : _mm512_loadu_ps(src + 16 * (k - 1));
-        m[k] = _mm512_fmadd_ps(w, x, m[k]);
+        m[k] = _mm512_fmadd_ps(w, _mm512_loadu_ps(src + 16 * (k - 1)), m[k]);
       }
     } else {
-      for (int k = 0; k < MR; ++k) {
-        const __m512 x = kTail && k == MR - 1 ? _mm512_maskz_loadu_ps(last, src + 16 * k)
-                                              : _mm512_loadu_ps(src + 16 * k);
-        m[k] = _mm512_fmadd_ps(w, x, m[k]);
-      }
-      m[MR] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(after, src + 16 * MR), m[MR]);
+      for (int k = 0; k <= MR; ++k) m[k] = _mm512_fmadd_ps(w, _mm512_loadu_ps(src + 16 * k), m[k]);
     }
   }
   constexpr int kShift = S < 0 ? 16 + S : S;
@@ -79,80 +81,130 @@ inline void shift_group(const SparseEntry* e, const SparseEntry* end, const floa
   }
 }
 
-// One tile of MR vectors of one output channel; `groups` = the channel's 6 range bounds.
-template <int MR, bool kTail, bool kRelu>
+// One tile of MR vectors of one output channel; `groups` = the channel's 6 range bounds. When
+// kTail, the last vector stores only its first `lanes` lanes (its loads are whole, see above).
+template <int MR, bool kTail, bool kRelu, bool kGuardBefore>
 inline void shift_tile(const SparseEntry* entries, const std::uint32_t* groups, const float* in,
                        float* out, float bias, int lanes) {
   __m512 acc[MR];
   for (int j = 0; j < MR; ++j) acc[j] = _mm512_set1_ps(bias);
-  const __mmask16 tail = first_lanes(lanes);
   for (const SparseEntry* e = entries + groups[2]; e != entries + groups[3]; ++e) {
     const float* src = in + e->offset;
     const __m512 w = _mm512_set1_ps(e->value);
-    for (int j = 0; j < MR; ++j) {
-      const __m512 x = kTail && j == MR - 1 ? _mm512_maskz_loadu_ps(tail, src + 16 * j)
-                                            : _mm512_loadu_ps(src + 16 * j);
-      acc[j] = _mm512_fmadd_ps(w, x, acc[j]);
-    }
+    for (int j = 0; j < MR; ++j) acc[j] = _mm512_fmadd_ps(w, _mm512_loadu_ps(src + 16 * j), acc[j]);
   }
-  shift_group<MR, -1, kTail>(entries + groups[1], entries + groups[2], in, acc, lanes);
-  shift_group<MR, 1, kTail>(entries + groups[3], entries + groups[4], in, acc, lanes);
-  shift_group<MR, -2, kTail>(entries + groups[0], entries + groups[1], in, acc, lanes);
-  shift_group<MR, 2, kTail>(entries + groups[4], entries + groups[5], in, acc, lanes);
+  shift_group<MR, -1, kGuardBefore>(entries + groups[1], entries + groups[2], in, acc);
+  shift_group<MR, 1, kGuardBefore>(entries + groups[3], entries + groups[4], in, acc);
+  shift_group<MR, -2, kGuardBefore>(entries + groups[0], entries + groups[1], in, acc);
+  shift_group<MR, 2, kGuardBefore>(entries + groups[4], entries + groups[5], in, acc);
   for (int j = 0; j < MR; ++j) {
     if (kRelu) acc[j] = _mm512_max_ps(acc[j], _mm512_setzero_ps());
     if (kTail && j == MR - 1) {
-      _mm512_mask_storeu_ps(out + 16 * j, tail, acc[j]);
+      _mm512_mask_storeu_ps(out + 16 * j, first_lanes(lanes), acc[j]);
     } else {
       _mm512_storeu_ps(out + 16 * j, acc[j]);
     }
   }
 }
 
-template <bool kTail, bool kRelu, int kMaxTile, int N = 1>
+template <bool kTail, bool kRelu, bool kGuardBefore, int kMaxTile, int N = 1>
 inline void shift_tile_dispatch(int vectors, const SparseEntry* entries,
                                 const std::uint32_t* groups, const float* in, float* out,
                                 float bias, int lanes) {
   if constexpr (N >= kMaxTile) {
-    shift_tile<N, kTail, kRelu>(entries, groups, in, out, bias, lanes);
+    shift_tile<N, kTail, kRelu, kGuardBefore>(entries, groups, in, out, bias, lanes);
   } else {
     if (vectors == N) {
-      shift_tile<N, kTail, kRelu>(entries, groups, in, out, bias, lanes);
+      shift_tile<N, kTail, kRelu, kGuardBefore>(entries, groups, in, out, bias, lanes);
     } else {
-      shift_tile_dispatch<kTail, kRelu, kMaxTile, N + 1>(vectors, entries, groups, in, out, bias,
-                                                         lanes);
+      shift_tile_dispatch<kTail, kRelu, kGuardBefore, kMaxTile, N + 1>(vectors, entries, groups,
+                                                                       in, out, bias, lanes);
     }
   }
 }
 
-// The flat run [0, (out_height - 1) * row_stride + out_width) of every output channel in
-// [oc_begin, oc_end), in balanced tiles of at most kMaxTile vectors, tiles outer.
-template <int kMaxTile, bool kRelu>
-void sparse_conv_shift(const ConvProblem& p, const void* packed, const float* input,
-                       float* output, int oc_begin, int oc_end) {
-  const ConvGeometry& g = p.geometry;
-  const SparseConvPacked w = sparse_conv_shift_regions(g.out_channels, packed);
-  const std::ptrdiff_t length = (g.out_height - 1) * p.out_row_stride + g.out_width;
+// A run of `length` output pixels of channels [oc_begin, oc_end), in balanced tiles of at most
+// kMaxTile vectors, tiles outer. `in` is the input position of the run's first output pixel.
+// kGuardBefore: mask the loads before the first tile (see shift_group).
+template <int kMaxTile, bool kRelu, bool kGuardBefore>
+void shift_run(const SparseConvPacked& w, const float* in, float* out,
+               std::ptrdiff_t out_channel_stride, std::ptrdiff_t length, int oc_begin,
+               int oc_end) {
   const std::ptrdiff_t vectors = (length + 15) / 16;
   const std::ptrdiff_t tiles = (vectors + kMaxTile - 1) / kMaxTile;
   const int lanes = static_cast<int>(length - (vectors - 1) * 16);
   std::ptrdiff_t first = 0;
   for (std::ptrdiff_t t = 0; t < tiles; ++t) {
     const int count = static_cast<int>(vectors / tiles + (t < vectors % tiles ? 1 : 0));
-    const float* tile_in = input + first * 16;
-    float* tile_out = output + first * 16;
+    const float* tile_in = in + first * 16;
+    float* tile_out = out + first * 16;
     for (int oc = oc_begin; oc < oc_end; ++oc) {
       const std::uint32_t* groups = w.row_begin + static_cast<std::ptrdiff_t>(oc) * kShiftGroups;
-      float* channel_out = tile_out + oc * p.out_channel_stride;
-      if (t == tiles - 1) {
-        shift_tile_dispatch<true, kRelu, kMaxTile>(count, w.entries, groups, tile_in, channel_out,
-                                                   w.bias[oc], lanes);
+      float* channel_out = tile_out + oc * out_channel_stride;
+      if (t == 0 && kGuardBefore) {
+        if (tiles == 1 && lanes < 16) {
+          shift_tile_dispatch<true, kRelu, true, kMaxTile>(count, w.entries, groups, tile_in,
+                                                           channel_out, w.bias[oc], lanes);
+        } else {
+          shift_tile_dispatch<false, kRelu, true, kMaxTile>(count, w.entries, groups, tile_in,
+                                                            channel_out, w.bias[oc], 16);
+        }
+      } else if (t == tiles - 1 && lanes < 16) {
+        shift_tile_dispatch<true, kRelu, false, kMaxTile>(count, w.entries, groups, tile_in,
+                                                          channel_out, w.bias[oc], lanes);
       } else {
-        shift_tile_dispatch<false, kRelu, kMaxTile>(count, w.entries, groups, tile_in,
-                                                    channel_out, w.bias[oc], 16);
+        shift_tile_dispatch<false, kRelu, false, kMaxTile>(count, w.entries, groups, tile_in,
+                                                           channel_out, w.bias[oc], 16);
       }
     }
     first += count;
+  }
+}
+
+// Stride 1: the flat run [0, (out_height - 1) * row_stride + out_width) of every output channel.
+template <int kMaxTile, bool kRelu>
+void sparse_conv_shift(const ConvProblem& p, const void* packed, const float* input,
+                       float* output, int oc_begin, int oc_end) {
+  const ConvGeometry& g = p.geometry;
+  const SparseConvPacked w = sparse_conv_shift_regions(g.out_channels, packed);
+  const std::ptrdiff_t length = (g.out_height - 1) * p.out_row_stride + g.out_width;
+  shift_run<kMaxTile, kRelu, true>(w, input, output, p.out_channel_stride, length, oc_begin,
+                                   oc_end);
+}
+
+// Stride 2 through the shifted phase buffer (sparse_conv_phase.h, "shift form"): for each output
+// row, the input rows it reads are split into even and odd columns on the stack (aligned rows,
+// `center` columns ahead, a 16-float margin in front for the loads of negative shifts), then the
+// stride-1 shift tiles run over the buffer.
+template <int kMaxTile, bool kRelu>
+void sparse_conv_phase_shift(const ConvProblem& p, const void* packed, const float* input,
+                             float* output, int oc_begin, int oc_end) {
+  const ConvGeometry& g = p.geometry;
+  const SparseConvPacked w = sparse_conv_shift_regions(g.out_channels, packed);
+  // 16 floats more: the whole-vector loads after the last row's data (see shift_group).
+  alignas(64) float buffer[kMaxPhaseBufferFloats + 16];
+  const std::ptrdiff_t row_floats = phase_shift_row_floats(g);
+  const int center = phase_shift_center(g);
+  for (int oy = 0; oy < g.out_height; ++oy) {
+    float* dst = buffer + 16;  // column 0 of the first phase row
+    for (int ic = 0; ic < g.in_channels; ++ic) {
+      const float* plane = input + ic * p.in_channel_stride;
+      for (int ky = 0; ky < g.kernel_h; ++ky) {
+        // Input column of phase column 0: 2 * center - pad_left.
+        const float* src =
+            plane + (2 * oy - g.pad_top + ky) * p.in_row_stride - g.pad_left + 2 * center;
+        for (int phase = 0; phase < 2; ++phase, dst += row_floats) {
+          // Whole vectors: the last one reads past the row into the border or the overread
+          // slack (kMaxOverreadFloats) and fills lanes no tap reads.
+          for (std::ptrdiff_t j = 0; j < row_floats - 16; j += 16) {
+            VecAvx512::store(dst + j, VecAvx512::load_even(src + 2 * j + phase));
+          }
+          for (int j = -center; j < 0; ++j) dst[j] = src[2 * j + phase];
+        }
+      }
+    }
+    shift_run<kMaxTile, kRelu, false>(w, buffer + 16, output + oy * p.out_row_stride,
+                               p.out_channel_stride, g.out_width, oc_begin, oc_end);
   }
 }
 

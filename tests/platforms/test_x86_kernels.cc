@@ -231,8 +231,8 @@ TEST_CASE("x86 convolution kernels match the scalar reference") {
         // Most kernels state their stride in their name; try the one they support.
         const std::string name = info.name;
         const int stride = name.find("_s2") != std::string::npos ? 2 : 1;
-        // The phase-buffer kernels (s2p) take no groups; give them supported cases.
-        const bool phase = name.find("_s2p_") != std::string::npos;
+        // The phase-buffer kernels (s2p, s2pg) take no groups; give them supported cases.
+        const bool phase = name.find("_s2p") != std::string::npos;
         // The shift-group kernels (s1g) need the planner's AVX-512 layout.
         const bool shift = name.find("_s1g_") != std::string::npos;
         const ConvCase c = random_case(rng, stride, info.sparse && !phase, shift);
@@ -604,7 +604,7 @@ TEST_CASE("on AVX-512 the selector prefers the 512-bit sparse kernels where they
   p.sparse = csr.view();
   p.nonzeros = csr.nonzeros();
   CHECK(std::string(k::select_conv_kernel(p, k::Isa::kAvx512, false).name) ==
-        "f32_conv2d_sparse_s2p_128x1__avx512");
+        "f32_conv2d_sparse_s2pg_128x1__avx512");
   CHECK(std::string(k::select_conv_kernel(p, k::Isa::kAvx2, false).name) ==
         "f32_conv2d_sparse_s2p_64x1__avx2");
   // A stem dense enough for the dense kernels, none of which takes stride 2: still the preferred
@@ -614,5 +614,5 @@ TEST_CASE("on AVX-512 the selector prefers the 512-bit sparse kernels where they
   p.sparse = dense_csr.view();
   p.nonzeros = dense_csr.nonzeros();
   CHECK(std::string(k::select_conv_kernel(p, k::Isa::kAvx512, false).name) ==
-        "f32_conv2d_sparse_s2p_128x1__avx512");
+        "f32_conv2d_sparse_s2pg_128x1__avx512");
 }
