@@ -51,6 +51,23 @@ inline void dense_tile(const DenseConvPacked& w, int block, const float* in, flo
   }
 }
 
+// The tile of `count` (1..MR) vectors: one instantiation per count.
+template <typename V, int NR, bool kTail, bool kRelu, int N>
+inline void dense_tile_dispatch(int count, const DenseConvPacked& w, int block, const float* in,
+                                float* out, std::ptrdiff_t out_channel_stride, int store_begin,
+                                int store_end, const typename V::Tail& tail) {
+  if constexpr (N > 1) {
+    if (count < N) {
+      dense_tile_dispatch<V, NR, kTail, kRelu, N - 1>(count, w, block, in, out,
+                                                      out_channel_stride, store_begin, store_end,
+                                                      tail);
+      return;
+    }
+  }
+  dense_tile<V, N, NR, kTail, kRelu>(w, block, in, out, out_channel_stride, store_begin,
+                                     store_end, tail);
+}
+
 template <typename V, int MR, int NR, bool kRelu>
 void dense_run(const DenseConvPacked& w, const float* in, float* out,
                std::ptrdiff_t out_channel_stride, std::ptrdiff_t length, int oc_begin,
@@ -71,15 +88,9 @@ void dense_run(const DenseConvPacked& w, const float* in, float* out,
       if (!last) {
         dense_tile<V, MR, NR, false, kRelu>(w, b, tin, tout, out_channel_stride, store_begin,
                                             store_end, tail);
-      } else if (count == MR) {
-        dense_tile<V, MR, NR, true, kRelu>(w, b, tin, tout, out_channel_stride, store_begin,
-                                           store_end, tail);
-      } else if (MR >= 3 && count == 2) {
-        dense_tile<V, (MR >= 3 ? 2 : 1), NR, true, kRelu>(w, b, tin, tout, out_channel_stride,
-                                                          store_begin, store_end, tail);
       } else {
-        dense_tile<V, 1, NR, true, kRelu>(w, b, tin, tout, out_channel_stride, store_begin,
-                                          store_end, tail);
+        dense_tile_dispatch<V, NR, true, kRelu, MR>(count, w, b, tin, tout, out_channel_stride,
+                                                    store_begin, store_end, tail);
       }
     }
   }
@@ -88,7 +99,6 @@ void dense_run(const DenseConvPacked& w, const float* in, float* out,
 template <typename V, int MR, int NR>
 void dense_conv_entry(const ConvProblem& p, const void* packed, const float* input, float* output,
                       int oc_begin, int oc_end) {
-  static_assert(MR <= 3, "dense_run dispatches tails of up to 3 vectors");
   const ConvGeometry& g = p.geometry;
   const DenseConvPacked w = dense_conv_regions(g, NR, packed);
   const bool relu = p.activation == Activation::kRelu;

@@ -83,11 +83,21 @@ bool pool_prefers_256bit(const PoolProblem& problem) {
   return problem.geometry.stride_w == 2 && problem.geometry.out_width <= 8;
 }
 
-// Measured with `bench_kernels --crossover` (docs/kernels.md): sparse/dense time ratio 1 at
-// density ~0.31 for 1x1 layers and ~0.43-0.53 for 3x3 / 5x5 layers.
+// 3x3 / 5x5 layers: sparse/dense time ratio 1 at density ~0.43-0.53 (`bench_kernels
+// --crossover`, session 1). 1x1 layers: measured per layer in the trained models at 224x224
+// (session 4, `bench_sparse --model`, each layer's sparse and dense kernel in alternating runs;
+// docs/kernels.md "Density crossover"), the sparse kernel's tiles of whole, aligned vectors
+// keep it ahead of the dense one up to:
+//  - 56x56 maps and larger: beyond 0.55 (conv2 at density 0.49-0.55: 0.23 vs 0.41-0.47 ms);
+//  - 28x28 maps: ~0.5 (density 0.30-0.33: 0.14-0.19 vs 0.21-0.29 ms; 0.47-0.49: a tie);
+//  - smaller maps: ~0.4 (0.31: 0.09 vs 0.13 ms; 0.38-0.46: the dense kernel 5-10% ahead).
 double conv_density_crossover(const ConvProblem& problem, Isa) {
   const ConvGeometry& g = problem.geometry;
-  return g.kernel_h * g.kernel_w == 1 ? 0.3 : 0.45;
+  if (g.kernel_h * g.kernel_w != 1) return 0.45;
+  const int pixels = g.out_height * g.out_width;
+  if (pixels >= 56 * 56) return 0.75;
+  if (pixels >= 28 * 28) return 0.5;
+  return 0.4;
 }
 // FC (GoogLeNet's 1024 -> 1000): the gather-based SpMV ties the dense kernel at density ~0.10.
 double fc_density_crossover(const FcProblem&, Isa) { return 0.1; }
