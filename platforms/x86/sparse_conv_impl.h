@@ -150,33 +150,46 @@ void sparse_conv(const ConvProblem& p, const void* packed, const float* input, f
   }
 }
 
+// Splits the input rows that output row `oy` of a stride-2 convolution reads into their even and
+// odd columns (sparse_conv_phase.h): phase row 2 * (ic * kernel_h + ky) + phase, at `rows` plus
+// that many `row_floats`, gets the columns j in [-center, fill) of
+//   row[2 * (j + center) + phase - pad_left]
+// (center 0 for the plain form; the shift form's rows start `center` columns ahead, the columns
+// before 0 go to the margin in front of each row). Whole vectors: the last one reads past the row
+// into the border or the overread slack (kMaxOverreadFloats) and fills lanes no tap reads.
+template <typename V>
+inline void fill_phase_rows(const ConvProblem& p, const float* input, int oy, int center,
+                            float* rows, std::ptrdiff_t row_floats, std::ptrdiff_t fill) {
+  constexpr int L = V::kLanes;
+  const ConvGeometry& g = p.geometry;
+  float* dst = rows;
+  for (int ic = 0; ic < g.in_channels; ++ic) {
+    const float* plane = input + ic * p.in_channel_stride;
+    for (int ky = 0; ky < g.kernel_h; ++ky) {
+      const float* src =
+          plane + (2 * oy - g.pad_top + ky) * p.in_row_stride - g.pad_left + 2 * center;
+      for (int phase = 0; phase < 2; ++phase, dst += row_floats) {
+        for (std::ptrdiff_t j = 0; j < fill; j += L) {
+          V::store(dst + j, V::load_even(src + 2 * j + phase));
+        }
+        for (int j = -center; j < 0; ++j) dst[j] = src[2 * j + phase];
+      }
+    }
+  }
+}
+
 // Stride 2 through the per-row phase buffer (sparse_conv_phase.h): for each output row, split
 // the input rows it reads into even/odd columns on the stack, then run the stride-1 tiles over
 // the buffer.
 template <typename V, int kMaxTile, bool kRelu>
 void sparse_conv_phase(const ConvProblem& p, const void* packed, const float* input, float* output,
                        int oc_begin, int oc_end) {
-  constexpr int L = V::kLanes;
   const ConvGeometry& g = p.geometry;
   const SparseConvPacked w = sparse_conv_regions(g.out_channels, packed);
   // 32 floats more: the whole-vector loads of the tail reach past the last row's data.
   alignas(64) float buffer[kMaxPhaseBufferFloats + 32];
-  const std::ptrdiff_t row_floats = phase_row_floats(g);
-  const int width = phase_width(g);
   for (int oy = 0; oy < g.out_height; ++oy) {
-    float* dst = buffer;
-    for (int ic = 0; ic < g.in_channels; ++ic) {
-      const float* plane = input + ic * p.in_channel_stride;
-      for (int ky = 0; ky < g.kernel_h; ++ky, dst += 2 * row_floats) {
-        const float* src = plane + (2 * oy - g.pad_top + ky) * p.in_row_stride - g.pad_left;
-        // Whole vectors: the last one reads past the row into the border or the overread slack
-        // (kMaxOverreadFloats) and fills buffer lanes no tap reads.
-        for (int j = 0; j < width; j += L) {
-          V::store(dst + j, V::load_even(src + 2 * j));
-          V::store(dst + row_floats + j, V::load_even(src + 2 * j + 1));
-        }
-      }
-    }
+    fill_phase_rows<V>(p, input, oy, 0, buffer, phase_row_floats(g), phase_width(g));
     sparse_run<V, 1, kMaxTile, kRelu>(w, buffer, output + oy * p.out_row_stride,
                                       p.out_channel_stride, g.out_width, oc_begin, oc_end);
   }

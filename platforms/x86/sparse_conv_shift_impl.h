@@ -30,6 +30,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "x86/sparse_conv_impl.h"
 #include "x86/sparse_conv_packing.h"
 #include "x86/sparse_conv_phase.h"
 #include "x86/vec_avx512.h"
@@ -186,25 +187,10 @@ void sparse_conv_phase_shift(const ConvProblem& p, const void* packed, const flo
   const std::ptrdiff_t row_floats = phase_shift_row_floats(g);
   const int center = phase_shift_center(g);
   for (int oy = 0; oy < g.out_height; ++oy) {
-    float* dst = buffer + 16;  // column 0 of the first phase row
-    for (int ic = 0; ic < g.in_channels; ++ic) {
-      const float* plane = input + ic * p.in_channel_stride;
-      for (int ky = 0; ky < g.kernel_h; ++ky) {
-        // Input column of phase column 0: 2 * center - pad_left.
-        const float* src =
-            plane + (2 * oy - g.pad_top + ky) * p.in_row_stride - g.pad_left + 2 * center;
-        for (int phase = 0; phase < 2; ++phase, dst += row_floats) {
-          // Whole vectors: the last one reads past the row into the border or the overread
-          // slack (kMaxOverreadFloats) and fills lanes no tap reads.
-          for (std::ptrdiff_t j = 0; j < row_floats - 16; j += 16) {
-            VecAvx512::store(dst + j, VecAvx512::load_even(src + 2 * j + phase));
-          }
-          for (int j = -center; j < 0; ++j) dst[j] = src[2 * j + phase];
-        }
-      }
-    }
+    // Column 0 of the first phase row follows a 16-float margin.
+    fill_phase_rows<VecAvx512>(p, input, oy, center, buffer + 16, row_floats, row_floats - 16);
     shift_run<kMaxTile, kRelu, false>(w, buffer + 16, output + oy * p.out_row_stride,
-                               p.out_channel_stride, g.out_width, oc_begin, oc_end);
+                                      p.out_channel_stride, g.out_width, oc_begin, oc_end);
   }
 }
 
