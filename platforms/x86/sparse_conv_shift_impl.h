@@ -18,8 +18,8 @@
 //
 // Loads are whole vectors, also past the end of the run (the layout contract of kernels.h allows
 // reads up to kMaxOverreadFloats past the last padded input plane; those lanes reach only
-// discarded outputs); output lanes past the run are never stored. The one masked load is the
-// vector before the first tile of a plane (shift_group).
+// discarded outputs), the vector before the first tile of a plane up to 16 floats before the
+// first padded input plane (kMaxUnderreadFloats); output lanes past the run are never stored.
 //
 // The stride-2 form (f32_conv2d_sparse_s2pg_*) runs the same tiles over the shifted phase buffer
 // of sparse_conv_phase.h.
@@ -45,13 +45,12 @@ inline __mmask16 first_lanes(int n) {
 }
 
 // Sums the taps of shift S (entries [e, end)) over the aligned vectors around the tile and adds
-// them, shifted, to acc. The vector after the tile (S > 0) and the tile's last vector are loaded
-// whole: lanes past the run read the border or the overread slack and reach only discarded
-// output lanes (masked loads cost several times a plain load on Zen 4: the stem's tiles, all of
-// them tail tiles, ran 40% slower with them). The vector before the tile (S < 0) is masked to
-// the lanes that reach the tile when kGuardBefore: in the first tile of a plane it would start
-// up to 16 - pad floats before the padded plane.
-template <int MR, int S, bool kGuardBefore>
+// them, shifted, to acc. Every load is a whole vector (a masked load costs several plain ones on
+// this machine: the stem's tiles, all of them tail tiles, ran 40% slower with masked tails): the
+// vector after the tile (S > 0) and the tile's last vector read past the run into the border or
+// the overread slack, the vector before the first tile of a plane (S < 0) up to 16 - pad floats
+// before the padded plane (kMaxUnderreadFloats); those lanes reach only discarded outputs.
+template <int MR, int S>
 inline void shift_group(const SparseEntry* e, const SparseEntry* end, const float* in,
                         __m512 (&acc)[MR]) {
   static_assert(S != 0 && S >= -2 && S <= 2, "shifts -2..2");
@@ -59,14 +58,11 @@ inline void shift_group(const SparseEntry* e, const SparseEntry* end, const floa
   // M[k] sums aligned vector k - 1 (S < 0) or k (S > 0) of the tile, k = 0..MR.
   __m512 m[MR + 1];
   for (int k = 0; k <= MR; ++k) m[k] = _mm512_setzero_ps();
-  const __mmask16 before = static_cast<__mmask16>(0xFFFFu << (16 + S));
   for (; e != end; ++e) {
     const float* src = in + e->offset;
     const __m512 w = _mm512_set1_ps(e->value);
     if (S < 0) {
-      const __m512 x0 =
-          kGuardBefore ? _mm512_maskz_loadu_ps(before, src - 16) : _mm512_loadu_ps(src - 16);
-      m[0] = _mm512_fmadd_ps(w, x0, m[0]);
+      m[0] = _mm512_fmadd_ps(w, _mm512_loadu_ps(src - 16), m[0]);
       for (int k = 1; k <= MR; ++k) {
         m[k] = _mm512_fmadd_ps(w, _mm512_loadu_ps(src + 16 * (k - 1)), m[k]);
       }
@@ -84,7 +80,7 @@ inline void shift_group(const SparseEntry* e, const SparseEntry* end, const floa
 
 // One tile of MR vectors of one output channel; `groups` = the channel's 6 range bounds. When
 // kTail, the last vector stores only its first `lanes` lanes (its loads are whole, see above).
-template <int MR, bool kTail, bool kRelu, bool kGuardBefore>
+template <int MR, bool kTail, bool kRelu>
 inline void shift_tile(const SparseEntry* entries, const std::uint32_t* groups, const float* in,
                        float* out, float bias, int lanes) {
   __m512 acc[MR];
@@ -94,10 +90,10 @@ inline void shift_tile(const SparseEntry* entries, const std::uint32_t* groups, 
     const __m512 w = _mm512_set1_ps(e->value);
     for (int j = 0; j < MR; ++j) acc[j] = _mm512_fmadd_ps(w, _mm512_loadu_ps(src + 16 * j), acc[j]);
   }
-  shift_group<MR, -1, kGuardBefore>(entries + groups[1], entries + groups[2], in, acc);
-  shift_group<MR, 1, kGuardBefore>(entries + groups[3], entries + groups[4], in, acc);
-  shift_group<MR, -2, kGuardBefore>(entries + groups[0], entries + groups[1], in, acc);
-  shift_group<MR, 2, kGuardBefore>(entries + groups[4], entries + groups[5], in, acc);
+  shift_group<MR, -1>(entries + groups[1], entries + groups[2], in, acc);
+  shift_group<MR, 1>(entries + groups[3], entries + groups[4], in, acc);
+  shift_group<MR, -2>(entries + groups[0], entries + groups[1], in, acc);
+  shift_group<MR, 2>(entries + groups[4], entries + groups[5], in, acc);
   for (int j = 0; j < MR; ++j) {
     if (kRelu) acc[j] = _mm512_max_ps(acc[j], _mm512_setzero_ps());
     if (kTail && j == MR - 1) {
@@ -108,26 +104,25 @@ inline void shift_tile(const SparseEntry* entries, const std::uint32_t* groups, 
   }
 }
 
-template <bool kTail, bool kRelu, bool kGuardBefore, int kMaxTile, int N = 1>
+template <bool kTail, bool kRelu, int kMaxTile, int N = 1>
 inline void shift_tile_dispatch(int vectors, const SparseEntry* entries,
                                 const std::uint32_t* groups, const float* in, float* out,
                                 float bias, int lanes) {
   if constexpr (N >= kMaxTile) {
-    shift_tile<N, kTail, kRelu, kGuardBefore>(entries, groups, in, out, bias, lanes);
+    shift_tile<N, kTail, kRelu>(entries, groups, in, out, bias, lanes);
   } else {
     if (vectors == N) {
-      shift_tile<N, kTail, kRelu, kGuardBefore>(entries, groups, in, out, bias, lanes);
+      shift_tile<N, kTail, kRelu>(entries, groups, in, out, bias, lanes);
     } else {
-      shift_tile_dispatch<kTail, kRelu, kGuardBefore, kMaxTile, N + 1>(vectors, entries, groups,
-                                                                       in, out, bias, lanes);
+      shift_tile_dispatch<kTail, kRelu, kMaxTile, N + 1>(vectors, entries, groups, in, out, bias,
+                                                         lanes);
     }
   }
 }
 
 // A run of `length` output pixels of channels [oc_begin, oc_end), in balanced tiles of at most
 // kMaxTile vectors, tiles outer. `in` is the input position of the run's first output pixel.
-// kGuardBefore: mask the loads before the first tile (see shift_group).
-template <int kMaxTile, bool kRelu, bool kGuardBefore>
+template <int kMaxTile, bool kRelu>
 void shift_run(const SparseConvPacked& w, const float* in, float* out,
                std::ptrdiff_t out_channel_stride, std::ptrdiff_t length, int oc_begin,
                int oc_end) {
@@ -142,20 +137,12 @@ void shift_run(const SparseConvPacked& w, const float* in, float* out,
     for (int oc = oc_begin; oc < oc_end; ++oc) {
       const std::uint32_t* groups = w.row_begin + static_cast<std::ptrdiff_t>(oc) * kShiftGroups;
       float* channel_out = tile_out + oc * out_channel_stride;
-      if (t == 0 && kGuardBefore) {
-        if (tiles == 1 && lanes < 16) {
-          shift_tile_dispatch<true, kRelu, true, kMaxTile>(count, w.entries, groups, tile_in,
-                                                           channel_out, w.bias[oc], lanes);
-        } else {
-          shift_tile_dispatch<false, kRelu, true, kMaxTile>(count, w.entries, groups, tile_in,
-                                                            channel_out, w.bias[oc], 16);
-        }
-      } else if (t == tiles - 1 && lanes < 16) {
-        shift_tile_dispatch<true, kRelu, false, kMaxTile>(count, w.entries, groups, tile_in,
-                                                          channel_out, w.bias[oc], lanes);
+      if (t == tiles - 1 && lanes < 16) {
+        shift_tile_dispatch<true, kRelu, kMaxTile>(count, w.entries, groups, tile_in, channel_out,
+                                                   w.bias[oc], lanes);
       } else {
-        shift_tile_dispatch<false, kRelu, false, kMaxTile>(count, w.entries, groups, tile_in,
-                                                           channel_out, w.bias[oc], 16);
+        shift_tile_dispatch<false, kRelu, kMaxTile>(count, w.entries, groups, tile_in,
+                                                    channel_out, w.bias[oc], 16);
       }
     }
     first += count;
@@ -169,8 +156,7 @@ void sparse_conv_shift(const ConvProblem& p, const void* packed, const float* in
   const ConvGeometry& g = p.geometry;
   const SparseConvPacked w = sparse_conv_shift_regions(g.out_channels, packed);
   const std::ptrdiff_t length = (g.out_height - 1) * p.out_row_stride + g.out_width;
-  shift_run<kMaxTile, kRelu, true>(w, input, output, p.out_channel_stride, length, oc_begin,
-                                   oc_end);
+  shift_run<kMaxTile, kRelu>(w, input, output, p.out_channel_stride, length, oc_begin, oc_end);
 }
 
 // Stride 2 through the shifted phase buffer (sparse_conv_phase.h, "shift form"): for each output
@@ -189,8 +175,8 @@ void sparse_conv_phase_shift(const ConvProblem& p, const void* packed, const flo
   for (int oy = 0; oy < g.out_height; ++oy) {
     // Column 0 of the first phase row follows a 16-float margin.
     fill_phase_rows<VecAvx512>(p, input, oy, center, buffer + 16, row_floats, row_floats - 16);
-    shift_run<kMaxTile, kRelu, false>(w, buffer + 16, output + oy * p.out_row_stride,
-                                      p.out_channel_stride, g.out_width, oc_begin, oc_end);
+    shift_run<kMaxTile, kRelu>(w, buffer + 16, output + oy * p.out_row_stride,
+                               p.out_channel_stride, g.out_width, oc_begin, oc_end);
   }
 }
 

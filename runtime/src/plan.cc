@@ -19,6 +19,7 @@ void AlignedFree::operator()(void* p) const { std::free(p); }
 namespace {
 
 constexpr std::size_t kAlignment = 64;
+constexpr std::size_t kFrontSlack = (kernels::kMaxUnderreadFloats * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment;
 
 std::size_t round_up(std::size_t value, std::size_t multiple) { return (value + multiple - 1) / multiple * multiple; }
 
@@ -433,7 +434,8 @@ Status Plan::allocate_arena() {
       if (o.first <= b.last && b.first <= o.last) busy.emplace_back(o.offset, o.offset + o.bytes);
     }
     std::sort(busy.begin(), busy.end());
-    std::size_t offset = 0;
+    // Slack before the first buffer for kernels that read before their input (see kernels.h).
+    std::size_t offset = kFrontSlack;
     for (const auto& r : busy) {
       if (r.first >= offset + b.bytes) break;
       offset = std::max(offset, r.second);

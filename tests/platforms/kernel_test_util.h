@@ -37,7 +37,8 @@ class Planes {
     row_stride_ = width + (shared ? pad : 2 * pad) + extra_row;
     channel_stride_ = static_cast<std::ptrdiff_t>(height + 2 * pad) * row_stride_ +
                       (shared ? pad : 0) + extra_channel;
-    // 16 floats of headroom so that the misaligned origin stays inside the allocation.
+    // 16 floats of headroom (gnrt::kernels::kMaxUnderreadFloats, which kernels may read) before
+    // the region, also with a misaligned origin.
     storage_.assign(static_cast<std::size_t>(16 + channels * channel_stride_ + slack + 16), 0.0f);
     base_ = 16 + misalign;
     size_ = static_cast<std::size_t>(channels * channel_stride_ + slack);
@@ -68,7 +69,10 @@ class Planes {
   // The zero border the planner guarantees (`pad` elements around each plane) and
   // `other_value` everywhere else outside the interiors: gap columns past the right border,
   // rows between planes, and the slack after the last plane.
+  // The floats before the first plane (at least kMaxUnderreadFloats, which kernels may read) get
+  // `other_value` too.
   void zero_border_fill_rest(float other_value) {
+    std::fill(storage_.begin(), storage_.begin() + static_cast<std::ptrdiff_t>(base_), other_value);
     for (std::size_t i = 0; i < size_; ++i) {
       const auto pos = static_cast<std::ptrdiff_t>(i);
       if (is_interior(pos)) continue;

@@ -132,9 +132,9 @@ void f32_softmax__scalar(int n, const float* input, float* output, float beta);
 //    y + 1 (a tap pad columns left of column 0 reads the end of row y - 1). The padded plane
 //    spans the pad * row_stride + pad floats before the interior origin and reaches at least
 //    to the bottom-right tap of the last row (padded_plane_ok).
-//  - a kernel may read anywhere in the padded input planes, and up to kMaxOverreadFloats past the
-//    end of the last padded input plane (the arena has that slack); values read there are
-//    arbitrary and must only affect discarded lanes.
+//  - a kernel may read anywhere in the padded input planes, up to kMaxOverreadFloats past the
+//    end of the last padded input plane and up to kMaxUnderreadFloats before the first one (the
+//    arena has that slack); values read there are arbitrary and must only affect discarded lanes.
 //  - a kernel writes the interior of output channels [oc_begin, oc_end) and may also write
 //    anything into the borders of those channels' padded planes: the runtime re-zeroes output
 //    borders after each call. It never writes other channels (they belong to other threads or
@@ -147,6 +147,7 @@ Isa detect_isa();
 const char* isa_name(Isa isa);
 
 constexpr std::ptrdiff_t kMaxOverreadFloats = 256;
+constexpr std::ptrdiff_t kMaxUnderreadFloats = 16;
 
 // Whether planes of height x width with a zero border of `pad` fit the row and channel strides:
 // row_stride >= width + pad (shared left/right borders, see the layout contract above) and the
