@@ -8,10 +8,11 @@
 // run close together in time:
 //   gnrt/d<density>/<layer>           libgnrt's kernel for the layer, chosen by
 //                                     kernels::select_conv_kernel exactly as the planner does
-//                                     (same ConvProblem: the planner's zero borders and strides,
+//                                     (the ConvProblem of a real plan of the model: its zero
+//                                     borders, row and channel strides and aligned plane origins;
 //                                     sparse or dense weights as stored in the file), packed once,
 //                                     run over all output channels on one thread. The kernel alone:
-//                                     no border re-zeroing, no thread pool.
+//                                     no border re-zeroing, no thread pool, no fusion.
 //   xnnpack_dense/d<density>/<layer>  xnn_create_convolution2d_nhwc_f32, same weights expanded to
 //                                     dense, NHWC, one thread.
 //   xnnpack_spmm/d<density>/<layer>   1x1 layers only: xnn_create_convolution2d_nchw_f32 (XNNPACK's
@@ -39,6 +40,8 @@
 #include "bench_common.h"
 #include "gnrt/gnrt_generated.h"
 #include "gnrt/kernels.h"
+#include "model.h"
+#include "plan.h"
 #include "xnnpack_googlenet.h"
 
 namespace gnrt_bench {
@@ -60,7 +63,15 @@ Floats aligned_floats(std::size_t count) {
   return Floats(p);
 }
 
-// One convolution of the built model, with the planner's activation layout.
+// A tensor's planes as the planner lays them out (gnrt::TensorLayout): the floats before the
+// interior origin of the first plane, and the strides.
+struct PlaneLayout {
+  int pad = 0;
+  std::ptrdiff_t row_stride = 0, channel_stride = 0;
+  std::ptrdiff_t origin = 0;  // floats from the (64-byte aligned) plane start to element (0, 0)
+};
+
+// One convolution of the built model, with the activation layout of a real plan of it.
 struct ConvCase {
   std::string layer;   // e.g. "inception3a.b2"
   std::string density_tag;  // e.g. "d0.0625"
@@ -68,14 +79,17 @@ struct ConvCase {
   std::shared_ptr<const std::vector<std::uint8_t>> model;  // keeps the weights alive
   int op_index = 0;
   k::ConvGeometry geometry{};
-  int in_pad = 0, out_pad = 0;
+  PlaneLayout in, out;
   bool stored_sparse = false;
 };
 
-std::ptrdiff_t channel_stride_for(int height, int width, int pad) {
-  // As the planner: a padded plane, rounded up to 16 floats unless it is tiny.
-  const std::ptrdiff_t plane = static_cast<std::ptrdiff_t>(height + 2 * pad) * (width + 2 * pad);
-  return plane < 16 ? plane : (plane + 15) / 16 * 16;
+PlaneLayout plane_layout(const gnrt::TensorLayout& l) {
+  PlaneLayout p;
+  p.pad = l.pad;
+  p.row_stride = l.row_stride;
+  p.channel_stride = l.channel_stride;
+  p.origin = l.lead + static_cast<std::ptrdiff_t>(l.pad) * l.row_stride + l.pad;
+  return p;
 }
 
 // The weights of a case, expanded, plus the CSR form the runtime would hand to the kernel.
@@ -136,12 +150,12 @@ void bench_gnrt(benchmark::State& state, const ConvCase& c) {
   const k::ConvGeometry& g = c.geometry;
   k::ConvProblem p{};
   p.geometry = g;
-  p.in_pad = c.in_pad;
-  p.in_row_stride = g.in_width + 2 * c.in_pad;
-  p.in_channel_stride = channel_stride_for(g.in_height, g.in_width, c.in_pad);
-  p.out_pad = c.out_pad;
-  p.out_row_stride = g.out_width + 2 * c.out_pad;
-  p.out_channel_stride = channel_stride_for(g.out_height, g.out_width, c.out_pad);
+  p.in_pad = c.in.pad;
+  p.in_row_stride = c.in.row_stride;
+  p.in_channel_stride = c.in.channel_stride;
+  p.out_pad = c.out.pad;
+  p.out_row_stride = c.out.row_stride;
+  p.out_channel_stride = c.out.channel_stride;
   p.activation = k::Activation::kRelu;
   if (c.stored_sparse) {
     p.dense_weights = nullptr;
@@ -156,17 +170,18 @@ void bench_gnrt(benchmark::State& state, const ConvCase& c) {
   Floats packed = aligned_floats(kernel.packed_bytes / sizeof(float) + 16);
   kernel.pack(p, packed.get());
 
+  // The planes start 64-byte aligned after the arena's front slack, as in a plan.
+  const std::ptrdiff_t front = k::kMaxUnderreadFloats;
   const std::size_t in_floats = static_cast<std::size_t>(g.in_channels) * p.in_channel_stride;
-  Floats input = aligned_floats(in_floats + k::kMaxOverreadFloats);
+  Floats input = aligned_floats(front + in_floats + k::kMaxOverreadFloats);
+  float* in_origin = input.get() + front + c.in.origin;
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   for (int ch = 0; ch < g.in_channels; ++ch)
     for (int y = 0; y < g.in_height; ++y)
-      for (int x = 0; x < g.in_width; ++x)
-        input.get()[ch * p.in_channel_stride + (y + c.in_pad) * p.in_row_stride + x + c.in_pad] = uniform(rng);
-  Floats output = aligned_floats(static_cast<std::size_t>(g.out_channels) * p.out_channel_stride);
-  const float* in_origin = input.get() + c.in_pad * p.in_row_stride + c.in_pad;
-  float* out_origin = output.get() + c.out_pad * p.out_row_stride + c.out_pad;
+      for (int x = 0; x < g.in_width; ++x) in_origin[ch * p.in_channel_stride + y * p.in_row_stride + x] = uniform(rng);
+  Floats output = aligned_floats(front + static_cast<std::size_t>(g.out_channels) * p.out_channel_stride);
+  float* out_origin = output.get() + front + c.out.origin;
 
   for (auto _ : state) {
     kernel.run(p, packed.get(), in_origin, out_origin, 0, g.out_channels);
@@ -279,27 +294,21 @@ void bench_xnnpack_spmm(benchmark::State& state, const ConvCase& c) {
   set_counters(state, c, static_cast<double>(plane) * static_cast<double>(w.values.size()), w.dense.density());
 }
 
-// Every Conv2D of a built model, with the planner's zero border per spatial size.
+// Every Conv2D of a built model, with the activation layout of a plan of it at its own input
+// size (one thread). Empty with `error` set when the model cannot be planned.
 std::vector<ConvCase> conv_cases(const std::shared_ptr<const std::vector<std::uint8_t>>& bytes, double density,
-                                 const std::string& tag) {
+                                 const std::string& tag, std::string* error) {
+  gnrt::Model planned;
+  gnrt::Status status = gnrt::load_model(bytes->data(), bytes->size(), &planned);
+  std::unique_ptr<gnrt::Plan> plan;
+  if (status.ok()) status = gnrt::Plan::create(planned, gnrt::PlanConfig{}, &plan);
+  if (!status.ok()) {
+    *error = status.message;
+    return {};
+  }
   const fb::Model* model = fb::GetModel(bytes->data());
   const auto* tensors = model->tensors();
   auto shape = [&](int t, int d) { return tensors->Get(static_cast<flatbuffers::uoffset_t>(t))->shape()->Get(d); };
-  // Border each tensor needs for its consumers, then the widest per spatial size (as the planner).
-  std::map<std::pair<int, int>, int> pad_of_size;
-  for (flatbuffers::uoffset_t t = 0; t < tensors->size(); ++t) pad_of_size[{shape(t, 2), shape(t, 3)}] += 0;
-  for (const fb::Operator* op : *model->operators()) {
-    int pad = 0;
-    if (const auto* c = op->options_as_Conv2DOptions())
-      pad = std::max({c->pad_top(), c->pad_bottom(), c->pad_left(), c->pad_right()});
-    else if (const auto* p = op->options_as_Pool2DOptions())
-      pad = std::max({p->pad_top(), p->pad_bottom(), p->pad_left(), p->pad_right()});
-    else
-      continue;
-    const int t = op->inputs()->Get(0);
-    int& best = pad_of_size[{shape(t, 2), shape(t, 3)}];
-    best = std::max(best, pad);
-  }
   std::vector<ConvCase> cases;
   for (flatbuffers::uoffset_t i = 0; i < model->operators()->size(); ++i) {
     const fb::Operator* op = model->operators()->Get(i);
@@ -315,8 +324,8 @@ std::vector<ConvCase> conv_cases(const std::shared_ptr<const std::vector<std::ui
     c.geometry = {shape(in, 1),        shape(in, 2),       shape(in, 3),       shape(out, 1),     shape(out, 2),
                   shape(out, 3),       conv->kernel_h(),   conv->kernel_w(),   conv->stride_h(),  conv->stride_w(),
                   conv->pad_top(),     conv->pad_left(),   conv->dilation_h(), conv->dilation_w(), conv->groups()};
-    c.in_pad = pad_of_size[{shape(in, 2), shape(in, 3)}];
-    c.out_pad = pad_of_size[{shape(out, 2), shape(out, 3)}];
+    c.in = plane_layout(plan->layout(in));
+    c.out = plane_layout(plan->layout(out));
     c.stored_sparse = conv->weights()->layout() == fb::WeightLayout::SPARSE_ROWS;
     cases.push_back(c);
   }
@@ -485,7 +494,10 @@ int kernel_mode_main(int argc, char** argv) {
     }
     char tag[32];
     std::snprintf(tag, sizeof tag, "d%g", d);
-    for (const ConvCase& c : conv_cases(bytes, d, tag)) all.push_back(c);
+    std::string error;
+    const std::vector<ConvCase> cases = conv_cases(bytes, d, tag, &error);
+    if (cases.empty()) return report_error("planning the random GoogLeNet failed: " + error);
+    all.insert(all.end(), cases.begin(), cases.end());
   }
   for (const ConvCase& c : all) {
     const std::string suffix = "/" + c.density_tag + "/" + c.layer;
