@@ -7,8 +7,8 @@
 // shift s != 0 would load every vector one to two floats off a 64-byte boundary, which splits
 // each 512-bit load over two cache lines (twice the cost on Zen 4). Instead the kernel sums the
 // taps of each shift s into their own accumulators M[0..MR] over the aligned vectors around the
-// tile (one more vector than the tile: the one before it for s < 0, after it for s > 0), and adds them to the tile once per output channel with one
-// `valignd` per vector: out vector j gets concat(M[j], M[j+1]) shifted by s lanes. Cost per
+// tile (one more vector than the tile: the one before it for s < 0, after it for s > 0), and
+// adds them to the tile once per output channel with one `valignd` per vector: out vector j gets concat(M[j], M[j+1]) shifted by s lanes. Cost per
 // nonzero of shift s: MR + 1 aligned loads and FMAs instead of MR line-splitting loads and MR
 // FMAs; per output channel and shift present: MR valignd and adds.
 //

@@ -12,17 +12,15 @@ namespace {  // NOLINT(build/namespaces)
 struct VecAvx2 {
   static constexpr int kLanes = 8;
   using Reg = __m256;
+  // Mask of the last vector of a run: its `lanes` valid outputs.
   struct Tail {
-    __m256i out, even_lo, even_hi;  // lane i active when its sign bit is set
+    __m256i out;  // lane i active when its sign bit is set
   };
   static __m256i first(int n) {
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane);
   }
-  static Tail make_tail(int lanes) {
-    const int need = 2 * lanes - 1;
-    return {first(lanes), first(need), first(need - 8)};
-  }
+  static Tail make_tail(int lanes) { return {first(lanes)}; }
   static Reg set1(float x) { return _mm256_set1_ps(x); }
   static Reg zero() { return _mm256_setzero_ps(); }
   static Reg load(const float* p) { return _mm256_loadu_ps(p); }
@@ -34,9 +32,6 @@ struct VecAvx2 {
         _mm256_permute4x64_pd(_mm256_castps_pd(mixed), _MM_SHUFFLE(3, 1, 2, 0)));
   }
   static Reg load_even(const float* p) { return even(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8)); }
-  static Reg load_even_tail(const float* p, const Tail& t) {
-    return even(_mm256_maskload_ps(p, t.even_lo), _mm256_maskload_ps(p + 8, t.even_hi));
-  }
   static Reg fmadd(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
   static Reg add(Reg a, Reg b) { return _mm256_add_ps(a, b); }
   static Reg max(Reg a, Reg b) { return _mm256_max_ps(a, b); }

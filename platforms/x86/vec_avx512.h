@@ -12,17 +12,12 @@ namespace {  // NOLINT(build/namespaces)
 struct VecAvx512 {
   static constexpr int kLanes = 16;
   using Reg = __m512;
-  // Masks of the last vector of a run: `lanes` valid outputs; for stride-2 loads the 2*lanes-1
-  // input floats they need, split over the two loaded vectors.
+  // Mask of the last vector of a run: its `lanes` valid outputs.
   struct Tail {
-    __mmask16 out, even_lo, even_hi;
+    __mmask16 out;
   };
   static Tail make_tail(int lanes) {
-    const int need = 2 * lanes - 1;
-    auto first = [](int n) {
-      return static_cast<__mmask16>(n >= 16 ? 0xFFFFu : n <= 0 ? 0u : (1u << n) - 1u);
-    };
-    return {first(lanes), first(need), first(need - 16)};
+    return {static_cast<__mmask16>(lanes >= 16 ? 0xFFFFu : lanes <= 0 ? 0u : (1u << lanes) - 1u)};
   }
   static Reg set1(float x) { return _mm512_set1_ps(x); }
   static Reg zero() { return _mm512_setzero_ps(); }
@@ -34,9 +29,6 @@ struct VecAvx512 {
     return _mm512_permutex2var_ps(lo, index, hi);
   }
   static Reg load_even(const float* p) { return even(_mm512_loadu_ps(p), _mm512_loadu_ps(p + 16)); }
-  static Reg load_even_tail(const float* p, const Tail& t) {
-    return even(_mm512_maskz_loadu_ps(t.even_lo, p), _mm512_maskz_loadu_ps(t.even_hi, p + 16));
-  }
   static Reg fmadd(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
   static Reg add(Reg a, Reg b) { return _mm512_add_ps(a, b); }
   static Reg max(Reg a, Reg b) { return _mm512_max_ps(a, b); }

@@ -19,9 +19,11 @@ void AlignedFree::operator()(void* p) const { std::free(p); }
 namespace {
 
 constexpr std::size_t kAlignment = 64;
-constexpr std::size_t kFrontSlack = (kernels::kMaxUnderreadFloats * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment;
 
-std::size_t round_up(std::size_t value, std::size_t multiple) { return (value + multiple - 1) / multiple * multiple; }
+constexpr std::size_t round_up(std::size_t value, std::size_t multiple) { return (value + multiple - 1) / multiple * multiple; }
+
+// Slack before the first arena buffer for kernels that read before their input (kernels.h).
+constexpr std::size_t kFrontSlack = round_up(kernels::kMaxUnderreadFloats * sizeof(float), kAlignment);
 
 AlignedBlock aligned_block(std::size_t bytes) {
   // posix_memalign rather than aligned_alloc: Android's libc has the latter only from API 28.
@@ -434,7 +436,6 @@ Status Plan::allocate_arena() {
       if (o.first <= b.last && b.first <= o.last) busy.emplace_back(o.offset, o.offset + o.bytes);
     }
     std::sort(busy.begin(), busy.end());
-    // Slack before the first buffer for kernels that read before their input (see kernels.h).
     std::size_t offset = kFrontSlack;
     for (const auto& r : busy) {
       if (r.first >= offset + b.bytes) break;
