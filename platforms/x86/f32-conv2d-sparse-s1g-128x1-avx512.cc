@@ -17,11 +17,7 @@ bool f32_conv2d_sparse_s1g_128x1__avx512_supports(const ConvProblem& p) {
 void f32_conv2d_sparse_s1g_128x1__avx512(const ConvProblem& p, const void* packed,
                                          const float* input, float* output, int oc_begin,
                                          int oc_end) {
-  if (p.activation == Activation::kRelu) {
-    sparse_conv_shift<8, true>(p, packed, input, output, oc_begin, oc_end);
-  } else {
-    sparse_conv_shift<8, false>(p, packed, input, output, oc_begin, oc_end);
-  }
+  sparse_conv_shift<8>(p, packed, input, output, oc_begin, oc_end);
 }
 
 }  // namespace x86

@@ -11,17 +11,18 @@ namespace kernels {
 namespace x86 {
 
 #define GNRT_SPARSE_CONV(name, isa) \
-  {#name, Isa::isa, true, name##_supports, sparse_conv_packed_bytes, sparse_conv_pack, name}
+  {#name, Isa::isa, true, name##_supports, sparse_conv_packed_bytes, sparse_conv_pack, name, true}
 #define GNRT_SPARSE_CONV_PHASE(name, isa) \
-  {#name, Isa::isa, true, name##_supports, sparse_conv_packed_bytes, sparse_conv_pack_phase, name}
+  {#name, Isa::isa, true, name##_supports, sparse_conv_packed_bytes, sparse_conv_pack_phase, name, \
+   true}
 #define GNRT_SPARSE_CONV_SHIFT(name, isa)                                                 \
   {#name, Isa::isa, true, name##_supports, sparse_conv_shift_packed_bytes, sparse_conv_pack_shift, \
-   name}
+   name, true}
 #define GNRT_SPARSE_CONV_PHASE_SHIFT(name, isa)                                   \
   {#name, Isa::isa, true, name##_supports, sparse_conv_shift_packed_bytes, \
-   sparse_conv_pack_phase_shift, name}
+   sparse_conv_pack_phase_shift, name, true}
 #define GNRT_DENSE_CONV(name, isa) \
-  {#name, Isa::isa, false, name##_supports, name##_packed_bytes, name##_pack, name}
+  {#name, Isa::isa, false, name##_supports, name##_packed_bytes, name##_pack, name, false}
 
 // The selector first tries preferred_conv_kernel() (below), then takes the first row the
 // requested ISA allows. The sparse kernels are bound by unaligned loads, not FMAs: on the
@@ -56,19 +57,19 @@ const FcKernelInfo kFcKernels[] = {
 };
 const int kFcKernelCount = static_cast<int>(sizeof(kFcKernels) / sizeof(kFcKernels[0]));
 
-#define GNRT_POOL(name, isa) {#name, Isa::isa, name##_supports, name}
+#define GNRT_POOL(name, isa, gaps) {#name, Isa::isa, name##_supports, name, gaps}
 
 // Pooling (no weights). Max pooling needs a nonnegative input (zero-border fast path, see
 // pool_impl.h); other pooling problems fall back to the scalar reference. AVX-512 first: 1.3-2x
 // faster than AVX2 on GoogLeNet's pools (`bench_kernels --pools`, docs/kernels.md), except on
 // rows of at most 8 outputs (see pool_prefers_256bit).
 const PoolKernelInfo kPoolKernels[] = {
-    GNRT_POOL(f32_maxpool2d_3x3s1__avx512, kAvx512),
-    GNRT_POOL(f32_maxpool2d_3x3s2__avx512, kAvx512),
-    GNRT_POOL(f32_global_avgpool__avx512, kAvx512),
-    GNRT_POOL(f32_maxpool2d_3x3s1__avx2, kAvx2),
-    GNRT_POOL(f32_maxpool2d_3x3s2__avx2, kAvx2),
-    GNRT_POOL(f32_global_avgpool__avx2, kAvx2),
+    GNRT_POOL(f32_maxpool2d_3x3s1__avx512, kAvx512, true),
+    GNRT_POOL(f32_maxpool2d_3x3s2__avx512, kAvx512, true),
+    GNRT_POOL(f32_global_avgpool__avx512, kAvx512, false),
+    GNRT_POOL(f32_maxpool2d_3x3s1__avx2, kAvx2, true),
+    GNRT_POOL(f32_maxpool2d_3x3s2__avx2, kAvx2, true),
+    GNRT_POOL(f32_global_avgpool__avx2, kAvx2, false),
 };
 const int kPoolKernelCount = static_cast<int>(sizeof(kPoolKernels) / sizeof(kPoolKernels[0]));
 #undef GNRT_POOL
@@ -141,6 +142,7 @@ ConvKernel to_conv_kernel(const ConvKernelInfo& info, const ConvProblem& problem
   kernel.packed_bytes = info.packed_bytes(problem);
   kernel.pack = info.pack;
   kernel.run = info.run;
+  kernel.zeroes_row_gaps = info.zeroes_row_gaps;
   return kernel;
 }
 

@@ -21,6 +21,7 @@ struct ConvKernelInfo {
   void (*pack)(const ConvProblem& problem, void* packed);
   void (*run)(const ConvProblem& problem, const void* packed, const float* input, float* output,
               int oc_begin, int oc_end);
+  bool zeroes_row_gaps;  // see ConvKernel
 };
 
 struct FcKernelInfo {
@@ -39,6 +40,7 @@ struct PoolKernelInfo {
   bool (*supports)(const PoolProblem& problem);
   void (*run)(const PoolProblem& problem, const float* input, float* output, int c_begin,
               int c_end);
+  bool zeroes_row_gaps;  // see PoolKernel
 };
 
 // In priority order: the selector takes the first row that matches ISA, sparse/dense choice and

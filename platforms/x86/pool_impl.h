@@ -11,13 +11,17 @@
 // (stride 1: each input row serves three output rows; stride 2: the odd rows serve two), so a
 // stride-1 output vector costs 3 loads and 4 max instead of 9 loads and 8 max.
 // Loads of lanes past the strip's last valid column are unmasked: they stay inside the padded
-// plane or the kMaxOverreadFloats slack and only feed discarded lanes; stores are masked.
+// plane or the kMaxOverreadFloats slack and only feed discarded lanes. The last strip of a row
+// also stores zeros over the row's gap (the lanes up to the next row; the rest of a gap wider
+// than that, after the strips): these kernels zero the row gaps (kernels.h).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 
 #include "gnrt/kernels.h"
+#include "x86/row_gaps.h"
 
 namespace gnrt {
 namespace kernels {
@@ -52,7 +56,55 @@ inline typename V::Reg row_max3(const float* p) {
   return V::max(V::max(V::load_even(p), V::load_even(p + 1)), V::load_even(p + 2));
 }
 
-template <typename V, int kStride, bool kRelu>
+// The horizontal 3-tap maximum of output columns [xs, xs + L) over the input row `row` (its
+// element (r, 0)). kPad < 0: any pad_left, loads at the taps' offsets (unaligned); kPad = 0 or 1
+// (pad_left, stride 1 only 1): rows that start on a vector boundary (rows_aligned), aligned loads
+// whose neighbouring columns come from lane shifts (stride 2: deinterleaved into even and odd
+// columns) - an unaligned 512-bit load splits over two cache lines. The vectors before and after
+// supply one lane each; `first` (the strip starts at column 0: the tap left of it is the zero
+// border) and `last` (the tap right of the strip's last lane is the border or feeds only a
+// discarded lane) replace them by zeros, which never win (nonnegative input): a 14x14 map's row
+// then costs one load.
+template <typename V, int kStride, int kPad>
+inline typename V::Reg row_max(const float* row, int xs, int pad_left, bool first, bool last) {
+  using Reg = typename V::Reg;
+  constexpr int L = V::kLanes;
+  if constexpr (kPad < 0) {
+    return row_max3<V, kStride>(row + kStride * xs - pad_left);
+  } else if constexpr (kStride == 1) {
+    static_assert(kPad == 1, "stride 1: aligned form for pad_left 1");
+    const float* a = row + xs;
+    const Reg x = V::load(a);
+    const Reg before = first ? V::zero() : V::load(a - L);
+    const Reg after = last ? V::zero() : V::load(a + L);
+    return V::max(V::max(V::shift_prev(x, before), x), V::shift_next(x, after));
+  } else {
+    const float* a = row + 2 * xs;
+    const Reg lo = V::load(a);
+    const Reg hi = V::load(a + L);
+    const Reg even = V::even(lo, hi);  // columns 2x
+    const Reg odd = V::odd(lo, hi);    // columns 2x + 1
+    if constexpr (kPad == 0) {
+      const Reg after = last ? V::zero() : V::load(a + 2 * L);
+      return V::max(V::max(even, odd), V::shift_next(even, after));  // 2x + 2
+    } else {
+      const Reg before = first ? V::zero() : V::load(a - L);
+      return V::max(V::max(V::shift_prev(odd, before), even), odd);  // 2x - 1
+    }
+  }
+}
+
+// Whether the input rows start on vector boundaries (for row_max's aligned forms).
+template <typename V>
+inline bool rows_aligned(const PoolProblem& p, const float* input) {
+  constexpr std::uintptr_t kBytes = V::kLanes * sizeof(float);
+  return reinterpret_cast<std::uintptr_t>(input) % kBytes == 0 && p.in_row_stride % V::kLanes == 0 &&
+         p.in_channel_stride % V::kLanes == 0;
+}
+
+// No activation step: the input is nonnegative, so is every maximum, and a ReLU after the pool
+// changes nothing.
+template <typename V, int kStride, int kPad>
 void maxpool3x3_channels(const PoolProblem& p, const float* input, float* output, int c_begin,
                          int c_end) {
   using Reg = typename V::Reg;
@@ -60,41 +112,63 @@ void maxpool3x3_channels(const PoolProblem& p, const float* input, float* output
   const PoolGeometry& g = p.geometry;
   const std::ptrdiff_t in_rs = p.in_row_stride;
   const std::ptrdiff_t out_rs = p.out_row_stride;
+  const int pad_left = g.pad_left;
   for (int c = c_begin; c < c_end; ++c) {
     const float* in_plane = input + c * p.in_channel_stride;
     float* out_plane = output + c * p.out_channel_stride;
     for (int xs = 0; xs < g.out_width; xs += L) {
       const int lanes = std::min(L, g.out_width - xs);
       const typename V::Tail tail = V::make_tail(lanes);
-      // Input element of tap (ky=0, kx=0) of output (0, xs).
-      const float* col = in_plane + kStride * xs - g.pad_left - g.pad_top * in_rs;
+      // The lanes up to the next row: the row's values, then zeros over its gap.
+      const int span = static_cast<int>(std::min<std::ptrdiff_t>(L, out_rs - xs));
+      const typename V::Tail span_tail = V::make_tail(span);
+      // Input row of the taps ky = 0 of output row 0.
+      const float* top = in_plane - g.pad_top * in_rs;
+      // row_max's zero neighbours: the strip starts at column 0 with the left tap in the border
+      // (pad_left 1), or the right tap of its last lane is past the input row (stride 1, pad
+      // 1: column xs + L >= width is border) or feeds a discarded output (xs + L > out_width).
+      const bool first = xs == 0 && pad_left == 1;
+      const bool last = kStride == 1 ? xs + L >= g.in_width : xs + L > g.out_width;
       float* out = out_plane + xs;
+      const int last_row = g.out_height - 1;  // no gap after it (the plane may end there)
       auto emit = [&](Reg r, int oy) {
-        if (kRelu) r = V::max(r, V::zero());
-        if (lanes == L) {
-          V::store(out + oy * out_rs, r);
+        if (oy == last_row) {
+          if (lanes == L) {
+            V::store(out + oy * out_rs, r);
+          } else {
+            V::store_tail(out + oy * out_rs, r, tail);
+          }
+        } else if (span == L) {
+          V::store(out + oy * out_rs, lanes == L ? r : V::zero_outside(r, tail));
         } else {
-          V::store_tail(out + oy * out_rs, r, tail);
+          V::store_tail(out + oy * out_rs, V::zero_outside(r, tail), span_tail);
         }
       };
-      if (kStride == 1) {
-        Reg h0 = row_max3<V, 1>(col);
-        Reg h1 = row_max3<V, 1>(col + in_rs);
+      if constexpr (kStride == 1) {
+        Reg h0 = row_max<V, 1, kPad>(top, xs, pad_left, first, last);
+        Reg h1 = row_max<V, 1, kPad>(top + in_rs, xs, pad_left, first, last);
         for (int oy = 0; oy < g.out_height; ++oy) {
-          const Reg h2 = row_max3<V, 1>(col + (oy + 2) * in_rs);
+          const Reg h2 = row_max<V, 1, kPad>(top + (oy + 2) * in_rs, xs, pad_left, first, last);
           emit(V::max(V::max(h0, h1), h2), oy);
           h0 = h1;
           h1 = h2;
         }
       } else {
-        Reg h0 = row_max3<V, kStride>(col);
+        Reg h0 = row_max<V, kStride, kPad>(top, xs, pad_left, first, last);
         for (int oy = 0; oy < g.out_height; ++oy) {
-          const float* row = col + (kStride * oy + 1) * in_rs;
-          const Reg h1 = row_max3<V, kStride>(row);
-          const Reg h2 = row_max3<V, kStride>(row + in_rs);
+          const float* row = top + (kStride * oy + 1) * in_rs;
+          const Reg h1 = row_max<V, kStride, kPad>(row, xs, pad_left, first, last);
+          const Reg h2 = row_max<V, kStride, kPad>(row + in_rs, xs, pad_left, first, last);
           emit(V::max(V::max(h0, h1), h2), oy);
           h0 = h2;
         }
+      }
+    }
+    // A gap reaching past the last strip's vector (width a multiple of L).
+    const int covered = (g.out_width + L - 1) / L * L;
+    if (out_rs > covered) {
+      for (int oy = 0; oy + 1 < g.out_height; ++oy) {
+        zero_floats(out_plane + oy * out_rs + covered, out_rs - covered);
       }
     }
   }
@@ -103,11 +177,18 @@ void maxpool3x3_channels(const PoolProblem& p, const float* input, float* output
 template <typename V, int kStride>
 void maxpool3x3_entry(const PoolProblem& p, const float* input, float* output, int c_begin,
                       int c_end) {
-  if (p.activation == Activation::kRelu) {
-    maxpool3x3_channels<V, kStride, true>(p, input, output, c_begin, c_end);
-  } else {
-    maxpool3x3_channels<V, kStride, false>(p, input, output, c_begin, c_end);
+  const int pad = p.geometry.pad_left;
+  if (rows_aligned<V>(p, input) && pad == 1) {
+    maxpool3x3_channels<V, kStride, 1>(p, input, output, c_begin, c_end);
+    return;
   }
+  if constexpr (kStride == 2) {
+    if (rows_aligned<V>(p, input) && pad == 0) {
+      maxpool3x3_channels<V, kStride, 0>(p, input, output, c_begin, c_end);
+      return;
+    }
+  }
+  maxpool3x3_channels<V, kStride, -1>(p, input, output, c_begin, c_end);
 }
 
 inline bool global_avgpool_supported(const PoolProblem& p) {

@@ -77,7 +77,7 @@ bool select_pool_kernel_x86(const PoolProblem& problem, Isa isa, PoolKernel* ker
       const x86::PoolKernelInfo& info = x86::kPoolKernels[i];
       if (pass == 0 && info.isa != Isa::kAvx2) continue;
       if (!isa_allows(isa, info.isa) || !info.supports(problem)) continue;
-      *kernel = {info.name, info.run};
+      *kernel = {info.name, info.run, info.zeroes_row_gaps};
       return true;
     }
   }

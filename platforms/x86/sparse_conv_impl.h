@@ -12,8 +12,9 @@
 // Runs of pixels: for stride 1 with equal input/output row strides (what the planner produces:
 // all tensors of one spatial size share their border), the whole output plane is one flat run
 // [0, (out_height - 1) * row_stride + out_width): pixels in the border columns are computed as
-// garbage (the runtime re-zeroes output borders) and every tap stays a constant offset. Otherwise
-// every output row is a run. The last vector of a run masks its stores, so nothing is written
+// garbage, and stored as zeros (a lane mask per vector, computed once per tile: these kernels
+// zero the row gaps, kernels.h), and every tap stays a constant offset. Otherwise every output
+// row is a run, and the row's gap is zeroed after it. The last vector of a run masks its stores, so nothing is written
 // beyond the run, but loads whole vectors: the lanes past the run read the border, the next plane
 // or the overread slack that the layout contract of kernels.h allows (kMaxOverreadFloats) and
 // reach only discarded outputs. (A masked 512-bit load costs several plain ones on Zen 4; with
@@ -23,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "x86/row_gaps.h"
 #include "x86/sparse_conv_packing.h"
 #include "x86/sparse_conv_phase.h"
 
@@ -31,9 +33,12 @@ namespace kernels {
 namespace x86 {
 namespace {  // NOLINT(build/namespaces): internal linkage on purpose, see above
 
-template <typename V, int MR, int kStride, bool kTail, bool kRelu>
+// floor: max(floor, x) is the activation (0: ReLU, -inf: none; a runtime value rather than a
+// template parameter halves the instantiations at one max per stored vector).
+template <typename V, int MR, int kStride, bool kTail>
 inline void sparse_tile(const SparseEntry* entry, const SparseEntry* end, const float* in,
-                        float* out, float bias, const typename V::Tail& tail) {
+                        float* out, float bias, const typename V::Tail& tail,
+                        const typename V::Keep* keep, typename V::Reg floor) {
   using Reg = typename V::Reg;
   constexpr int L = V::kLanes;
   Reg acc[MR];
@@ -48,7 +53,7 @@ inline void sparse_tile(const SparseEntry* entry, const SparseEntry* end, const 
     }
   }
   for (int j = 0; j < MR; ++j) {
-    if (kRelu) acc[j] = V::max(acc[j], V::zero());
+    acc[j] = V::keep(V::max(floor, acc[j]), keep[j]);
     if (kTail && j == MR - 1) {
       V::store_tail(out + L * j, acc[j], tail);
     } else {
@@ -59,28 +64,31 @@ inline void sparse_tile(const SparseEntry* entry, const SparseEntry* end, const 
 
 // Calls the tile of `vectors` (1..kMaxTile) vectors: one instantiation per count, so that the
 // accumulators stay in registers.
-template <typename V, int kStride, bool kTail, bool kRelu, int kMaxTile, int N = 1>
+template <typename V, int kStride, bool kTail, int kMaxTile, int N = 1>
 inline void sparse_tile_dispatch(int vectors, const SparseEntry* entry, const SparseEntry* end,
                                  const float* in, float* out, float bias,
-                                 const typename V::Tail& tail) {
+                                 const typename V::Tail& tail, const typename V::Keep* keep,
+                                 typename V::Reg floor) {
   if constexpr (N >= kMaxTile) {
-    sparse_tile<V, N, kStride, kTail, kRelu>(entry, end, in, out, bias, tail);
+    sparse_tile<V, N, kStride, kTail>(entry, end, in, out, bias, tail, keep, floor);
   } else {
     if (vectors == N) {
-      sparse_tile<V, N, kStride, kTail, kRelu>(entry, end, in, out, bias, tail);
+      sparse_tile<V, N, kStride, kTail>(entry, end, in, out, bias, tail, keep, floor);
     } else {
-      sparse_tile_dispatch<V, kStride, kTail, kRelu, kMaxTile, N + 1>(vectors, entry, end, in, out,
-                                                                      bias, tail);
+      sparse_tile_dispatch<V, kStride, kTail, kMaxTile, N + 1>(vectors, entry, end, in, out, bias,
+                                                               tail, keep, floor);
     }
   }
 }
 
 // One run of `length` output pixels of channels [oc_begin, oc_end), split into balanced tiles of
-// at most kMaxTile vectors. `in` is the input position of the run's first output pixel.
-template <typename V, int kStride, int kMaxTile, bool kRelu>
+// at most kMaxTile vectors. `in` is the input position of the run's first output pixel; `place`
+// says which of its lanes are border (stored as zeros).
+template <typename V, int kStride, int kMaxTile>
 void sparse_run(const SparseConvPacked& w, const float* in, float* out,
                 std::ptrdiff_t out_channel_stride, std::ptrdiff_t length, int oc_begin,
-                int oc_end) {
+                int oc_end, const RunPlacement& place, bool relu) {
+  const typename V::Reg floor = V::activation_floor(relu);
   constexpr int L = V::kLanes;
   const std::ptrdiff_t vectors = (length + L - 1) / L;
   const std::ptrdiff_t tiles = (vectors + kMaxTile - 1) / kMaxTile;
@@ -90,16 +98,20 @@ void sparse_run(const SparseConvPacked& w, const float* in, float* out,
     const int count = static_cast<int>(vectors / tiles + (t < vectors % tiles ? 1 : 0));
     const float* tile_in = in + first * L * kStride;
     float* tile_out = out + first * L;
+    typename V::Keep keep[kMaxTile];
+    for (int j = 0; j < count; ++j) {
+      keep[j] = V::keep_bits(interior_lane_bits(place, (first + j) * L, L));
+    }
     for (int oc = oc_begin; oc < oc_end; ++oc) {
       const SparseEntry* begin = w.entries + w.row_begin[oc];
       const SparseEntry* end = w.entries + w.row_begin[oc + 1];
       float* channel_out = tile_out + oc * out_channel_stride;
       if (t == tiles - 1) {
-        sparse_tile_dispatch<V, kStride, true, kRelu, kMaxTile>(count, begin, end, tile_in,
-                                                                channel_out, w.bias[oc], tail);
+        sparse_tile_dispatch<V, kStride, true, kMaxTile>(count, begin, end, tile_in, channel_out,
+                                                         w.bias[oc], tail, keep, floor);
       } else {
-        sparse_tile_dispatch<V, kStride, false, kRelu, kMaxTile>(count, begin, end, tile_in,
-                                                                 channel_out, w.bias[oc], tail);
+        sparse_tile_dispatch<V, kStride, false, kMaxTile>(count, begin, end, tile_in, channel_out,
+                                                          w.bias[oc], tail, keep, floor);
       }
     }
     first += count;
@@ -131,22 +143,28 @@ std::ptrdiff_t aligned_lead(const ConvProblem& p, const float* input, const floa
   return lead <= in_room && lead <= out_room ? lead : 0;
 }
 
-template <typename V, int kStride, int kMaxTile, bool kRelu>
+template <typename V, int kStride, int kMaxTile>
 void sparse_conv(const ConvProblem& p, const void* packed, const float* input, float* output,
                  int oc_begin, int oc_end) {
   const ConvGeometry& g = p.geometry;
+  const bool relu = p.activation == Activation::kRelu;
   const SparseConvPacked w = sparse_conv_regions(g.out_channels, packed);
   if (kStride == 1 && p.in_row_stride == p.out_row_stride) {
     const std::ptrdiff_t length = (g.out_height - 1) * p.out_row_stride + g.out_width;
     const std::ptrdiff_t lead = aligned_lead<V>(p, input, output);
-    sparse_run<V, kStride, kMaxTile, kRelu>(w, input - lead, output - lead, p.out_channel_stride,
-                                            length + lead, oc_begin, oc_end);
+    const RunPlacement place{-lead, p.out_row_stride, g.out_width};
+    sparse_run<V, kStride, kMaxTile>(w, input - lead, output - lead, p.out_channel_stride,
+                                     length + lead, oc_begin, oc_end, place, relu);
     return;
   }
   for (int oy = 0; oy < g.out_height; ++oy) {
-    sparse_run<V, kStride, kMaxTile, kRelu>(w, input + oy * g.stride_h * p.in_row_stride,
-                                            output + oy * p.out_row_stride, p.out_channel_stride,
-                                            g.out_width, oc_begin, oc_end);
+    sparse_run<V, kStride, kMaxTile>(w, input + oy * g.stride_h * p.in_row_stride,
+                                     output + oy * p.out_row_stride, p.out_channel_stride,
+                                     g.out_width, oc_begin, oc_end, RunPlacement{}, relu);
+    if (oy + 1 < g.out_height) {
+      zero_row_gap(output, p.out_channel_stride, p.out_row_stride, g.out_width, oy, oc_begin,
+                   oc_end);
+    }
   }
 }
 
@@ -181,38 +199,35 @@ inline void fill_phase_rows(const ConvProblem& p, const float* input, int oy, in
 // Stride 2 through the per-row phase buffer (sparse_conv_phase.h): for each output row, split
 // the input rows it reads into even/odd columns on the stack, then run the stride-1 tiles over
 // the buffer.
-template <typename V, int kMaxTile, bool kRelu>
+template <typename V, int kMaxTile>
 void sparse_conv_phase(const ConvProblem& p, const void* packed, const float* input, float* output,
                        int oc_begin, int oc_end) {
   const ConvGeometry& g = p.geometry;
+  const bool relu = p.activation == Activation::kRelu;
   const SparseConvPacked w = sparse_conv_regions(g.out_channels, packed);
   // 32 floats more: the whole-vector loads of the tail reach past the last row's data.
   alignas(64) float buffer[kMaxPhaseBufferFloats + 32];
   for (int oy = 0; oy < g.out_height; ++oy) {
     fill_phase_rows<V>(p, input, oy, 0, buffer, phase_row_floats(g), phase_width(g));
-    sparse_run<V, 1, kMaxTile, kRelu>(w, buffer, output + oy * p.out_row_stride,
-                                      p.out_channel_stride, g.out_width, oc_begin, oc_end);
+    sparse_run<V, 1, kMaxTile>(w, buffer, output + oy * p.out_row_stride, p.out_channel_stride,
+                               g.out_width, oc_begin, oc_end, RunPlacement{}, relu);
+    if (oy + 1 < g.out_height) {
+      zero_row_gap(output, p.out_channel_stride, p.out_row_stride, g.out_width, oy, oc_begin,
+                   oc_end);
+    }
   }
 }
 
 template <typename V, int kMaxTile>
 void sparse_conv_phase_entry(const ConvProblem& p, const void* packed, const float* input,
                              float* output, int oc_begin, int oc_end) {
-  if (p.activation == Activation::kRelu) {
-    sparse_conv_phase<V, kMaxTile, true>(p, packed, input, output, oc_begin, oc_end);
-  } else {
-    sparse_conv_phase<V, kMaxTile, false>(p, packed, input, output, oc_begin, oc_end);
-  }
+  sparse_conv_phase<V, kMaxTile>(p, packed, input, output, oc_begin, oc_end);
 }
 
 template <typename V, int kStride, int kMaxTile = 8>
 void sparse_conv_entry(const ConvProblem& p, const void* packed, const float* input, float* output,
                        int oc_begin, int oc_end) {
-  if (p.activation == Activation::kRelu) {
-    sparse_conv<V, kStride, kMaxTile, true>(p, packed, input, output, oc_begin, oc_end);
-  } else {
-    sparse_conv<V, kStride, kMaxTile, false>(p, packed, input, output, oc_begin, oc_end);
-  }
+  sparse_conv<V, kStride, kMaxTile>(p, packed, input, output, oc_begin, oc_end);
 }
 
 }  // namespace

@@ -51,7 +51,7 @@ inline __mmask16 first_lanes(int n) {
 // the overread slack, the vector before the first tile of a plane (S < 0) up to 16 - pad floats
 // before the padded plane (kMaxUnderreadFloats); those lanes reach only discarded outputs.
 template <int MR, int S>
-inline void shift_group(const SparseEntry* e, const SparseEntry* end, const float* in,
+__attribute__((always_inline)) inline void shift_group(const SparseEntry* e, const SparseEntry* end, const float* in,
                         __m512 (&acc)[MR]) {
   static_assert(S != 0 && S >= -2 && S <= 2, "shifts -2..2");
   if (e == end) return;
@@ -80,9 +80,12 @@ inline void shift_group(const SparseEntry* e, const SparseEntry* end, const floa
 
 // One tile of MR vectors of one output channel; `groups` = the channel's 6 range bounds. When
 // kTail, the last vector stores only its first `lanes` lanes (its loads are whole, see above).
-template <int MR, bool kTail, bool kRelu>
-inline void shift_tile(const SparseEntry* entries, const std::uint32_t* groups, const float* in,
-                       float* out, float bias, int lanes) {
+// floor: the activation as in sparse_tile.
+template <int MR, bool kTail>
+__attribute__((always_inline)) inline void shift_tile(const SparseEntry* entries,
+                                                      const std::uint32_t* groups, const float* in,
+                                                      float* out, float bias, int lanes,
+                                                      const __mmask16* keep, __m512 floor) {
   __m512 acc[MR];
   for (int j = 0; j < MR; ++j) acc[j] = _mm512_set1_ps(bias);
   for (const SparseEntry* e = entries + groups[2]; e != entries + groups[3]; ++e) {
@@ -95,7 +98,7 @@ inline void shift_tile(const SparseEntry* entries, const std::uint32_t* groups, 
   shift_group<MR, -2>(entries + groups[0], entries + groups[1], in, acc);
   shift_group<MR, 2>(entries + groups[4], entries + groups[5], in, acc);
   for (int j = 0; j < MR; ++j) {
-    if (kRelu) acc[j] = _mm512_max_ps(acc[j], _mm512_setzero_ps());
+    acc[j] = _mm512_maskz_mov_ps(keep[j], _mm512_max_ps(floor, acc[j]));
     if (kTail && j == MR - 1) {
       _mm512_mask_storeu_ps(out + 16 * j, first_lanes(lanes), acc[j]);
     } else {
@@ -104,28 +107,30 @@ inline void shift_tile(const SparseEntry* entries, const std::uint32_t* groups, 
   }
 }
 
-template <bool kTail, bool kRelu, int kMaxTile, int N = 1>
+template <bool kTail, int kMaxTile, int N = 1>
 inline void shift_tile_dispatch(int vectors, const SparseEntry* entries,
                                 const std::uint32_t* groups, const float* in, float* out,
-                                float bias, int lanes) {
+                                float bias, int lanes, const __mmask16* keep, __m512 floor) {
   if constexpr (N >= kMaxTile) {
-    shift_tile<N, kTail, kRelu>(entries, groups, in, out, bias, lanes);
+    shift_tile<N, kTail>(entries, groups, in, out, bias, lanes, keep, floor);
   } else {
     if (vectors == N) {
-      shift_tile<N, kTail, kRelu>(entries, groups, in, out, bias, lanes);
+      shift_tile<N, kTail>(entries, groups, in, out, bias, lanes, keep, floor);
     } else {
-      shift_tile_dispatch<kTail, kRelu, kMaxTile, N + 1>(vectors, entries, groups, in, out, bias,
-                                                         lanes);
+      shift_tile_dispatch<kTail, kMaxTile, N + 1>(vectors, entries, groups, in, out, bias, lanes,
+                                                  keep, floor);
     }
   }
 }
 
 // A run of `length` output pixels of channels [oc_begin, oc_end), in balanced tiles of at most
-// kMaxTile vectors, tiles outer. `in` is the input position of the run's first output pixel.
-template <int kMaxTile, bool kRelu>
+// kMaxTile vectors, tiles outer. `in` is the input position of the run's first output pixel;
+// `place` says which lanes are border (stored as zeros, x86/row_gaps.h).
+template <int kMaxTile>
 void shift_run(const SparseConvPacked& w, const float* in, float* out,
                std::ptrdiff_t out_channel_stride, std::ptrdiff_t length, int oc_begin,
-               int oc_end) {
+               int oc_end, const RunPlacement& place, bool relu) {
+  const __m512 floor = VecAvx512::activation_floor(relu);
   const std::ptrdiff_t vectors = (length + 15) / 16;
   const std::ptrdiff_t tiles = (vectors + kMaxTile - 1) / kMaxTile;
   const int lanes = static_cast<int>(length - (vectors - 1) * 16);
@@ -134,15 +139,19 @@ void shift_run(const SparseConvPacked& w, const float* in, float* out,
     const int count = static_cast<int>(vectors / tiles + (t < vectors % tiles ? 1 : 0));
     const float* tile_in = in + first * 16;
     float* tile_out = out + first * 16;
+    __mmask16 keep[kMaxTile];
+    for (int j = 0; j < count; ++j) {
+      keep[j] = static_cast<__mmask16>(interior_lane_bits(place, (first + j) * 16, 16));
+    }
     for (int oc = oc_begin; oc < oc_end; ++oc) {
       const std::uint32_t* groups = w.row_begin + static_cast<std::ptrdiff_t>(oc) * kShiftGroups;
       float* channel_out = tile_out + oc * out_channel_stride;
       if (t == tiles - 1 && lanes < 16) {
-        shift_tile_dispatch<true, kRelu, kMaxTile>(count, w.entries, groups, tile_in, channel_out,
-                                                   w.bias[oc], lanes);
+        shift_tile_dispatch<true, kMaxTile>(count, w.entries, groups, tile_in, channel_out,
+                                            w.bias[oc], lanes, keep, floor);
       } else {
-        shift_tile_dispatch<false, kRelu, kMaxTile>(count, w.entries, groups, tile_in,
-                                                    channel_out, w.bias[oc], 16);
+        shift_tile_dispatch<false, kMaxTile>(count, w.entries, groups, tile_in, channel_out,
+                                             w.bias[oc], 16, keep, floor);
       }
     }
     first += count;
@@ -150,20 +159,22 @@ void shift_run(const SparseConvPacked& w, const float* in, float* out,
 }
 
 // Stride 1: the flat run [0, (out_height - 1) * row_stride + out_width) of every output channel.
-template <int kMaxTile, bool kRelu>
+template <int kMaxTile>
 void sparse_conv_shift(const ConvProblem& p, const void* packed, const float* input,
                        float* output, int oc_begin, int oc_end) {
   const ConvGeometry& g = p.geometry;
   const SparseConvPacked w = sparse_conv_shift_regions(g.out_channels, packed);
   const std::ptrdiff_t length = (g.out_height - 1) * p.out_row_stride + g.out_width;
-  shift_run<kMaxTile, kRelu>(w, input, output, p.out_channel_stride, length, oc_begin, oc_end);
+  const RunPlacement place{0, p.out_row_stride, g.out_width};
+  shift_run<kMaxTile>(w, input, output, p.out_channel_stride, length, oc_begin, oc_end, place,
+                      p.activation == Activation::kRelu);
 }
 
 // Stride 2 through the shifted phase buffer (sparse_conv_phase.h, "shift form"): for each output
 // row, the input rows it reads are split into even and odd columns on the stack (aligned rows,
 // `center` columns ahead, a 16-float margin in front for the loads of negative shifts), then the
 // stride-1 shift tiles run over the buffer.
-template <int kMaxTile, bool kRelu>
+template <int kMaxTile>
 void sparse_conv_phase_shift(const ConvProblem& p, const void* packed, const float* input,
                              float* output, int oc_begin, int oc_end) {
   const ConvGeometry& g = p.geometry;
@@ -175,8 +186,13 @@ void sparse_conv_phase_shift(const ConvProblem& p, const void* packed, const flo
   for (int oy = 0; oy < g.out_height; ++oy) {
     // Column 0 of the first phase row follows a 16-float margin.
     fill_phase_rows<VecAvx512>(p, input, oy, center, buffer + 16, row_floats, row_floats - 16);
-    shift_run<kMaxTile, kRelu>(w, buffer + 16, output + oy * p.out_row_stride,
-                               p.out_channel_stride, g.out_width, oc_begin, oc_end);
+    shift_run<kMaxTile>(w, buffer + 16, output + oy * p.out_row_stride, p.out_channel_stride,
+                        g.out_width, oc_begin, oc_end, RunPlacement{},
+                        p.activation == Activation::kRelu);
+    if (oy + 1 < g.out_height) {
+      zero_row_gap(output, p.out_channel_stride, p.out_row_stride, g.out_width, oy, oc_begin,
+                   oc_end);
+    }
   }
 }
 

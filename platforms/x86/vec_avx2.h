@@ -21,7 +21,18 @@ struct VecAvx2 {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane);
   }
   static Tail make_tail(int lanes) { return {first(lanes)}; }
+  // Lanes to keep when storing a vector: the others become 0 (row gaps, x86/row_gaps.h).
+  using Keep = __m256;
+  static Keep keep_bits(unsigned bits) {
+    const __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    const __m256i set = _mm256_and_si256(_mm256_set1_epi32(static_cast<int>(bits)), bit);
+    return _mm256_castsi256_ps(_mm256_cmpeq_epi32(set, bit));
+  }
+  static Reg keep(Reg x, Keep k) { return _mm256_and_ps(x, k); }
+  static Reg zero_outside(Reg x, const Tail& t) { return _mm256_and_ps(x, _mm256_castsi256_ps(t.out)); }
   static Reg set1(float x) { return _mm256_set1_ps(x); }
+  // max(floor, x) applies the activation: 0 for ReLU, -inf for none (NaN stays NaN).
+  static Reg activation_floor(bool relu) { return _mm256_set1_ps(relu ? 0.0f : -__builtin_inff()); }
   static Reg zero() { return _mm256_setzero_ps(); }
   static Reg load(const float* p) { return _mm256_loadu_ps(p); }
   static Reg load_tail(const float* p, const Tail& t) { return _mm256_maskload_ps(p, t.out); }
@@ -32,6 +43,22 @@ struct VecAvx2 {
         _mm256_permute4x64_pd(_mm256_castps_pd(mixed), _MM_SHUFFLE(3, 1, 2, 0)));
   }
   static Reg load_even(const float* p) { return even(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8)); }
+  static Reg odd(Reg lo, Reg hi) {
+    const __m256 mixed = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
+    return _mm256_castpd_ps(
+        _mm256_permute4x64_pd(_mm256_castps_pd(mixed), _MM_SHUFFLE(3, 1, 2, 0)));
+  }
+  // [prev[7], cur[0..6]] and [cur[1..7], next[0]]: the neighbours of each lane.
+  static Reg shift_prev(Reg cur, Reg prev) {
+    const __m256 t = _mm256_permute2f128_ps(prev, cur, 0x21);  // [prev_hi, cur_lo]
+    return _mm256_castsi256_ps(
+        _mm256_alignr_epi8(_mm256_castps_si256(cur), _mm256_castps_si256(t), 12));
+  }
+  static Reg shift_next(Reg cur, Reg next) {
+    const __m256 t = _mm256_permute2f128_ps(cur, next, 0x21);  // [cur_hi, next_lo]
+    return _mm256_castsi256_ps(
+        _mm256_alignr_epi8(_mm256_castps_si256(t), _mm256_castps_si256(cur), 4));
+  }
   static Reg fmadd(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
   static Reg add(Reg a, Reg b) { return _mm256_add_ps(a, b); }
   static Reg max(Reg a, Reg b) { return _mm256_max_ps(a, b); }

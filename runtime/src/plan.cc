@@ -113,7 +113,7 @@ std::vector<int> balanced_ranges(const std::uint32_t* row_begin, int channels, i
 
 }  // namespace
 
-void zero_border(float* data, const TensorLayout& l, int c_begin, int c_end) {
+void zero_border(float* data, const TensorLayout& l, int c_begin, int c_end, bool gaps_zeroed) {
   const int p = l.pad;
   if (p == 0) return;
   const std::ptrdiff_t rs = l.row_stride;
@@ -124,8 +124,9 @@ void zero_border(float* data, const TensorLayout& l, int c_begin, int c_end) {
     float* plane = data + c * l.channel_stride;
     // Rows -p..-1 and the left border of row 0: one contiguous run.
     std::fill(plane - p * rs - p, plane, 0.0f);
-    // Right border of row y and left border of row y + 1: the gap between the rows.
-    switch (gap) {
+    // Right border of row y and left border of row y + 1: the gap between the rows (unless the
+    // producing kernel left zeros there, kernels.h `zeroes_row_gaps`).
+    if (!gaps_zeroed) switch (gap) {
       case 2: zero_row_gaps<2>(plane, l.height, l.width, rs); break;
       case 4: zero_row_gaps<4>(plane, l.height, l.width, rs); break;
       case 6: zero_row_gaps<6>(plane, l.height, l.width, rs); break;
@@ -656,21 +657,31 @@ void Plan::fuse_conv_pool() {
     const TensorLayout& out = layouts_[conv.output];
     const kernels::PoolGeometry& pg = pop.pool.geometry;
     if (pg.stride_h < 1 || out.pad < 1) continue;
+    // The band's rows: for a strided convolution a multiple of 16 floats, so that with the
+    // interior origin on a 64-byte boundary every row starts on one (the pool's aligned loads,
+    // the convolution's aligned stores; the stem's 112-wide rows would otherwise start
+    // anywhere, row stride 113). Strided kernels store row by row and take any output row
+    // stride; a stride-1 kernel may need equal input and output strides (s1g), so those keep
+    // the output's.
+    const std::uint64_t rs = strided ? round_up(static_cast<std::uint64_t>(out.width) + out.pad, 16)
+                                     : static_cast<std::uint64_t>(out.row_stride);
+    const std::uint64_t lead = (16 - (out.pad * rs + out.pad) % 16) % 16;
     // Band height in pool rows: the buffer (all channels) within kBandBytes.
-    const std::uint64_t rs = static_cast<std::uint64_t>(out.row_stride);
     int band_rows = 0;
     for (int r = 1; r <= pg.out_height; ++r) {
       const std::uint64_t conv_rows = static_cast<std::uint64_t>(r) * pg.stride_h + pg.kernel_h;
-      const std::uint64_t cs = channel_stride_of(conv_rows, rs, out.pad, out.lead);
+      const std::uint64_t cs = channel_stride_of(conv_rows, rs, out.pad, lead);
       if (static_cast<std::uint64_t>(out.channels) * cs * sizeof(float) > kBandBytes && r > 1) break;
       band_rows = r;
     }
     if (band_rows < 1 || band_rows >= pg.out_height) continue;
-    // The band: the output's layout (strides, border, lead) with fewer rows, at channel 0.
+    // The band: the output's layout (border) with fewer rows, row stride rs, at channel 0.
     TensorLayout band = out;
     band.height = band_rows * pg.stride_h + pg.kernel_h;  // most conv rows one band holds
-    band.channel_stride = static_cast<std::ptrdiff_t>(channel_stride_of(band.height, rs, out.pad, out.lead));
-    band.offset = out.lead + out.pad * out.row_stride + out.pad;
+    band.row_stride = static_cast<std::ptrdiff_t>(rs);
+    band.lead = static_cast<int>(lead);
+    band.channel_stride = static_cast<std::ptrdiff_t>(channel_stride_of(band.height, rs, out.pad, lead));
+    band.offset = static_cast<std::ptrdiff_t>(lead + out.pad * rs + out.pad);
     band.buffer = -1;
     // Every band shape must run on the same pool kernel.
     bool ok = true;
@@ -751,7 +762,7 @@ struct ConvTask {
 void conv_range(void* context, int begin, int end) {
   const ConvTask& t = *static_cast<const ConvTask*>(context);
   t.op->conv_kernel.run(t.op->conv, t.op->packed.get(), t.input, t.output, begin, end);
-  zero_border(t.output, *t.out_layout, begin, end);
+  zero_border(t.output, *t.out_layout, begin, end, t.op->conv_kernel.zeroes_row_gaps);
 }
 
 struct FcTask {
@@ -775,7 +786,7 @@ struct PoolTask {
 void pool_range(void* context, int begin, int end) {
   const PoolTask& t = *static_cast<const PoolTask*>(context);
   t.op->pool_kernel.run(t.op->pool, t.input, t.output, begin, end);
-  zero_border(t.output, *t.out_layout, begin, end);
+  zero_border(t.output, *t.out_layout, begin, end, t.op->pool_kernel.zeroes_row_gaps);
 }
 
 struct BandTask {
@@ -827,12 +838,12 @@ void band_range(void* context, int begin, int end) {
     done_hi = rows.hi;
     TensorLayout shape = band;
     shape.height = rows.hi - rows.lo;
-    zero_border(origin, shape, begin, end);
+    zero_border(origin, shape, begin, end, c.conv_kernel.zeroes_row_gaps);
     const kernels::PoolProblem bp = band_pool_problem(t.pool->pool, shape, r0, r1, rows);
     t.pool->pool_kernel.run(bp, origin, t.output + static_cast<std::ptrdiff_t>(r0) * t.out_layout->row_stride,
                             begin, end);
   }
-  zero_border(t.output, *t.out_layout, begin, end);
+  zero_border(t.output, *t.out_layout, begin, end, t.pool->pool_kernel.zeroes_row_gaps);
 }
 
 }  // namespace

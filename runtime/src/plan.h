@@ -149,6 +149,8 @@ class Plan {
 };
 
 // Zeroes the border of channels [c_begin, c_end) of a padded layout (data at element (0,0,0)).
-void zero_border(float* data, const TensorLayout& layout, int c_begin, int c_end);
+// gaps_zeroed: the producing kernel left zeros in the row gaps (kernels.h `zeroes_row_gaps`);
+// then only the rows above and below the interior and the floats around them are written.
+void zero_border(float* data, const TensorLayout& layout, int c_begin, int c_end, bool gaps_zeroed = false);
 
 }  // namespace gnrt

@@ -31,6 +31,9 @@ class Planes {
   // border of row y is the left border of row y + 1, as the planner lays planes out), so every
   // float of a row past its interior is border, and the plane has `pad` more floats at its end
   // (gnrt::kernels::padded_plane_ok).
+  // misalign == align_origin(k): the interior origin k floats past a 64-byte boundary (k = 0:
+  // the planner's layout, whose interior origins are 64-byte aligned).
+  static constexpr int align_origin(int k) { return -1 - k; }
   Planes(int channels, int height, int width, int pad, int extra_row = 0, int extra_channel = 0,
          int slack = 0, int misalign = 0, bool shared = false)
       : channels_(channels), height_(height), width_(width), pad_(pad), shared_(shared) {
@@ -39,7 +42,14 @@ class Planes {
                       (shared ? pad : 0) + extra_channel;
     // 16 floats of headroom (gnrt::kernels::kMaxUnderreadFloats, which kernels may read) before
     // the region, also with a misaligned origin.
-    storage_.assign(static_cast<std::size_t>(16 + channels * channel_stride_ + slack + 16), 0.0f);
+    storage_.assign(static_cast<std::size_t>(16 + 16 + channels * channel_stride_ + slack + 16), 0.0f);
+    if (misalign < 0) {
+      const std::uintptr_t want = static_cast<std::uintptr_t>(-1 - misalign) * sizeof(float);
+      misalign = 0;
+      while (reinterpret_cast<std::uintptr_t>(storage_.data() + 16 + misalign + pad * row_stride_ + pad) % 64 !=
+             want)
+        ++misalign;
+    }
     base_ = 16 + misalign;
     size_ = static_cast<std::size_t>(channels * channel_stride_ + slack);
   }
@@ -107,6 +117,17 @@ class Planes {
     const std::ptrdiff_t y = in_plane / row_stride_ - pad_;
     const std::ptrdiff_t x = in_plane % row_stride_ - pad_;
     return y >= 0 && y < height_ && x >= 0 && x < width_;
+  }
+  // Number of floats in the row gaps (x in [width, row_stride) of rows 0..height-2) of channels
+  // [c_begin, channels) that are not exactly 0: a kernel that zeroes row gaps leaves none.
+  int nonzero_row_gaps(int c_begin) const {
+    int count = 0;
+    for (int c = c_begin; c < channels_; ++c)
+      for (int y = 0; y + 1 < height_; ++y)
+        for (std::ptrdiff_t x = width_; x < row_stride_; ++x) {  // up to element (y + 1, 0)
+          if (!(origin()[c * channel_stride_ + y * row_stride_ + x] == 0.0f)) ++count;
+        }
+    return count;
   }
   // Channel of flat position i, or -1 past the planes.
   int channel_of(std::ptrdiff_t i) const {

@@ -86,6 +86,9 @@ ConvCase random_case(std::mt19937& rng, int stride, bool allow_groups, bool alig
     // Half the time the planner's layout: channel strides rounded up to 16 floats and input and
     // output planes equally aligned (exercises the aligned early start of the flat run).
     c.planner_alignment = uniform(0, 1) == 1;
+    // The planner's layout with both origins equally placed against 64-byte lines (0: aligned),
+    // which turns on the flat run's aligned early start (aligned_lead) when not 0.
+    if (c.planner_alignment && uniform(0, 1) == 1) c.misalign = Planes::align_origin(uniform(0, 15));
     if (c.planner_alignment) {
       const int plane = (g.in_height + 2 * c.in_pad) * (g.in_width + 2 * c.in_pad + c.extra_row);
       c.extra_channel = (16 - plane % 16) % 16;
@@ -102,6 +105,7 @@ ConvCase random_case(std::mt19937& rng, int stride, bool allow_groups, bool alig
       c.extra_row = (16 - row % 16) % 16;
       const int plane = (g.in_height + 2 * c.in_pad) * (row + c.extra_row) + c.in_pad;
       c.extra_channel = (16 - plane % 16) % 16 + 16 * uniform(0, 1);
+      if (!c.planner_alignment || uniform(0, 1) == 1) c.misalign = Planes::align_origin(uniform(0, 1) * uniform(0, 15));
       c.planner_alignment = true;
     }
     return c;
@@ -133,7 +137,7 @@ bool check_conv_kernel(const k::x86::ConvKernelInfo& info, const ConvCase& c, do
   // Output strides: equal to the input's in the planner's common case.
   Planes output(g.out_channels, g.out_height, g.out_width, c.out_pad,
                 c.same_row_stride ? c.extra_row : c.extra_row + 1, c.extra_channel, 0,
-                c.planner_alignment ? c.misalign : (c.misalign + 3) % 16, c.shared);
+                c.planner_alignment || c.misalign < 0 ? c.misalign : (c.misalign + 3) % 16, c.shared);
   if (c.same_row_stride) REQUIRE(output.row_stride() == input.row_stride());
   output.fill_all(kSentinel);
 
@@ -210,6 +214,8 @@ bool check_conv_kernel(const k::x86::ConvKernelInfo& info, const ConvCase& c, do
   INFO(info.name, ": ", describe(c), " density ", density, " worst error ", worst);
   CHECK(wrong == 0);
   CHECK(stray == 0);
+  // Row gaps of the computed channels: zeros when the kernel says it writes them (kernels.h).
+  if (info.zeroes_row_gaps) CHECK(output.nonzero_row_gaps(oc_begin) == 0);
   return true;
 }
 
@@ -358,6 +364,7 @@ struct PoolCase {
   k::PoolGeometry g{};
   int in_pad = 0, out_pad = 0, extra_row = 0, extra_channel = 0, misalign = 0;
   int pad_bottom = 0, pad_right = 0;
+  bool shared = false;  // the planner's AVX-512 layout (see random_pool_case)
 };
 
 // Random 3x3 max pooling problems of stride 1 or 2 ("same" padding, or PyTorch's ceil mode
@@ -395,6 +402,17 @@ PoolCase random_pool_case(std::mt19937& rng, int stride) {
     c.extra_row = uniform(0, 3);
     c.extra_channel = uniform(0, 2) * 5;
     c.misalign = uniform(0, 15);
+    // A third of the cases in the planner's AVX-512 layout: shared borders, row and channel
+    // strides multiples of 16 floats, interior origins 64-byte aligned (the pools' aligned
+    // loads, pool_impl.h).
+    if (uniform(0, 2) == 0) {
+      c.shared = true;
+      const int row = g.in_width + c.in_pad;
+      c.extra_row = (16 - row % 16) % 16;
+      const int plane = (g.in_height + 2 * c.in_pad) * (row + c.extra_row) + c.in_pad;
+      c.extra_channel = (16 - plane % 16) % 16 + 16 * uniform(0, 1);
+      c.misalign = Planes::align_origin(0);
+    }
     return c;
   }
 }
@@ -450,7 +468,7 @@ TEST_CASE("x86 pooling kernels match the scalar reference") {
       std::mt19937 rng(500 + i);
       const std::string name = info.name;
       const bool global = name.find("global") != std::string::npos;
-      int covered = 0;
+      int covered = 0, covered_aligned = 0;
       for (int trial = 0; trial < 300; ++trial) {
         k::PoolProblem p{};
         const bool relu = trial % 3 == 0;
@@ -488,11 +506,11 @@ TEST_CASE("x86 pooling kernels match the scalar reference") {
         const PoolCase c = random_pool_case(rng, stride);
         const k::PoolGeometry& g = c.g;
         Planes input(g.channels, g.in_height, g.in_width, c.in_pad, c.extra_row, c.extra_channel,
-                     static_cast<int>(k::kMaxOverreadFloats), c.misalign);
+                     static_cast<int>(k::kMaxOverreadFloats), c.misalign, c.shared);
         input.zero_border_fill_rest(gnrt_test::nan_value());
         input.fill_interior_random(rng, 0.0f, 1.0f);
         Planes output(g.channels, g.out_height, g.out_width, c.out_pad, c.extra_row + 1,
-                      c.extra_channel, 0, (c.misalign + 5) % 16);
+                      c.extra_channel, 0, c.shared ? c.misalign : (c.misalign + 5) % 16);
         p.geometry = g;
         p.max = true;
         p.pad_bottom = c.pad_bottom;
@@ -516,9 +534,13 @@ TEST_CASE("x86 pooling kernels match the scalar reference") {
              c.in_pad, " misalign ", c.misalign);
         CHECK(wrong == 0);
         CHECK(stray == 0);
+        if (info.zeroes_row_gaps) CHECK(output.nonzero_row_gaps(g.channels > 3 ? 1 : 0) == 0);
         ++covered;
+        if (c.shared) ++covered_aligned;
       }
-      MESSAGE(name, ": ", covered, " random problems checked");
+      MESSAGE(name, ": ", covered, " random problems checked, ", covered_aligned,
+              " in the planner's aligned layout");
+      if (!global) CHECK(covered_aligned > 40);
       CHECK(covered > 150);
     }
   }
