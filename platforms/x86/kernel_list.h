@@ -61,6 +61,13 @@ double fc_density_crossover(const FcProblem& problem, Isa isa);
 // Measured per layer class on the development machine (docs/kernels.md).
 const char* preferred_conv_kernel(const ConvProblem& problem, Isa isa);
 
+// Whether the 3x3 max pools compute a problem in their lane-shift form (pool_impl.h: stride 1
+// with pad_left 1, stride 2 with pad_left 0 or 1), which reads no border row
+// (PoolKernel::reads_border_rows); other paddings take the tap-offset form, which does.
+inline bool maxpool3x3_shift_form(int stride, int pad_left) {
+  return stride == 1 ? pad_left == 1 : pad_left == 0 || pad_left == 1;
+}
+
 // Whether the selector should try the 256-bit pooling kernels before the 512-bit ones.
 bool pool_prefers_256bit(const PoolProblem& problem);
 

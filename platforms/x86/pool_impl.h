@@ -57,14 +57,16 @@ inline typename V::Reg row_max3(const float* p) {
 }
 
 // The horizontal 3-tap maximum of output columns [xs, xs + L) over the input row `row` (its
-// element (r, 0)). kPad < 0: any pad_left, loads at the taps' offsets (unaligned); kPad = 0 or 1
-// (pad_left, stride 1 only 1): rows that start on a vector boundary (rows_aligned), aligned loads
-// whose neighbouring columns come from lane shifts (stride 2: deinterleaved into even and odd
-// columns) - an unaligned 512-bit load splits over two cache lines. The vectors before and after
-// supply one lane each; `first` (the strip starts at column 0: the tap left of it is the zero
-// border) and `last` (the tap right of the strip's last lane is the border or feeds only a
-// discarded lane) replace them by zeros, which never win (nonnegative input): a 14x14 map's row
-// then costs one load.
+// element (r, 0)). kPad < 0: any pad_left, loads at the taps' offsets (unaligned, an unaligned
+// 512-bit load splits over two cache lines). kPad = 0 or 1 (pad_left; stride 1 only 1;
+// maxpool3x3_shift_form): the lane-shift form, one load per vector of the row (stride 2: two,
+// deinterleaved into even and odd columns) and the neighbouring columns from lane shifts, every
+// load aligned when rows start on vector boundaries (the planner's layouts at 56, 28 and 14
+// columns). The vectors before and after supply one lane each; `first` (the strip starts at
+// column 0: the tap left of it is the zero border) and `last` (the tap right of the strip's last
+// lane is the border or feeds only a discarded lane) replace them by zeros, which never win
+// (nonnegative input): a 14x14 map's row then costs one load, and nothing left of column 0 is
+// read.
 template <typename V, int kStride, int kPad>
 inline typename V::Reg row_max(const float* row, int xs, int pad_left, bool first, bool last) {
   using Reg = typename V::Reg;
@@ -94,14 +96,6 @@ inline typename V::Reg row_max(const float* row, int xs, int pad_left, bool firs
   }
 }
 
-// Whether the input rows start on vector boundaries (for row_max's aligned forms).
-template <typename V>
-inline bool rows_aligned(const PoolProblem& p, const float* input) {
-  constexpr std::uintptr_t kBytes = V::kLanes * sizeof(float);
-  return reinterpret_cast<std::uintptr_t>(input) % kBytes == 0 && p.in_row_stride % V::kLanes == 0 &&
-         p.in_channel_stride % V::kLanes == 0;
-}
-
 // No activation step: the input is nonnegative, so is every maximum, and a ReLU after the pool
 // changes nothing.
 template <typename V, int kStride, int kPad>
@@ -122,15 +116,14 @@ void maxpool3x3_channels(const PoolProblem& p, const float* input, float* output
       // The lanes up to the next row: the row's values, then zeros over its gap.
       const int span = static_cast<int>(std::min<std::ptrdiff_t>(L, out_rs - xs));
       const typename V::Tail span_tail = V::make_tail(span);
-      // Input row of the taps ky = 0 of output row 0.
-      const float* top = in_plane - g.pad_top * in_rs;
       // row_max's zero neighbours: the strip starts at column 0 with the left tap in the border
       // (pad_left 1), or the right tap of its last lane is past the input row (stride 1, pad
       // 1: column xs + L >= width is border) or feeds a discarded output (xs + L > out_width).
       const bool first = xs == 0 && pad_left == 1;
       const bool last = kStride == 1 ? xs + L >= g.in_width : xs + L > g.out_width;
       float* out = out_plane + xs;
-      const int last_row = g.out_height - 1;  // no gap after it (the plane may end there)
+      // The last row's gap is written only when the output plane has a border below it.
+      const int last_row = p.out_pad >= 1 ? g.out_height : g.out_height - 1;
       auto emit = [&](Reg r, int oy) {
         if (oy == last_row) {
           if (lanes == L) {
@@ -144,21 +137,27 @@ void maxpool3x3_channels(const PoolProblem& p, const float* input, float* output
           V::store_tail(out + oy * out_rs, V::zero_outside(r, tail), span_tail);
         }
       };
+      // The horizontal maximum of input row r; in the lane-shift form the rows above and below
+      // the input are zeros, never read (PoolKernel::reads_border_rows).
+      auto h = [&](int r) {
+        if (kPad >= 0 && (r < 0 || r >= g.in_height)) return V::zero();
+        return row_max<V, kStride, kPad>(in_plane + r * in_rs, xs, pad_left, first, last);
+      };
       if constexpr (kStride == 1) {
-        Reg h0 = row_max<V, 1, kPad>(top, xs, pad_left, first, last);
-        Reg h1 = row_max<V, 1, kPad>(top + in_rs, xs, pad_left, first, last);
+        Reg h0 = h(-g.pad_top);
+        Reg h1 = h(1 - g.pad_top);
         for (int oy = 0; oy < g.out_height; ++oy) {
-          const Reg h2 = row_max<V, 1, kPad>(top + (oy + 2) * in_rs, xs, pad_left, first, last);
+          const Reg h2 = h(oy + 2 - g.pad_top);
           emit(V::max(V::max(h0, h1), h2), oy);
           h0 = h1;
           h1 = h2;
         }
       } else {
-        Reg h0 = row_max<V, kStride, kPad>(top, xs, pad_left, first, last);
+        Reg h0 = h(-g.pad_top);
         for (int oy = 0; oy < g.out_height; ++oy) {
-          const float* row = top + (kStride * oy + 1) * in_rs;
-          const Reg h1 = row_max<V, kStride, kPad>(row, xs, pad_left, first, last);
-          const Reg h2 = row_max<V, kStride, kPad>(row + in_rs, xs, pad_left, first, last);
+          const int r = kStride * oy + 1 - g.pad_top;
+          const Reg h1 = h(r);
+          const Reg h2 = h(r + 1);
           emit(V::max(V::max(h0, h1), h2), oy);
           h0 = h2;
         }
@@ -167,7 +166,7 @@ void maxpool3x3_channels(const PoolProblem& p, const float* input, float* output
     // A gap reaching past the last strip's vector (width a multiple of L).
     const int covered = (g.out_width + L - 1) / L * L;
     if (out_rs > covered) {
-      for (int oy = 0; oy + 1 < g.out_height; ++oy) {
+      for (int oy = 0; oy < (p.out_pad >= 1 ? g.out_height : g.out_height - 1); ++oy) {
         zero_floats(out_plane + oy * out_rs + covered, out_rs - covered);
       }
     }
@@ -177,13 +176,15 @@ void maxpool3x3_channels(const PoolProblem& p, const float* input, float* output
 template <typename V, int kStride>
 void maxpool3x3_entry(const PoolProblem& p, const float* input, float* output, int c_begin,
                       int c_end) {
+  // The lane-shift form whenever the padding allows it (maxpool3x3_shift_form): it is correct
+  // at any alignment, only fastest on rows that start on vector boundaries.
   const int pad = p.geometry.pad_left;
-  if (rows_aligned<V>(p, input) && pad == 1) {
+  if (pad == 1) {
     maxpool3x3_channels<V, kStride, 1>(p, input, output, c_begin, c_end);
     return;
   }
   if constexpr (kStride == 2) {
-    if (rows_aligned<V>(p, input) && pad == 0) {
+    if (pad == 0) {
       maxpool3x3_channels<V, kStride, 0>(p, input, output, c_begin, c_end);
       return;
     }

@@ -5,6 +5,8 @@
 
 #include <cstddef>
 
+#include "gnrt/kernels.h"
+
 namespace gnrt {
 namespace kernels {
 namespace x86 {
@@ -35,6 +37,26 @@ inline unsigned interior_lane_bits(const RunPlacement& r, std::ptrdiff_t first, 
     }
   }
   return bits;
+}
+
+// Rows whose gap a kernel zeroes (kernels.h): all of them when the output plane has a border
+// below the last row, else all but the last (whose gap may end the plane).
+inline int gap_rows(int out_height, int out_pad) { return out_pad >= 1 ? out_height : out_height - 1; }
+
+// Length of a flat run over output rows 0..out_height - 1 that also covers the last row's gap
+// when that adds no vector (always, at the planner's row strides): then the run's lane masks
+// zero it; else the run ends at the last interior element and *tail_gap is set (the caller
+// zeroes that gap after the run).
+inline std::ptrdiff_t flat_run_length(const ConvProblem& p, std::ptrdiff_t lead, int lanes,
+                                      bool* tail_gap) {
+  const ConvGeometry& g = p.geometry;
+  const std::ptrdiff_t rows = (g.out_height - 1) * p.out_row_stride + g.out_width;
+  *tail_gap = false;
+  if (gap_rows(g.out_height, p.out_pad) < g.out_height || p.out_row_stride <= g.out_width) return rows;
+  const std::ptrdiff_t full = g.out_height * p.out_row_stride;
+  if ((full + lead + lanes - 1) / lanes == (rows + lead + lanes - 1) / lanes) return full;
+  *tail_gap = true;
+  return rows;
 }
 
 // Zeros n floats. Gaps are short (1 float after each 112-wide row of the stem): explicit stores,

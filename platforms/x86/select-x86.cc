@@ -78,6 +78,11 @@ bool select_pool_kernel_x86(const PoolProblem& problem, Isa isa, PoolKernel* ker
       if (pass == 0 && info.isa != Isa::kAvx2) continue;
       if (!isa_allows(isa, info.isa) || !info.supports(problem)) continue;
       *kernel = {info.name, info.run, info.zeroes_row_gaps};
+      // The global average pools read interior elements only; the max pools no border row in
+      // their lane-shift form.
+      kernel->reads_border_rows =
+          !problem.global &&
+          !x86::maxpool3x3_shift_form(problem.geometry.stride_w, problem.geometry.pad_left);
       return true;
     }
   }

@@ -164,10 +164,15 @@ void sparse_conv_shift(const ConvProblem& p, const void* packed, const float* in
                        float* output, int oc_begin, int oc_end) {
   const ConvGeometry& g = p.geometry;
   const SparseConvPacked w = sparse_conv_shift_regions(g.out_channels, packed);
-  const std::ptrdiff_t length = (g.out_height - 1) * p.out_row_stride + g.out_width;
+  bool tail_gap = false;
+  const std::ptrdiff_t length = flat_run_length(p, 0, 16, &tail_gap);
   const RunPlacement place{0, p.out_row_stride, g.out_width};
   shift_run<kMaxTile>(w, input, output, p.out_channel_stride, length, oc_begin, oc_end, place,
                       p.activation == Activation::kRelu);
+  if (tail_gap) {
+    zero_row_gap(output, p.out_channel_stride, p.out_row_stride, g.out_width, g.out_height - 1,
+                 oc_begin, oc_end);
+  }
 }
 
 // Stride 2 through the shifted phase buffer (sparse_conv_phase.h, "shift form"): for each output
@@ -189,7 +194,7 @@ void sparse_conv_phase_shift(const ConvProblem& p, const void* packed, const flo
     shift_run<kMaxTile>(w, buffer + 16, output + oy * p.out_row_stride, p.out_channel_stride,
                         g.out_width, oc_begin, oc_end, RunPlacement{},
                         p.activation == Activation::kRelu);
-    if (oy + 1 < g.out_height) {
+    if (oy < gap_rows(g.out_height, p.out_pad)) {
       zero_row_gap(output, p.out_channel_stride, p.out_row_stride, g.out_width, oy, oc_begin,
                    oc_end);
     }

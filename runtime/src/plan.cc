@@ -113,9 +113,9 @@ std::vector<int> balanced_ranges(const std::uint32_t* row_begin, int channels, i
 
 }  // namespace
 
-void zero_border(float* data, const TensorLayout& l, int c_begin, int c_end, bool gaps_zeroed) {
+void zero_border(float* data, const TensorLayout& l, int c_begin, int c_end, bool gaps_zeroed, bool ends_read) {
   const int p = l.pad;
-  if (p == 0) return;
+  if (p == 0 || (gaps_zeroed && !ends_read)) return;
   const std::ptrdiff_t rs = l.row_stride;
   const std::ptrdiff_t gap = rs - l.width;
   // Floats of the padded plane after the origin (0, 0) of the interior.
@@ -160,6 +160,7 @@ Status Plan::create(const Model& model, const PlanConfig& config, std::unique_pt
   if (Status s = plan->prepare_operators(); !s.ok()) return s;
   // Before the arena is placed: a fused convolution's output buffer shrinks to its band.
   if (!config.force_reference) plan->fuse_conv_pool();
+  plan->mark_border_readers();
   if (Status s = plan->allocate_arena(); !s.ok()) return s;
   if (config.threads > 1) {
     plan->pool_.reset(new (std::nothrow) ThreadPool(config.threads));
@@ -711,6 +712,44 @@ void Plan::fuse_conv_pool() {
   }
 }
 
+// A tensor's border rows (above and below the interior of each plane, with the left border of
+// row 0 and the right border of the last row) need re-zeroing after its producer only when a
+// consumer reads them: a convolution with padding, a pooling kernel that says so
+// (PoolKernel::reads_border_rows). 1x1 convolutions without padding, fully connected layers,
+// concatenation copies and get_output read interior elements only. Concatenation slices share
+// their output's buffer, so the flag is per buffer. With the x86 kernels this leaves the outputs
+// of the inception modules (read by 1x1 convolutions and lane-shift max pools) without any
+// border writes after their kernels.
+void Plan::mark_border_readers() {
+  const Model& m = *model_;
+  std::vector<char> read(buffers_.size(), 0);
+  auto mark = [&](int t) {
+    if (layouts_[t].buffer >= 0) read[static_cast<std::size_t>(layouts_[t].buffer)] = 1;
+  };
+  for (std::size_t k = 0; k < m.ops.size(); ++k) {
+    const OpDesc& d = m.ops[k];
+    const PlannedOp& op = ops_[k];
+    switch (d.type) {
+      case OpType::kConv2D:
+        if (d.pad_top > 0 || d.pad_bottom > 0 || d.pad_left > 0 || d.pad_right > 0) mark(d.inputs[0]);
+        break;
+      case OpType::kMaxPool:
+      case OpType::kAvgPool:
+      case OpType::kGlobalAvgPool:
+        if (op.fused_into < 0 && op.pool_kernel.reads_border_rows) mark(d.inputs[0]);
+        break;
+      case OpType::kConcat:
+      case OpType::kFullyConnected:
+      case OpType::kSoftmax:
+        break;
+    }
+  }
+  for (std::size_t k = 0; k < m.ops.size(); ++k) {
+    const int b = layouts_[m.ops[k].output].buffer;
+    ops_[k].out_border_read = b < 0 || read[static_cast<std::size_t>(b)] != 0;
+  }
+}
+
 void Plan::zero_input_border() {
   const int t = model_->input;
   zero_border(tensor_data(t), layouts_[t], 0, layouts_[t].channels);
@@ -762,7 +801,7 @@ struct ConvTask {
 void conv_range(void* context, int begin, int end) {
   const ConvTask& t = *static_cast<const ConvTask*>(context);
   t.op->conv_kernel.run(t.op->conv, t.op->packed.get(), t.input, t.output, begin, end);
-  zero_border(t.output, *t.out_layout, begin, end, t.op->conv_kernel.zeroes_row_gaps);
+  zero_border(t.output, *t.out_layout, begin, end, t.op->conv_kernel.zeroes_row_gaps, t.op->out_border_read);
 }
 
 struct FcTask {
@@ -786,7 +825,7 @@ struct PoolTask {
 void pool_range(void* context, int begin, int end) {
   const PoolTask& t = *static_cast<const PoolTask*>(context);
   t.op->pool_kernel.run(t.op->pool, t.input, t.output, begin, end);
-  zero_border(t.output, *t.out_layout, begin, end, t.op->pool_kernel.zeroes_row_gaps);
+  zero_border(t.output, *t.out_layout, begin, end, t.op->pool_kernel.zeroes_row_gaps, t.op->out_border_read);
 }
 
 struct BandTask {
@@ -838,12 +877,12 @@ void band_range(void* context, int begin, int end) {
     done_hi = rows.hi;
     TensorLayout shape = band;
     shape.height = rows.hi - rows.lo;
-    zero_border(origin, shape, begin, end, c.conv_kernel.zeroes_row_gaps);
+    zero_border(origin, shape, begin, end, c.conv_kernel.zeroes_row_gaps, t.pool->pool_kernel.reads_border_rows);
     const kernels::PoolProblem bp = band_pool_problem(t.pool->pool, shape, r0, r1, rows);
     t.pool->pool_kernel.run(bp, origin, t.output + static_cast<std::ptrdiff_t>(r0) * t.out_layout->row_stride,
                             begin, end);
   }
-  zero_border(t.output, *t.out_layout, begin, end, t.pool->pool_kernel.zeroes_row_gaps);
+  zero_border(t.output, *t.out_layout, begin, end, t.pool->pool_kernel.zeroes_row_gaps, t.pool->out_border_read);
 }
 
 }  // namespace

@@ -92,6 +92,10 @@ struct PlannedOp {
   int band_rows = 0;
   TensorLayout band_layout;
   int band_buffer = -1;  // the arena buffer holding the band (the convolution's output buffer)
+  // Whether a consumer of the output reads the rows above and below its planes' interiors
+  // (Plan::mark_border_readers); when not, and the kernel zeroes the row gaps, the output's
+  // border is not re-zeroed after the kernel.
+  bool out_border_read = true;
   std::uint64_t nanoseconds = 0;
 };
 
@@ -129,6 +133,7 @@ class Plan {
   Status allocate_arena();
   Status prepare_operators();
   void fuse_conv_pool();
+  void mark_border_readers();
   void run_op(PlannedOp& op);
 
   const Model* model_ = nullptr;
@@ -149,8 +154,10 @@ class Plan {
 };
 
 // Zeroes the border of channels [c_begin, c_end) of a padded layout (data at element (0,0,0)).
-// gaps_zeroed: the producing kernel left zeros in the row gaps (kernels.h `zeroes_row_gaps`);
-// then only the rows above and below the interior and the floats around them are written.
-void zero_border(float* data, const TensorLayout& layout, int c_begin, int c_end, bool gaps_zeroed = false);
+// gaps_zeroed: the producing kernel left zeros in the row gaps and wrote nothing else outside
+// the interior (kernels.h `zeroes_row_gaps`); then only the rows above and below the interior
+// are written, and nothing when `ends_read` is false (no consumer reads them).
+void zero_border(float* data, const TensorLayout& layout, int c_begin, int c_end, bool gaps_zeroed = false,
+                 bool ends_read = true);
 
 }  // namespace gnrt

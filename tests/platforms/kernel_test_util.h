@@ -89,6 +89,19 @@ class Planes {
       storage_[base_ + i] = in_padded_plane(pos) ? 0.0f : other_value;
     }
   }
+  // `value` in every float of each channel's storage outside rows 0..height-1 and their gaps
+  // (the flat range [0, height * row_stride) from the channel's interior origin): the border
+  // rows above and below the interior, which a consumer with reads_border_rows == false never
+  // reads (kernels.h).
+  void fill_outside_rows(float value) {
+    const std::ptrdiff_t origin_offset = pad_ * row_stride_ + pad_;
+    for (std::size_t i = 0; i < size_; ++i) {
+      const auto pos = static_cast<std::ptrdiff_t>(i);
+      if (pos >= channels_ * channel_stride_) break;
+      const std::ptrdiff_t rel = pos % channel_stride_ - origin_offset;
+      if (rel < 0 || rel >= height_ * row_stride_) storage_[base_ + i] = value;
+    }
+  }
   // Whether flat position i lies in the interior or the `pad` border of its plane.
   bool in_padded_plane(std::ptrdiff_t i) const {
     if (i >= channels_ * channel_stride_) return false;
@@ -118,12 +131,13 @@ class Planes {
     const std::ptrdiff_t x = in_plane % row_stride_ - pad_;
     return y >= 0 && y < height_ && x >= 0 && x < width_;
   }
-  // Number of floats in the row gaps (x in [width, row_stride) of rows 0..height-2) of channels
-  // [c_begin, channels) that are not exactly 0: a kernel that zeroes row gaps leaves none.
+  // Number of floats in the row gaps (x in [width, row_stride) of every row, the last one's
+  // too when the planes have a border below it) of channels [c_begin, channels) that are not
+  // exactly 0: a kernel that zeroes row gaps leaves none (kernels.h).
   int nonzero_row_gaps(int c_begin) const {
     int count = 0;
     for (int c = c_begin; c < channels_; ++c)
-      for (int y = 0; y + 1 < height_; ++y)
+      for (int y = 0; y < (pad_ >= 1 ? height_ : height_ - 1); ++y)
         for (std::ptrdiff_t x = width_; x < row_stride_; ++x) {  // up to element (y + 1, 0)
           if (!(origin()[c * channel_stride_ + y * row_stride_ + x] == 0.0f)) ++count;
         }

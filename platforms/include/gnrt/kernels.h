@@ -139,13 +139,20 @@ void f32_softmax__scalar(int n, const float* input, float* output, float beta);
 //    anything into the borders of those channels' padded planes: the runtime re-zeroes output
 //    borders after each call. It never writes other channels (they belong to other threads or
 //    to sibling branches of a concatenation).
-//  - a kernel whose descriptor says `zeroes_row_gaps` leaves exact zeros in the row gaps of the
-//    channels it computes: the floats [width, row_stride) after each row but the last (the right
-//    border of row y, which is also the left border of row y + 1). The runtime then re-zeroes
-//    only the rest of the border (the rows above and below and the floats around them). The gaps
-//    are scattered over every row of the plane, one write per row that re-reads each line of the
-//    output from outer caches; a kernel zeroes them as it stores the row (session 5 measured
-//    0.28 ms of a 4.9 ms GoogLeNet run in the runtime's gap zeroing).
+//  - a kernel whose descriptor says `zeroes_row_gaps` writes nothing but the interior and zeros
+//    into the output planes of the channels it computes, and leaves exact zeros in their row
+//    gaps: the floats [width, row_stride) after every row (the right border of row y, which is
+//    also the left border of row y + 1), the last row's too when out_pad >= 1. The runtime then
+//    re-zeroes only the rest of the border (the rows above and below the interior), and only
+//    when a consumer reads it. The gaps are scattered over every row of the plane, one write per
+//    row that re-reads each line of the output from outer caches; a kernel zeroes them as it
+//    stores the row (session 5 measured 0.28 ms of a 4.9 ms GoogLeNet run in the runtime's gap
+//    zeroing).
+//  - a pooling kernel whose descriptor says `reads_border_rows == false` for a problem reads no
+//    input row above row 0 or below row in_height - 1 (padded windows take those rows as zeros,
+//    which never win with a nonnegative input) and, within rows 0..in_height - 1, nothing left of
+//    column 0 of row 0 and nothing but discarded lanes past column row_stride - 1 of the last
+//    row. With its producer's row gaps zeroed, such a consumer needs no other border.
 
 enum class Isa : int { kScalar = 0, kAvx2 = 1, kAvx512 = 2, kNeon = 3 };
 
@@ -248,6 +255,8 @@ struct PoolKernel {
   // Channels [c_begin, c_end). `input`/`output` point at element (0, 0, 0).
   void (*run)(const PoolProblem& problem, const float* input, float* output, int c_begin, int c_end);
   bool zeroes_row_gaps;  // as ConvKernel::zeroes_row_gaps
+  // Whether run reads the input's border rows (layout contract above); set per problem.
+  bool reads_border_rows = true;
 };
 
 PoolKernel select_pool_kernel(const PoolProblem& problem, Isa isa, bool force_scalar);
