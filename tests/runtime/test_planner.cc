@@ -226,3 +226,56 @@ TEST_CASE("a light convolution and its max pool fused in row bands match naive l
   // 1-byte bands (and some with 20000-byte ones) and 1 and 2 threads; none on a scalar-only build.
   if (gnrt::kernels::detect_isa() != gnrt::kernels::Isa::kScalar) CHECK(fused_plans >= 8);
 }
+
+TEST_CASE("output borders are re-zeroed only where a consumer reads them, and runs stay exact") {
+  // GoogLeNet at 96x96: the inception branches write the module outputs, which only 1x1
+  // convolutions and max pools read; on x86 those pools take rows outside the input as zeros
+  // (PoolKernel::reads_border_rows == false), so the branches' kernels leave the border rows
+  // alone. The reduce layers feed padded 3x3 / 5x5 convolutions, so theirs are re-zeroed. Three
+  // runs with different inputs against the scalar reference: stale rows in the arena (other
+  // tensors' data) must never reach an output.
+  gnrt::GoogLeNetConfig gc;
+  gc.num_classes = 10;
+  gc.height = gc.width = 96;
+  Loaded loaded(gnrt::build_googlenet(gc, gnrt::random_pruned_weights(9, 0.08), {}));
+  gnrt::PlanConfig fast_config, reference_config;
+  reference_config.force_reference = true;
+  std::unique_ptr<gnrt::Plan> fast, reference;
+  REQUIRE(gnrt::Plan::create(loaded.model, fast_config, &fast).ok());
+  REQUIRE(gnrt::Plan::create(loaded.model, reference_config, &reference).ok());
+  const bool x86 = fast->isa() == gnrt::kernels::Isa::kAvx2 || fast->isa() == gnrt::kernels::Isa::kAvx512;
+  int branches = 0, reduces = 0;
+  for (const auto* plan : {fast.get(), reference.get()}) {
+    for (const auto& op : plan->ops()) {
+      const std::string& name = op.desc->name;
+      if (name.rfind("inception", 0) != 0 || op.desc->type == gnrt::OpType::kConcat) continue;
+      CAPTURE(name);
+      const bool reduce = name.find("_reduce") != std::string::npos;
+      const bool pool_input = name.find("_pool") != std::string::npos;  // b4_pool: read by the 1x1 b4
+      if (reduce) {
+        CHECK(op.out_border_read);
+        ++reduces;
+      } else if (!pool_input) {
+        // Module outputs: read by the next module's 1x1 convolutions and its (or the stride-2)
+        // max pool, or by the global average pool.
+        CHECK(op.out_border_read == (plan == reference.get() || !x86));
+        ++branches;
+      }
+    }
+  }
+  CHECK(branches == 2 * 9 * 4);
+  CHECK(reduces == 2 * 9 * 2);
+  std::mt19937 rng(17);
+  std::vector<float> input(3 * 96 * 96), got(10), want(10);
+  for (int run = 0; run < 3; ++run) {
+    std::uniform_real_distribution<float> u(run == 1 ? 0.0f : -2.0f, 2.0f);
+    for (float& v : input) v = u(rng);
+    for (auto* plan : {fast.get(), reference.get()}) {
+      REQUIRE(plan->set_input(input.data(), input.size()).ok());
+      REQUIRE(plan->run().ok());
+    }
+    REQUIRE(fast->get_output(got.data(), got.size()).ok());
+    REQUIRE(reference->get_output(want.data(), want.size()).ok());
+    for (int i = 0; i < 10; ++i) CHECK(got[i] == doctest::Approx(want[i]).epsilon(1e-4));
+  }
+}
