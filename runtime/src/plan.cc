@@ -969,9 +969,29 @@ void Plan::run_op(PlannedOp& op) {
   }
 }
 
+namespace {
+
+// Asks the memory system for an operator's packed weights (into L2) while the operator before it
+// runs. Weights are read once per run from wherever the last run left them; when other work ran
+// in between (bench_sparse alternates with XNNPACK, whose 27 MB of weights flush the caches),
+// that is memory, and each layer would otherwise start on cache misses. Measured on the random
+// 1/16 GoogLeNet with 48 MB of other data touched between runs (200 alternating runs): median
+// 5.29 -> 5.20 ms; no change when the caches are warm.
+void prefetch_weights(const PlannedOp& op) {
+  if (!op.packed) return;
+  const std::size_t bytes =
+      op.desc->type == OpType::kFullyConnected ? op.fc_kernel.packed_bytes : op.conv_kernel.packed_bytes;
+  const char* w = static_cast<const char*>(op.packed.get());
+  for (std::size_t i = 0; i < bytes; i += 64) __builtin_prefetch(w + i, 0, 2);
+}
+
+}  // namespace
+
 Status Plan::run() {
   if (!input_set_) return make_error(GNRT_INVALID_STATE, "run: no input was set");
-  for (PlannedOp& op : ops_) {
+  for (std::size_t k = 0; k < ops_.size(); ++k) {
+    PlannedOp& op = ops_[k];
+    if (k + 1 < ops_.size()) prefetch_weights(ops_[k + 1]);
     if (profiling_) {
       const std::uint64_t start = now_ns();
       run_op(op);
