@@ -102,6 +102,7 @@ namespace {
 struct TapPlace {
   std::ptrdiff_t offset;  // without the shift
   int shift;
+  int block = 0;  // input-channel block (shift form)
 };
 TapPlace plain_place(const ConvProblem& p, int ic, int ky, int kx) {
   const ConvGeometry& g = p.geometry;
@@ -111,8 +112,8 @@ TapPlace plain_place(const ConvProblem& p, int ic, int ky, int kx) {
 }
 
 // Fills the regions of either packed form: `groups` ranges per output channel (1: the plain
-// form, offset plus shift; kShiftGroups: one range per column shift -2..2, offsets without the
-// shift). `place` maps a tap to its offset and shift.
+// form, offset plus shift; kShiftGroups * blocks: one range per input-channel block and column
+// shift -2..2, offsets without the shift). `place` maps a tap to its offset, shift and block.
 template <typename Place>
 void pack_entries(const ConvProblem& p, const SparseConvPacked& regions, int groups,
                   Place&& place) {
@@ -136,7 +137,7 @@ void pack_entries(const ConvProblem& p, const SparseConvPacked& regions, int gro
         const int ky = (static_cast<int>(index) % taps) / g.kernel_w;
         const int kx = static_cast<int>(index) % g.kernel_w;
         const TapPlace at = place(ic_base + ic, ky, kx);
-        if (groups > 1 && at.shift + 2 != range) return;
+        if (groups > 1 && at.block * kShiftGroups + at.shift + 2 != range) return;
         const std::ptrdiff_t offset = at.offset + (groups > 1 ? 0 : at.shift);
         entries[count++] = {static_cast<std::int32_t>(offset), value};
       });
@@ -154,8 +155,11 @@ void sparse_conv_pack(const ConvProblem& p, void* packed) {
 
 std::size_t sparse_conv_shift_packed_bytes(const ConvProblem& p) {
   const std::size_t out = static_cast<std::size_t>(p.geometry.out_channels);
+  // The phase form (stride 2) keeps one block.
+  const std::size_t blocks =
+      p.geometry.stride_h == 1 ? static_cast<std::size_t>(shift_channel_blocks(p)) : 1;
   return internal::align64(out * sizeof(float)) +
-         internal::align64((out * kShiftGroups + 1) * sizeof(std::uint32_t)) +
+         internal::align64((out * kShiftGroups * blocks + 1) * sizeof(std::uint32_t)) +
          internal::align64(count_nonzeros(p) * sizeof(SparseEntry));
 }
 
@@ -171,8 +175,15 @@ bool sparse_conv_shift_supported(const ConvProblem& p) {
 }
 
 void sparse_conv_pack_shift(const ConvProblem& p, void* packed) {
-  pack_entries(p, sparse_conv_shift_regions(p.geometry.out_channels, packed), kShiftGroups,
-               [&](int ic, int ky, int kx) { return plain_place(p, ic, ky, kx); });
+  const ConvGeometry& g = p.geometry;
+  const int blocks = shift_channel_blocks(p);
+  const int in_per_group = g.in_channels / g.groups;
+  pack_entries(p, sparse_conv_shift_regions(g.out_channels, packed, blocks), kShiftGroups * blocks,
+               [&](int ic, int ky, int kx) {
+                 TapPlace at = plain_place(p, ic, ky, kx);
+                 at.block = shift_block_of(ic % in_per_group, in_per_group, blocks);
+                 return at;
+               });
 }
 
 void sparse_conv_pack_phase(const ConvProblem& p, void* packed) {

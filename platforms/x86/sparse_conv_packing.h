@@ -53,12 +53,38 @@ void sparse_conv_pack(const ConvProblem& problem, void* packed);
 // 0, 1, 2 (out_channels * kShiftGroups + 1 bounds), and each entry's offset is the tap's offset
 // minus its shift.
 constexpr int kShiftGroups = 5;
-inline SparseConvPacked sparse_conv_shift_regions(int out_channels, const void* packed) {
+
+// Input-channel blocks of the stride-1 shift form (sparse_conv_shift_impl.h): a tile of output
+// pixels is computed block by block, each block's input rows (input channels x kernel rows x
+// tile vectors) small enough for the 32 KB L1, where every output channel then finds them;
+// partial sums go through the output tile. Measured on this machine (Zen 4) at density 1/16,
+// one kernel call each, configurations alternating in one process (min of 200 calls):
+//  - 56x56, 64 -> 192 channels (conv3, 4-vector tiles): 796 us unblocked, 738-743 with blocks
+//    of 32 channels, 784 with 24, 841 with 16;
+//  - 28x28, 128 -> 256 (8-vector tiles): 585 us unblocked, 513-517 with blocks of 64 or 80, 563
+//    with 40; 96 -> 128: 205 -> 190 with 64;
+//  - 14x14, 144 -> 288: 163 us unblocked, 162 with blocks of 64 (3 blocks), 153-155 with 80 or
+//    96 (2 blocks); 160 -> 320: 208 -> 191-193 with 80 or 96.
+// So at most 32 channels per block at row stride 64 or more, 64 at 32, 96 below.
+inline int shift_channel_blocks(const ConvProblem& p) {
+  const int most = p.in_row_stride >= 64 ? 32 : p.in_row_stride >= 32 ? 64 : 96;
+  const int in = p.geometry.in_channels / (p.geometry.groups > 0 ? p.geometry.groups : 1);
+  return in > most ? (in + most - 1) / most : 1;
+}
+// The block of input channel ic (0-based within its group) of `in` channels split in `blocks`.
+inline int shift_block_of(int ic, int in, int blocks) {
+  return static_cast<int>(static_cast<long long>(ic) * blocks / in);
+}
+
+// The shift form's regions: kShiftGroups * blocks ranges per output channel (block-major).
+inline SparseConvPacked sparse_conv_shift_regions(int out_channels, const void* packed,
+                                                  int blocks = 1) {
   const auto* base = static_cast<const char*>(packed);
   const std::size_t out = static_cast<std::size_t>(out_channels);
   const std::size_t row_begin = internal::align64(out * sizeof(float));
   const std::size_t entries =
-      row_begin + internal::align64((out * kShiftGroups + 1) * sizeof(std::uint32_t));
+      row_begin +
+      internal::align64((out * kShiftGroups * static_cast<std::size_t>(blocks) + 1) * sizeof(std::uint32_t));
   return {reinterpret_cast<const float*>(base),
           reinterpret_cast<const std::uint32_t*>(base + row_begin),
           reinterpret_cast<const SparseEntry*>(base + entries)};

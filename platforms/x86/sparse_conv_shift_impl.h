@@ -78,16 +78,27 @@ __attribute__((always_inline)) inline void shift_group(const SparseEntry* e, con
   }
 }
 
-// One tile of MR vectors of one output channel; `groups` = the channel's 6 range bounds. When
-// kTail, the last vector stores only its first `lanes` lanes (its loads are whole, see above).
-// floor: the activation as in sparse_tile.
+// One tile of MR vectors of one output channel and one input-channel block; `groups` = the
+// block's 6 range bounds. The first block starts from the bias, later ones from the partial
+// sums in the output; the last one applies the activation and the lane masks, earlier ones
+// store partial sums. When kTail, the last vector loads and stores only its first `lanes` lanes
+// in the output (its input loads are whole, see above). floor: the activation as in
+// sparse_tile.
 template <int MR, bool kTail>
 __attribute__((always_inline)) inline void shift_tile(const SparseEntry* entries,
                                                       const std::uint32_t* groups, const float* in,
                                                       float* out, float bias, int lanes,
-                                                      const __mmask16* keep, __m512 floor) {
+                                                      const __mmask16* keep, __m512 floor,
+                                                      bool first_block, bool last_block) {
   __m512 acc[MR];
-  for (int j = 0; j < MR; ++j) acc[j] = _mm512_set1_ps(bias);
+  if (first_block) {
+    for (int j = 0; j < MR; ++j) acc[j] = _mm512_set1_ps(bias);
+  } else {
+    for (int j = 0; j < MR; ++j) {
+      acc[j] = kTail && j == MR - 1 ? _mm512_maskz_loadu_ps(first_lanes(lanes), out + 16 * j)
+                                    : _mm512_loadu_ps(out + 16 * j);
+    }
+  }
   for (const SparseEntry* e = entries + groups[2]; e != entries + groups[3]; ++e) {
     const float* src = in + e->offset;
     const __m512 w = _mm512_set1_ps(e->value);
@@ -98,7 +109,7 @@ __attribute__((always_inline)) inline void shift_tile(const SparseEntry* entries
   shift_group<MR, -2>(entries + groups[0], entries + groups[1], in, acc);
   shift_group<MR, 2>(entries + groups[4], entries + groups[5], in, acc);
   for (int j = 0; j < MR; ++j) {
-    acc[j] = _mm512_maskz_mov_ps(keep[j], _mm512_max_ps(floor, acc[j]));
+    if (last_block) acc[j] = _mm512_maskz_mov_ps(keep[j], _mm512_max_ps(floor, acc[j]));
     if (kTail && j == MR - 1) {
       _mm512_mask_storeu_ps(out + 16 * j, first_lanes(lanes), acc[j]);
     } else {
@@ -110,24 +121,28 @@ __attribute__((always_inline)) inline void shift_tile(const SparseEntry* entries
 template <bool kTail, int kMaxTile, int N = 1>
 inline void shift_tile_dispatch(int vectors, const SparseEntry* entries,
                                 const std::uint32_t* groups, const float* in, float* out,
-                                float bias, int lanes, const __mmask16* keep, __m512 floor) {
+                                float bias, int lanes, const __mmask16* keep, __m512 floor,
+                                bool first_block, bool last_block) {
   if constexpr (N >= kMaxTile) {
-    shift_tile<N, kTail>(entries, groups, in, out, bias, lanes, keep, floor);
+    shift_tile<N, kTail>(entries, groups, in, out, bias, lanes, keep, floor, first_block,
+                         last_block);
   } else {
     if (vectors == N) {
-      shift_tile<N, kTail>(entries, groups, in, out, bias, lanes, keep, floor);
+      shift_tile<N, kTail>(entries, groups, in, out, bias, lanes, keep, floor, first_block,
+                           last_block);
     } else {
       shift_tile_dispatch<kTail, kMaxTile, N + 1>(vectors, entries, groups, in, out, bias, lanes,
-                                                  keep, floor);
+                                                  keep, floor, first_block, last_block);
     }
   }
 }
 
 // A run of `length` output pixels of channels [oc_begin, oc_end), in balanced tiles of at most
-// kMaxTile vectors, tiles outer. `in` is the input position of the run's first output pixel;
-// `place` says which lanes are border (stored as zeros, x86/row_gaps.h).
+// kMaxTile vectors, tiles outer, then input-channel blocks (sparse_conv_packing.h
+// shift_channel_blocks), then output channels. `in` is the input position of the run's first
+// output pixel; `place` says which lanes are border (stored as zeros, x86/row_gaps.h).
 template <int kMaxTile>
-void shift_run(const SparseConvPacked& w, const float* in, float* out,
+void shift_run(const SparseConvPacked& w, int blocks, const float* in, float* out,
                std::ptrdiff_t out_channel_stride, std::ptrdiff_t length, int oc_begin,
                int oc_end, const RunPlacement& place, bool relu) {
   const __m512 floor = VecAvx512::activation_floor(relu);
@@ -143,15 +158,21 @@ void shift_run(const SparseConvPacked& w, const float* in, float* out,
     for (int j = 0; j < count; ++j) {
       keep[j] = static_cast<__mmask16>(interior_lane_bits(place, (first + j) * 16, 16));
     }
-    for (int oc = oc_begin; oc < oc_end; ++oc) {
-      const std::uint32_t* groups = w.row_begin + static_cast<std::ptrdiff_t>(oc) * kShiftGroups;
-      float* channel_out = tile_out + oc * out_channel_stride;
-      if (t == tiles - 1 && lanes < 16) {
-        shift_tile_dispatch<true, kMaxTile>(count, w.entries, groups, tile_in, channel_out,
-                                            w.bias[oc], lanes, keep, floor);
-      } else {
-        shift_tile_dispatch<false, kMaxTile>(count, w.entries, groups, tile_in, channel_out,
-                                             w.bias[oc], 16, keep, floor);
+    for (int b = 0; b < blocks; ++b) {
+      const bool first_block = b == 0, last_block = b == blocks - 1;
+      for (int oc = oc_begin; oc < oc_end; ++oc) {
+        const std::uint32_t* groups =
+            w.row_begin + (static_cast<std::ptrdiff_t>(oc) * blocks + b) * kShiftGroups;
+        float* channel_out = tile_out + oc * out_channel_stride;
+        if (t == tiles - 1 && lanes < 16) {
+          shift_tile_dispatch<true, kMaxTile>(count, w.entries, groups, tile_in, channel_out,
+                                              w.bias[oc], lanes, keep, floor, first_block,
+                                              last_block);
+        } else {
+          shift_tile_dispatch<false, kMaxTile>(count, w.entries, groups, tile_in, channel_out,
+                                               w.bias[oc], 16, keep, floor, first_block,
+                                               last_block);
+        }
       }
     }
     first += count;
@@ -163,11 +184,12 @@ template <int kMaxTile>
 void sparse_conv_shift(const ConvProblem& p, const void* packed, const float* input,
                        float* output, int oc_begin, int oc_end) {
   const ConvGeometry& g = p.geometry;
-  const SparseConvPacked w = sparse_conv_shift_regions(g.out_channels, packed);
+  const int blocks = shift_channel_blocks(p);
+  const SparseConvPacked w = sparse_conv_shift_regions(g.out_channels, packed, blocks);
   bool tail_gap = false;
   const std::ptrdiff_t length = flat_run_length(p, 0, 16, &tail_gap);
   const RunPlacement place{0, p.out_row_stride, g.out_width};
-  shift_run<kMaxTile>(w, input, output, p.out_channel_stride, length, oc_begin, oc_end, place,
+  shift_run<kMaxTile>(w, blocks, input, output, p.out_channel_stride, length, oc_begin, oc_end, place,
                       p.activation == Activation::kRelu);
   if (tail_gap) {
     zero_row_gap(output, p.out_channel_stride, p.out_row_stride, g.out_width, g.out_height - 1,
@@ -191,7 +213,7 @@ void sparse_conv_phase_shift(const ConvProblem& p, const void* packed, const flo
   for (int oy = 0; oy < g.out_height; ++oy) {
     // Column 0 of the first phase row follows a 16-float margin.
     fill_phase_rows<VecAvx512>(p, input, oy, center, buffer + 16, row_floats, row_floats - 16);
-    shift_run<kMaxTile>(w, buffer + 16, output + oy * p.out_row_stride, p.out_channel_stride,
+    shift_run<kMaxTile>(w, 1, buffer + 16, output + oy * p.out_row_stride, p.out_channel_stride,
                         g.out_width, oc_begin, oc_end, RunPlacement{},
                         p.activation == Activation::kRelu);
     if (oy < gap_rows(g.out_height, p.out_pad)) {

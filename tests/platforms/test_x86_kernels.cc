@@ -95,8 +95,14 @@ ConvCase random_case(std::mt19937& rng, int stride, bool allow_groups, bool alig
     }
     const bool can_share = stride == 1 && g.out_height == g.in_height && g.out_width == g.in_width;
     if (aligned16 && !can_share) continue;
-    // More input channels at times (longer lists of taps per output channel).
-    if (aligned16 && uniform(0, 1) == 0) g.in_channels = g.groups * uniform(20, 75);
+    // More input channels at times (longer lists of taps per output channel, and the shift
+    // kernels' input-channel blocks: up to 32 channels per block at row stride 64, 64 at 32 and
+    // 48, 96 at 16; sparse_conv_packing.h), and wider maps (row stride 64).
+    if (aligned16 && uniform(0, 1) == 0) g.in_channels = g.groups * uniform(20, 120);
+    if (aligned16 && can_share && uniform(0, 3) == 0) {
+      g.in_width = g.out_width = uniform(50, 62);
+      g.in_height = g.out_height = uniform(1, 6);
+    }
     if (can_share && (aligned16 || uniform(0, 2) == 0)) {
       c.shared = true;
       c.same_row_stride = true;
