@@ -21,22 +21,22 @@ struct RunPlacement {
   std::ptrdiff_t width = 0;
 };
 
-// Bit l set when float `first + l` of the run (l < lanes) is an interior element: at a flat
+// Bit l set when float `first + l` of the run (l < lanes <= 32) is an interior element: at a flat
 // position p >= 0 with p mod row_stride < width. The other lanes are the border: the row gaps,
-// or the top border when a flat run starts early (aligned_lead).
+// or the top border when a flat run starts early (aligned_lead). One step per row the lanes
+// touch (two at row strides of 16 and more).
 inline unsigned interior_lane_bits(const RunPlacement& r, std::ptrdiff_t first, int lanes) {
   const unsigned all = lanes >= 32 ? ~0u : (1u << lanes) - 1u;
   if (r.row_stride == 0) return all;
-  std::ptrdiff_t p = r.start + first;
-  std::ptrdiff_t x = p >= 0 ? p % r.row_stride : 0;
+  const std::ptrdiff_t p = r.start + first;
+  auto below = [](std::ptrdiff_t n) { return n >= 32 ? ~0u : n <= 0 ? 0u : (1u << n) - 1u; };
   unsigned bits = 0;
-  for (int l = 0; l < lanes; ++l, ++p) {
-    if (p >= 0) {
-      if (x < r.width) bits |= 1u << l;
-      if (++x == r.row_stride) x = 0;
-    }
+  // Rows from the one holding p (row 0 when p < 0: nothing above the origin is interior).
+  for (std::ptrdiff_t row = p >= 0 ? p - p % r.row_stride : 0; row < p + lanes; row += r.row_stride) {
+    // Interior [row, row + width) as lanes of the vector starting at p.
+    bits |= below(row + r.width - p) & ~below(row - p);
   }
-  return bits;
+  return bits & all;
 }
 
 // Rows whose gap a kernel zeroes (kernels.h): all of them when the output plane has a border
