@@ -122,10 +122,11 @@ void maxpool3x3_channels(const PoolProblem& p, const float* input, float* output
       const bool first = xs == 0 && pad_left == 1;
       const bool last = kStride == 1 ? xs + L >= g.in_width : xs + L > g.out_width;
       float* out = out_plane + xs;
-      // The last row's gap is written only when the output plane has a border below it.
-      const int last_row = p.out_pad >= 1 ? g.out_height : g.out_height - 1;
+      // The row whose gap is not written: none when the output plane has a border below its
+      // last row, else the last row (the plane may end right after it).
+      const int gapless_row = gap_rows(g.out_height, p.out_pad);
       auto emit = [&](Reg r, int oy) {
-        if (oy == last_row) {
+        if (oy == gapless_row) {
           if (lanes == L) {
             V::store(out + oy * out_rs, r);
           } else {
@@ -166,7 +167,7 @@ void maxpool3x3_channels(const PoolProblem& p, const float* input, float* output
     // A gap reaching past the last strip's vector (width a multiple of L).
     const int covered = (g.out_width + L - 1) / L * L;
     if (out_rs > covered) {
-      for (int oy = 0; oy < (p.out_pad >= 1 ? g.out_height : g.out_height - 1); ++oy) {
+      for (int oy = 0; oy < gap_rows(g.out_height, p.out_pad); ++oy) {
         zero_floats(out_plane + oy * out_rs + covered, out_rs - covered);
       }
     }
