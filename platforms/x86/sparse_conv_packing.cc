@@ -155,9 +155,7 @@ void sparse_conv_pack(const ConvProblem& p, void* packed) {
 
 std::size_t sparse_conv_shift_packed_bytes(const ConvProblem& p) {
   const std::size_t out = static_cast<std::size_t>(p.geometry.out_channels);
-  // The phase form (stride 2) keeps one block.
-  const std::size_t blocks =
-      p.geometry.stride_h == 1 ? static_cast<std::size_t>(shift_channel_blocks(p)) : 1;
+  const std::size_t blocks = static_cast<std::size_t>(shift_channel_blocks(p));
   return internal::align64(out * sizeof(float)) +
          internal::align64((out * kShiftGroups * blocks + 1) * sizeof(std::uint32_t)) +
          internal::align64(count_nonzeros(p) * sizeof(SparseEntry));
@@ -206,7 +204,8 @@ void sparse_conv_pack_phase_shift(const ConvProblem& p, void* packed) {
   const ConvGeometry& g = p.geometry;
   const std::ptrdiff_t row = phase_shift_row_floats(g);
   const int center = phase_shift_center(g);
-  pack_entries(p, sparse_conv_shift_regions(g.out_channels, packed), kShiftGroups,
+  const int blocks = shift_channel_blocks(p);  // 1: all taps in one block
+  pack_entries(p, sparse_conv_shift_regions(g.out_channels, packed, blocks), kShiftGroups * blocks,
                [&](int ic, int ky, int kx) {
                  return TapPlace{((ic * g.kernel_h + ky) * 2 + (kx & 1)) * row, kx / 2 - center};
                });

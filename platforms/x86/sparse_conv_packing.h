@@ -65,8 +65,10 @@ constexpr int kShiftGroups = 5;
 //    with 40; 96 -> 128: 205 -> 190 with 64;
 //  - 14x14, 144 -> 288: 163 us unblocked, 162 with blocks of 64 (3 blocks), 153-155 with 80 or
 //    96 (2 blocks); 160 -> 320: 208 -> 191-193 with 80 or 96.
-// So at most 32 channels per block at row stride 64 or more, 64 at 32, 96 below.
+// So at most 32 channels per block at row stride 64 or more, 64 at 32, 96 below. The stride-2
+// phase form (sparse_conv_phase_shift) keeps one block: its phase buffer is already L1-sized.
 inline int shift_channel_blocks(const ConvProblem& p) {
+  if (p.geometry.stride_h != 1 || p.geometry.stride_w != 1) return 1;
   const int most = p.in_row_stride >= 64 ? 32 : p.in_row_stride >= 32 ? 64 : 96;
   const int in = p.geometry.in_channels / (p.geometry.groups > 0 ? p.geometry.groups : 1);
   return in > most ? (in + most - 1) / most : 1;
@@ -78,7 +80,7 @@ inline int shift_block_of(int ic, int in, int blocks) {
 
 // The shift form's regions: kShiftGroups * blocks ranges per output channel (block-major).
 inline SparseConvPacked sparse_conv_shift_regions(int out_channels, const void* packed,
-                                                  int blocks = 1) {
+                                                  int blocks) {
   const auto* base = static_cast<const char*>(packed);
   const std::size_t out = static_cast<std::size_t>(out_channels);
   const std::size_t row_begin = internal::align64(out * sizeof(float));

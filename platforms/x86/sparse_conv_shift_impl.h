@@ -205,7 +205,8 @@ template <int kMaxTile>
 void sparse_conv_phase_shift(const ConvProblem& p, const void* packed, const float* input,
                              float* output, int oc_begin, int oc_end) {
   const ConvGeometry& g = p.geometry;
-  const SparseConvPacked w = sparse_conv_shift_regions(g.out_channels, packed);
+  const int blocks = shift_channel_blocks(p);
+  const SparseConvPacked w = sparse_conv_shift_regions(g.out_channels, packed, blocks);
   // 16 floats more: the whole-vector loads after the last row's data (see shift_group).
   alignas(64) float buffer[kMaxPhaseBufferFloats + 16];
   const std::ptrdiff_t row_floats = phase_shift_row_floats(g);
@@ -213,7 +214,7 @@ void sparse_conv_phase_shift(const ConvProblem& p, const void* packed, const flo
   for (int oy = 0; oy < g.out_height; ++oy) {
     // Column 0 of the first phase row follows a 16-float margin.
     fill_phase_rows<VecAvx512>(p, input, oy, center, buffer + 16, row_floats, row_floats - 16);
-    shift_run<kMaxTile>(w, 1, buffer + 16, output + oy * p.out_row_stride, p.out_channel_stride,
+    shift_run<kMaxTile>(w, blocks, buffer + 16, output + oy * p.out_row_stride, p.out_channel_stride,
                         g.out_width, oc_begin, oc_end, RunPlacement{},
                         p.activation == Activation::kRelu);
     if (oy < gap_rows(g.out_height, p.out_pad)) {
