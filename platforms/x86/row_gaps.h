@@ -74,13 +74,17 @@ inline void zero_floats(float* p, std::ptrdiff_t n) {
   }
 }
 
-// Zeros the row gap [width, row_stride) after row `y` of channels [c_begin, c_end) of planes at
-// `origin` (element (0, 0) of channel 0), for kernels that store rows one at a time.
-inline void zero_row_gap(float* origin, std::ptrdiff_t channel_stride, std::ptrdiff_t row_stride,
-                         int width, int y, int c_begin, int c_end) {
-  if (row_stride <= width) return;
-  for (int c = c_begin; c < c_end; ++c) {
-    zero_floats(origin + c * channel_stride + y * row_stride + width, row_stride - width);
+// Zeros the row gap after output row `y` of channels [oc_begin, oc_end) of a convolution's
+// output at `output` (element (0, 0, 0)), when that row has one to zero (gap_rows).
+// Kernels that store rows one at a time call it after each row; flat runs for the last row
+// when their run could not cover its gap (flat_run_length).
+inline void zero_output_row_gap(const ConvProblem& p, float* output, int y, int oc_begin,
+                                int oc_end) {
+  const int width = p.geometry.out_width;
+  if (y >= gap_rows(p.geometry.out_height, p.out_pad) || p.out_row_stride <= width) return;
+  for (int c = oc_begin; c < oc_end; ++c) {
+    zero_floats(output + c * p.out_channel_stride + y * p.out_row_stride + width,
+                p.out_row_stride - width);
   }
 }
 

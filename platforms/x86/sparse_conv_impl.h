@@ -149,7 +149,6 @@ void sparse_conv(const ConvProblem& p, const void* packed, const float* input, f
   const ConvGeometry& g = p.geometry;
   const bool relu = p.activation == Activation::kRelu;
   const SparseConvPacked w = sparse_conv_regions(g.out_channels, packed);
-  const int gaps = gap_rows(g.out_height, p.out_pad);
   if (kStride == 1 && p.in_row_stride == p.out_row_stride) {
     const std::ptrdiff_t lead = aligned_lead<V>(p, input, output);
     bool tail_gap = false;
@@ -157,20 +156,14 @@ void sparse_conv(const ConvProblem& p, const void* packed, const float* input, f
     const RunPlacement place{-lead, p.out_row_stride, g.out_width};
     sparse_run<V, kStride, kMaxTile>(w, input - lead, output - lead, p.out_channel_stride,
                                      length + lead, oc_begin, oc_end, place, relu);
-    if (tail_gap) {
-      zero_row_gap(output, p.out_channel_stride, p.out_row_stride, g.out_width, g.out_height - 1,
-                   oc_begin, oc_end);
-    }
+    if (tail_gap) zero_output_row_gap(p, output, g.out_height - 1, oc_begin, oc_end);
     return;
   }
   for (int oy = 0; oy < g.out_height; ++oy) {
     sparse_run<V, kStride, kMaxTile>(w, input + oy * g.stride_h * p.in_row_stride,
                                      output + oy * p.out_row_stride, p.out_channel_stride,
                                      g.out_width, oc_begin, oc_end, RunPlacement{}, relu);
-    if (oy < gaps) {
-      zero_row_gap(output, p.out_channel_stride, p.out_row_stride, g.out_width, oy, oc_begin,
-                   oc_end);
-    }
+    zero_output_row_gap(p, output, oy, oc_begin, oc_end);
   }
 }
 
@@ -217,10 +210,7 @@ void sparse_conv_phase(const ConvProblem& p, const void* packed, const float* in
     fill_phase_rows<V>(p, input, oy, 0, buffer, phase_row_floats(g), phase_width(g));
     sparse_run<V, 1, kMaxTile>(w, buffer, output + oy * p.out_row_stride, p.out_channel_stride,
                                g.out_width, oc_begin, oc_end, RunPlacement{}, relu);
-    if (oy < gap_rows(g.out_height, p.out_pad)) {
-      zero_row_gap(output, p.out_channel_stride, p.out_row_stride, g.out_width, oy, oc_begin,
-                   oc_end);
-    }
+    zero_output_row_gap(p, output, oy, oc_begin, oc_end);
   }
 }
 

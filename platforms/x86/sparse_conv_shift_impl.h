@@ -191,10 +191,7 @@ void sparse_conv_shift(const ConvProblem& p, const void* packed, const float* in
   const RunPlacement place{0, p.out_row_stride, g.out_width};
   shift_run<kMaxTile>(w, blocks, input, output, p.out_channel_stride, length, oc_begin, oc_end, place,
                       p.activation == Activation::kRelu);
-  if (tail_gap) {
-    zero_row_gap(output, p.out_channel_stride, p.out_row_stride, g.out_width, g.out_height - 1,
-                 oc_begin, oc_end);
-  }
+  if (tail_gap) zero_output_row_gap(p, output, g.out_height - 1, oc_begin, oc_end);
 }
 
 // Stride 2 through the shifted phase buffer (sparse_conv_phase.h, "shift form"): for each output
@@ -217,10 +214,7 @@ void sparse_conv_phase_shift(const ConvProblem& p, const void* packed, const flo
     shift_run<kMaxTile>(w, blocks, buffer + 16, output + oy * p.out_row_stride, p.out_channel_stride,
                         g.out_width, oc_begin, oc_end, RunPlacement{},
                         p.activation == Activation::kRelu);
-    if (oy < gap_rows(g.out_height, p.out_pad)) {
-      zero_row_gap(output, p.out_channel_stride, p.out_row_stride, g.out_width, oy, oc_begin,
-                   oc_end);
-    }
+    zero_output_row_gap(p, output, oy, oc_begin, oc_end);
   }
 }
 
