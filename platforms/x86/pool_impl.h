@@ -21,6 +21,7 @@
 #include <cstdint>
 
 #include "gnrt/kernels.h"
+#include "x86/kernel_list.h"
 #include "x86/row_gaps.h"
 
 namespace gnrt {
@@ -177,20 +178,17 @@ void maxpool3x3_channels(const PoolProblem& p, const float* input, float* output
 template <typename V, int kStride>
 void maxpool3x3_entry(const PoolProblem& p, const float* input, float* output, int c_begin,
                       int c_end) {
-  // The lane-shift form whenever the padding allows it (maxpool3x3_shift_form): it is correct
-  // at any alignment, only fastest on rows that start on vector boundaries.
+  // The lane-shift form whenever the padding allows it (maxpool3x3_shift_form, which also tells
+  // the selector whether the kernel reads border rows): it is correct at any alignment, only
+  // fastest on rows that start on vector boundaries.
   const int pad = p.geometry.pad_left;
-  if (pad == 1) {
+  if (!maxpool3x3_shift_form(kStride, pad)) {
+    maxpool3x3_channels<V, kStride, -1>(p, input, output, c_begin, c_end);
+  } else if (pad == 1) {
     maxpool3x3_channels<V, kStride, 1>(p, input, output, c_begin, c_end);
-    return;
+  } else if constexpr (kStride == 2) {
+    maxpool3x3_channels<V, kStride, 0>(p, input, output, c_begin, c_end);
   }
-  if constexpr (kStride == 2) {
-    if (pad == 0) {
-      maxpool3x3_channels<V, kStride, 0>(p, input, output, c_begin, c_end);
-      return;
-    }
-  }
-  maxpool3x3_channels<V, kStride, -1>(p, input, output, c_begin, c_end);
 }
 
 inline bool global_avgpool_supported(const PoolProblem& p) {
