@@ -16,7 +16,8 @@ struct RandomGoogLeNet {
   int size = 224;
   int num_classes = 1000;
   int in_channels = 3;
-  bool float16 = false;  // store weight values as float16 (the runtime and the baseline expand them)
+  bool float16 =
+      false;  // store weight values as float16 (the runtime and the baseline expand them)
 };
 
 // Throws std::invalid_argument on bad parameters (ModelBuilder's convention).

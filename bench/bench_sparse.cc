@@ -56,12 +56,14 @@ std::vector<std::uint8_t> build_random_googlenet(const RandomGoogLeNet& spec) {
   char name[96];
   std::snprintf(name, sizeof name, "googlenet-random-d%g-s%u", spec.density, spec.seed);
   metadata.name = name;
-  metadata.description = "GoogLeNet with seeded random He-normal weights, magnitude-pruned per layer (bench_sparse)";
+  metadata.description =
+      "GoogLeNet with seeded random He-normal weights, magnitude-pruned per layer (bench_sparse)";
   metadata.producer = "bench_sparse";
   gnrt::WeightOptions weight_options;
-  weight_options.storage = spec.float16 ? gnrt::ValueStorage::kFloat16 : gnrt::ValueStorage::kFloat32;
-  return gnrt::build_googlenet(config, gnrt::random_pruned_weights(spec.seed, spec.density), metadata,
-                               weight_options);
+  weight_options.storage =
+      spec.float16 ? gnrt::ValueStorage::kFloat16 : gnrt::ValueStorage::kFloat32;
+  return gnrt::build_googlenet(config, gnrt::random_pruned_weights(spec.seed, spec.density),
+                               metadata, weight_options);
 }
 
 namespace {
@@ -103,7 +105,7 @@ double median_of(std::vector<double> v) { return stats_of(std::move(v)).median; 
 
 // What bench_sparse knows about a weighted layer, read from the model file.
 struct LayerFacts {
-  double density = -1;  // -1: not a weighted layer
+  double density = -1;                     // -1: not a weighted layer
   std::uint64_t dense_macs_per_pixel = 0;  // multiply-adds per output pixel if dense
 };
 
@@ -113,7 +115,8 @@ std::map<std::string, LayerFacts> read_layer_facts(const std::vector<std::uint8_
   if (model->operators() == nullptr) return facts;
   for (const fb::Operator* op : *model->operators()) {
     const fb::Weights* w = nullptr;
-    if (op->options_type() == fb::OperatorOptions::Conv2DOptions) w = op->options_as_Conv2DOptions()->weights();
+    if (op->options_type() == fb::OperatorOptions::Conv2DOptions)
+      w = op->options_as_Conv2DOptions()->weights();
     if (op->options_type() == fb::OperatorOptions::FullyConnectedOptions)
       w = op->options_as_FullyConnectedOptions()->weights();
     if (w == nullptr || op->name() == nullptr) continue;
@@ -147,7 +150,8 @@ Comparison compare(const std::vector<float>& got, const std::vector<float>& want
     if (!std::isfinite(got[i]) || !std::isfinite(want[i])) c.finite = false;
     const double diff = std::fabs(static_cast<double>(got[i]) - want[i]);
     c.max_abs_error = std::max(c.max_abs_error, diff);
-    c.max_relative_error = std::max(c.max_relative_error, diff / std::max<double>(std::fabs(want[i]), floor));
+    c.max_relative_error =
+        std::max(c.max_relative_error, diff / std::max<double>(std::fabs(want[i]), floor));
   }
   c.argmax_got = static_cast<int>(std::max_element(got.begin(), got.end()) - got.begin());
   c.argmax_want = static_cast<int>(std::max_element(want.begin(), want.end()) - want.begin());
@@ -192,7 +196,8 @@ double now_seconds() {
 
 void echo_params(std::FILE* out, const Params& p, const std::string& model_description,
                  const std::string& load_before) {
-  std::fprintf(out, "STARTING bench_sparse (libgnrt %s vs XNNPACK dense, one process)\n", gnrt_version());
+  std::fprintf(out, "STARTING bench_sparse (libgnrt %s vs XNNPACK dense, one process)\n",
+               gnrt_version());
   std::fprintf(out, "  model:     [%s]\n", model_description.c_str());
   if (p.size > 0)
     std::fprintf(out, "  size:      [%d]\n", p.size);
@@ -203,7 +208,8 @@ void echo_params(std::FILE* out, const Params& p, const std::string& model_descr
   std::fprintf(out, "  warmup:    [%d]\n", p.warmup);
   std::fprintf(out, "  verify:    [%d]\n", p.verify ? 1 : 0);
   std::fprintf(out, "  reference: [%d]\n", p.reference ? 1 : 0);
-  std::fprintf(out, "  gap_ms:    [%d]%s\n", p.gap_ms, p.threads > 1 ? "" : " (unused with one thread)");
+  std::fprintf(out, "  gap_ms:    [%d]%s\n", p.gap_ms,
+               p.threads > 1 ? "" : " (unused with one thread)");
   std::fprintf(out, "  json:      [%d]\n", p.json ? 1 : 0);
   std::fprintf(out, "  loadavg:   [%s] (1 min, before the runs)\n", load_before.c_str());
   std::fflush(out);
@@ -231,8 +237,8 @@ int run_model_mode(const Params& p) {
       return report_error(std::string("building the random GoogLeNet failed: ") + e.what());
     }
     char text[160];
-    std::snprintf(text, sizeof text, "random GoogLeNet, density=%g seed=%u values=%s", p.density, p.seed,
-                  p.float16 ? "float16" : "float32");
+    std::snprintf(text, sizeof text, "random GoogLeNet, density=%g seed=%u values=%s", p.density,
+                  p.seed, p.float16 ? "float16" : "float32");
     description = text;
     if (!p.save_model.empty()) {
       try {
@@ -272,7 +278,8 @@ int run_model_mode(const Params& p) {
   xo.input_height = p.size;
   xo.input_width = p.size;
   std::string error;
-  std::unique_ptr<XnnpackBaseline> x = XnnpackBaseline::create(bytes.data(), bytes.size(), xo, &error);
+  std::unique_ptr<XnnpackBaseline> x =
+      XnnpackBaseline::create(bytes.data(), bytes.size(), xo, &error);
   if (!x) return report_error(error);
   const auto xin = x->input_shape();
   const auto xout = x->output_shape();
@@ -288,7 +295,8 @@ int run_model_mode(const Params& p) {
   for (float& v : input) v = uniform(rng);
   status = gnrt_plan_set_input(g.plan, input.data(), input.size());
   if (status != GNRT_OK) return report_error(gnrt_error("set_input", status));
-  if (!x->set_input(input.data(), input.size())) return report_error("XNNPACK baseline: " + x->last_error());
+  if (!x->set_input(input.data(), input.size()))
+    return report_error("XNNPACK baseline: " + x->last_error());
   status = gnrt_plan_set_profiling(g.plan, 1);
   if (status != GNRT_OK) return report_error(gnrt_error("set_profiling", status));
 
@@ -298,11 +306,16 @@ int run_model_mode(const Params& p) {
     std::printf("model_name=%s\n", info.name);
     std::printf("input=%dx%dx%d output=%zu\n", in_dims[1], in_dims[2], in_dims[3], out_count);
     std::printf("params_dense=%llu nonzeros=%llu density=%.4f\n",
-                static_cast<unsigned long long>(info.params_dense), static_cast<unsigned long long>(info.nonzeros),
-                info.params_dense ? static_cast<double>(info.nonzeros) / static_cast<double>(info.params_dense) : 0.0);
-    std::printf("libgnrt_arena_mib=%.2f libgnrt_weight_mib=%.2f xnnpack_arena_mib=%.2f xnnpack_operators=%zu\n",
-                gnrt_plan_arena_bytes(g.plan) / 1048576.0, gnrt_plan_weight_bytes(g.plan) / 1048576.0,
-                x->arena_bytes() / 1048576.0, x->operator_names().size());
+                static_cast<unsigned long long>(info.params_dense),
+                static_cast<unsigned long long>(info.nonzeros),
+                info.params_dense
+                    ? static_cast<double>(info.nonzeros) / static_cast<double>(info.params_dense)
+                    : 0.0);
+    std::printf(
+        "libgnrt_arena_mib=%.2f libgnrt_weight_mib=%.2f xnnpack_arena_mib=%.2f "
+        "xnnpack_operators=%zu\n",
+        gnrt_plan_arena_bytes(g.plan) / 1048576.0, gnrt_plan_weight_bytes(g.plan) / 1048576.0,
+        x->arena_bytes() / 1048576.0, x->operator_names().size());
     std::fflush(stdout);
   }
 
@@ -320,16 +333,20 @@ int run_model_mode(const Params& p) {
     cmp = compare(got, want);
     verified = cmp.finite && cmp.max_relative_error <= kVerifyTolerance;
     if (!p.json) {
-      std::printf("verify: max_rel_error=%.3e max_abs_error=%.3e argmax libgnrt=%d xnnpack=%d tolerance=%.0e %s\n",
-                  cmp.max_relative_error, cmp.max_abs_error, cmp.argmax_got, cmp.argmax_want, kVerifyTolerance,
-                  verified ? "OK" : "FAILED");
+      std::printf(
+          "verify: max_rel_error=%.3e max_abs_error=%.3e argmax libgnrt=%d xnnpack=%d "
+          "tolerance=%.0e %s\n",
+          cmp.max_relative_error, cmp.max_abs_error, cmp.argmax_got, cmp.argmax_want,
+          kVerifyTolerance, verified ? "OK" : "FAILED");
       std::fflush(stdout);
     }
     if (!verified) {
       char text[200];
       std::snprintf(text, sizeof text,
-                    "verification FAILED: libgnrt and XNNPACK dense disagree (max relative error %.3e > %.0e%s)",
-                    cmp.max_relative_error, kVerifyTolerance, cmp.finite ? "" : ", non-finite outputs");
+                    "verification FAILED: libgnrt and XNNPACK dense disagree (max relative error "
+                    "%.3e > %.0e%s)",
+                    cmp.max_relative_error, kVerifyTolerance,
+                    cmp.finite ? "" : ", non-finite outputs");
       return report_error(text);
     }
   }
@@ -344,7 +361,8 @@ int run_model_mode(const Params& p) {
   const int gnrt_ops = gnrt_plan_num_operators(g.plan);
   const std::size_t xnn_ops = x->operator_names().size();
   std::vector<double> gnrt_ms, xnn_ms, gnrt_cpu_ms, xnn_cpu_ms;
-  std::vector<std::vector<double>> gnrt_op_ms(static_cast<std::size_t>(gnrt_ops)), xnn_op_ms(xnn_ops);
+  std::vector<std::vector<double>> gnrt_op_ms(static_cast<std::size_t>(gnrt_ops)),
+      xnn_op_ms(xnn_ops);
   std::vector<std::uint64_t> xnn_op_ns;
   // With several threads both engines' pools spin-wait after a job (pthreadpool for up to ~1M
   // polls, libgnrt's pool for 64K); on a machine with as many cores as threads a spinning idle
@@ -369,7 +387,8 @@ int run_model_mode(const Params& p) {
         gnrt_cpu_ms.push_back((c1 - c0) * 1e3);
         settle(false);
         for (int k = 0; k < gnrt_ops; ++k)
-          gnrt_op_ms[static_cast<std::size_t>(k)].push_back(gnrt_plan_operator_nanoseconds(g.plan, k) * 1e-6);
+          gnrt_op_ms[static_cast<std::size_t>(k)].push_back(
+              gnrt_plan_operator_nanoseconds(g.plan, k) * 1e-6);
       } else {
         const double c0 = cpu_seconds();
         const double t0 = now_seconds();
@@ -396,7 +415,8 @@ int run_model_mode(const Params& p) {
   // Per-layer breakdown: libgnrt's operators with XNNPACK's time for the same operator name.
   const std::map<std::string, LayerFacts> facts = read_layer_facts(bytes);
   std::map<std::string, double> xnn_layer_ms;
-  for (std::size_t k = 0; k < xnn_ops; ++k) xnn_layer_ms[x->operator_names()[k]] = median_of(xnn_op_ms[k]);
+  for (std::size_t k = 0; k < xnn_ops; ++k)
+    xnn_layer_ms[x->operator_names()[k]] = median_of(xnn_op_ms[k]);
   double gnrt_layer_sum = 0;
   std::vector<double> gnrt_layer_ms(static_cast<std::size_t>(gnrt_ops));
   for (int k = 0; k < gnrt_ops; ++k) {
@@ -406,22 +426,29 @@ int run_model_mode(const Params& p) {
 
   nlohmann::json layers = nlohmann::json::array();
   if (!p.json) {
-    std::printf("\nper-layer (libgnrt, median of %d profiled runs; xnnpack_ms: the same layer in the baseline)\n",
-                p.runs);
-    std::printf("%3s %-26s %-36s %8s %10s %7s %10s %8s\n", "#", "layer", "kernel", "density", "gnrt_ms", "share%",
-                "xnnpack_ms", "speedup");
+    std::printf(
+        "\nper-layer (libgnrt, median of %d profiled runs; xnnpack_ms: the same layer in the "
+        "baseline)\n",
+        p.runs);
+    std::printf("%3s %-26s %-36s %8s %10s %7s %10s %8s\n", "#", "layer", "kernel", "density",
+                "gnrt_ms", "share%", "xnnpack_ms", "speedup");
   }
   for (int k = 0; k < gnrt_ops; ++k) {
-    const std::string name = gnrt_plan_operator_name(g.plan, k) ? gnrt_plan_operator_name(g.plan, k) : "";
-    const char* kernel = gnrt_plan_operator_kernel(g.plan, k) ? gnrt_plan_operator_kernel(g.plan, k) : "";
+    const std::string name =
+        gnrt_plan_operator_name(g.plan, k) ? gnrt_plan_operator_name(g.plan, k) : "";
+    const char* kernel =
+        gnrt_plan_operator_kernel(g.plan, k) ? gnrt_plan_operator_kernel(g.plan, k) : "";
     const double ms = gnrt_layer_ms[static_cast<std::size_t>(k)];
     const double share = gnrt_layer_sum > 0 ? 100.0 * ms / gnrt_layer_sum : 0.0;
     const auto f = facts.find(name);
     const double density = f == facts.end() ? -1.0 : f->second.density;
     const auto xl = xnn_layer_ms.find(name);
     const double xms = xl == xnn_layer_ms.end() ? -1.0 : xl->second;
-    nlohmann::json layer = {{"index", k},   {"name", name},   {"kernel", kernel},
-                            {"gnrt_ms", ms}, {"share", share / 100.0}};
+    nlohmann::json layer = {{"index", k},
+                            {"name", name},
+                            {"kernel", kernel},
+                            {"gnrt_ms", ms},
+                            {"share", share / 100.0}};
     layer["density"] = density >= 0 ? nlohmann::json(density) : nlohmann::json(nullptr);
     layer["xnnpack_ms"] = xms >= 0 ? nlohmann::json(xms) : nlohmann::json(nullptr);
     layers.push_back(layer);
@@ -430,19 +457,20 @@ int run_model_mode(const Params& p) {
       if (density >= 0) std::snprintf(dens, sizeof dens, "%.4f", density);
       if (xms >= 0) std::snprintf(xtext, sizeof xtext, "%.3f", xms);
       if (xms >= 0 && ms > 0) std::snprintf(ratio, sizeof ratio, "%.2f", xms / ms);
-      std::printf("%3d %-26s %-36s %8s %10.3f %7.1f %10s %8s\n", k, name.c_str(), kernel, dens, ms, share, xtext,
-                  ratio);
+      std::printf("%3d %-26s %-36s %8s %10.3f %7.1f %10s %8s\n", k, name.c_str(), kernel, dens, ms,
+                  share, xtext, ratio);
     }
   }
 
   if (!p.json) {
-    std::printf("\n%-14s %10s %10s %10s %6s %14s\n", "engine", "median_ms", "min_ms", "max_ms", "runs",
-                "cpu_median_ms");
-    std::printf("%-14s %10.3f %10.3f %10.3f %6d %14.3f\n", "libgnrt", gs.median, gs.min, gs.max, p.runs, gc.median);
-    std::printf("%-14s %10.3f %10.3f %10.3f %6d %14.3f\n", "xnnpack_dense", xs.median, xs.min, xs.max, p.runs,
-                xc.median);
-    std::printf("isa=%s threads=%d size=%dx%d loadavg_after=%s\n", isa, p.threads, in_dims[2], in_dims[3],
-                load_average().c_str());
+    std::printf("\n%-14s %10s %10s %10s %6s %14s\n", "engine", "median_ms", "min_ms", "max_ms",
+                "runs", "cpu_median_ms");
+    std::printf("%-14s %10.3f %10.3f %10.3f %6d %14.3f\n", "libgnrt", gs.median, gs.min, gs.max,
+                p.runs, gc.median);
+    std::printf("%-14s %10.3f %10.3f %10.3f %6d %14.3f\n", "xnnpack_dense", xs.median, xs.min,
+                xs.max, p.runs, xc.median);
+    std::printf("isa=%s threads=%d size=%dx%d loadavg_after=%s\n", isa, p.threads, in_dims[2],
+                in_dims[3], load_average().c_str());
     std::printf("speedup_of_minimums=%.2f\n", speedup_of_minimums);
     if (p.threads == 1) std::printf("speedup_cpu_time=%.2f\n", speedup_cpu);
     std::printf("speedup_vs_xnnpack_dense=%.2f\n", speedup);
@@ -452,8 +480,8 @@ int run_model_mode(const Params& p) {
   nlohmann::json out;
   out["tool"] = "bench_sparse";
   out["gnrt_version"] = gnrt_version();
-  out["params"] = {{"model", description},   {"size", in_dims[2]},         {"threads", p.threads},
-                   {"runs", p.runs},         {"warmup", p.warmup},         {"verify", p.verify},
+  out["params"] = {{"model", description},     {"size", in_dims[2]}, {"threads", p.threads},
+                   {"runs", p.runs},           {"warmup", p.warmup}, {"verify", p.verify},
                    {"reference", p.reference}, {"gap_ms", p.gap_ms}};
   out["isa"] = isa;
   out["loadavg_before"] = load_before;
@@ -461,12 +489,17 @@ int run_model_mode(const Params& p) {
   out["input_shape"] = {in_dims[0], in_dims[1], in_dims[2], in_dims[3]};
   out["params_dense"] = info.params_dense;
   out["nonzeros"] = info.nonzeros;
-  out["arena_bytes"] = {{"libgnrt", gnrt_plan_arena_bytes(g.plan)}, {"xnnpack_dense", x->arena_bytes()}};
+  out["arena_bytes"] = {{"libgnrt", gnrt_plan_arena_bytes(g.plan)},
+                        {"xnnpack_dense", x->arena_bytes()}};
   auto engine = [](const Stats& s, const std::vector<double>& all, const Stats& cpu) {
-    return nlohmann::json{{"median_ms", s.median}, {"min_ms", s.min},   {"max_ms", s.max},
-                          {"runs_ms", all},        {"cpu_median_ms", cpu.median}};
+    return nlohmann::json{{"median_ms", s.median},
+                          {"min_ms", s.min},
+                          {"max_ms", s.max},
+                          {"runs_ms", all},
+                          {"cpu_median_ms", cpu.median}};
   };
-  out["engines"] = {{"libgnrt", engine(gs, gnrt_ms, gc)}, {"xnnpack_dense", engine(xs, xnn_ms, xc)}};
+  out["engines"] = {{"libgnrt", engine(gs, gnrt_ms, gc)},
+                    {"xnnpack_dense", engine(xs, xnn_ms, xc)}};
   out["speedup_cpu_time"] = speedup_cpu;
   out["speedup_vs_xnnpack_dense"] = speedup;
   out["speedup_of_minimums"] = speedup_of_minimums;
@@ -492,28 +525,39 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--kernels") == 0) return gnrt_bench::kernel_mode_main(argc, argv);
   }
   gnrt_bench::Params p;
-  CLI::App app{"bench_sparse: libgnrt vs XNNPACK dense on the same model, in one process "
-               "(see docs/benchmarks.md). Kernel mode: bench_sparse --kernels --help"};
-  auto* model = app.add_option("--model", p.model_path, "a .gnrt model file")->check(CLI::ExistingFile);
-  auto* density = app.add_option("--density", p.density,
-                                 "without --model: random GoogLeNet, magnitude-pruned to this density (default 0.0625)")
-                      ->check(CLI::Range(1e-6, 1.0));
+  CLI::App app{
+      "bench_sparse: libgnrt vs XNNPACK dense on the same model, in one process "
+      "(see docs/benchmarks.md). Kernel mode: bench_sparse --kernels --help"};
+  auto* model =
+      app.add_option("--model", p.model_path, "a .gnrt model file")->check(CLI::ExistingFile);
+  auto* density =
+      app.add_option(
+             "--density", p.density,
+             "without --model: random GoogLeNet, magnitude-pruned to this density (default 0.0625)")
+          ->check(CLI::Range(1e-6, 1.0));
   model->excludes(density);
   app.add_option("--seed", p.seed, "seed of the random weights and of the input (default 1)");
   auto* fp16 = app.add_flag("--float16", p.float16, "random model: store weight values as float16");
-  auto* save = app.add_option("--save-model", p.save_model, "random model: also write it to this file");
+  auto* save =
+      app.add_option("--save-model", p.save_model, "random model: also write it to this file");
   model->excludes(fp16);
   model->excludes(save);
-  app.add_option("--size", p.size, "input height = width (default: the model's, 224 for the random model)")
+  app.add_option("--size", p.size,
+                 "input height = width (default: the model's, 224 for the random model)")
       ->check(CLI::Range(8, 4096));
-  app.add_option("--threads", p.threads, "threads for both engines (default 1)")->check(CLI::Range(1, 256));
-  app.add_option("--runs", p.runs, "timed runs per engine (default 20)")->check(CLI::Range(1, 1000000));
-  app.add_option("--warmup", p.warmup, "warm-up runs per engine (default 2)")->check(CLI::Range(0, 1000000));
-  app.add_flag("--verify,!--no-verify", p.verify, "compare the two engines' outputs first (default on)");
+  app.add_option("--threads", p.threads, "threads for both engines (default 1)")
+      ->check(CLI::Range(1, 256));
+  app.add_option("--runs", p.runs, "timed runs per engine (default 20)")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--warmup", p.warmup, "warm-up runs per engine (default 2)")
+      ->check(CLI::Range(0, 1000000));
+  app.add_flag("--verify,!--no-verify", p.verify,
+               "compare the two engines' outputs first (default on)");
   app.add_flag("--json", p.json, "print one JSON object on stdout");
   app.add_flag("--reference", p.reference, "libgnrt: scalar reference kernels only");
-  app.add_option("--gap-ms", p.gap_ms,
-                 "threads > 1: pause between timed runs so both pools' idle workers sleep (default 2)")
+  app.add_option(
+         "--gap-ms", p.gap_ms,
+         "threads > 1: pause between timed runs so both pools' idle workers sleep (default 2)")
       ->check(CLI::Range(0, 10000));
   try {
     app.parse(argc, argv);

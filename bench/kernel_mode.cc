@@ -73,7 +73,7 @@ struct PlaneLayout {
 
 // One convolution of the built model, with the activation layout of a real plan of it.
 struct ConvCase {
-  std::string layer;   // e.g. "inception3a.b2"
+  std::string layer;        // e.g. "inception3a.b2"
   std::string density_tag;  // e.g. "d0.0625"
   double requested_density = 0;
   std::shared_ptr<const std::vector<std::uint8_t>> model;  // keeps the weights alive
@@ -102,12 +102,15 @@ struct CaseWeights {
 
 bool load_weights(const ConvCase& c, CaseWeights* w, std::string* error) {
   const fb::Model* model = fb::GetModel(c.model->data());
-  const fb::Conv2DOptions* conv =
-      model->operators()->Get(static_cast<flatbuffers::uoffset_t>(c.op_index))->options_as_Conv2DOptions();
+  const fb::Conv2DOptions* conv = model->operators()
+                                      ->Get(static_cast<flatbuffers::uoffset_t>(c.op_index))
+                                      ->options_as_Conv2DOptions();
   if (!expand_weights(conv->weights(), &w->dense, error)) return false;
   w->bias.assign(static_cast<std::size_t>(c.geometry.out_channels), 0.0f);
-  if (conv->bias() != nullptr) std::copy(conv->bias()->begin(), conv->bias()->end(), w->bias.begin());
-  const std::size_t row_length = w->dense.values.size() / static_cast<std::size_t>(c.geometry.out_channels);
+  if (conv->bias() != nullptr)
+    std::copy(conv->bias()->begin(), conv->bias()->end(), w->bias.begin());
+  const std::size_t row_length =
+      w->dense.values.size() / static_cast<std::size_t>(c.geometry.out_channels);
   w->row_begin.assign(1, 0);
   for (int o = 0; o < c.geometry.out_channels; ++o) {
     for (std::size_t i = 0; i < row_length; ++i) {
@@ -122,15 +125,16 @@ bool load_weights(const ConvCase& c, CaseWeights* w, std::string* error) {
 }
 
 double dense_macs(const k::ConvGeometry& g) {
-  return static_cast<double>(g.out_channels) * g.out_height * g.out_width * (g.in_channels / g.groups) * g.kernel_h *
-         g.kernel_w;
+  return static_cast<double>(g.out_channels) * g.out_height * g.out_width *
+         (g.in_channels / g.groups) * g.kernel_h * g.kernel_w;
 }
 
 void set_counters(benchmark::State& state, const ConvCase& c, double actual_macs, double density) {
   const double iterations = static_cast<double>(state.iterations());
   state.counters["dense_GFLOPs"] =
       benchmark::Counter(2e-9 * dense_macs(c.geometry) * iterations, benchmark::Counter::kIsRate);
-  state.counters["actual_GFLOPs"] = benchmark::Counter(2e-9 * actual_macs * iterations, benchmark::Counter::kIsRate);
+  state.counters["actual_GFLOPs"] =
+      benchmark::Counter(2e-9 * actual_macs * iterations, benchmark::Counter::kIsRate);
   state.counters["density"] = density;
 }
 
@@ -179,8 +183,10 @@ void bench_gnrt(benchmark::State& state, const ConvCase& c) {
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   for (int ch = 0; ch < g.in_channels; ++ch)
     for (int y = 0; y < g.in_height; ++y)
-      for (int x = 0; x < g.in_width; ++x) in_origin[ch * p.in_channel_stride + y * p.in_row_stride + x] = uniform(rng);
-  Floats output = aligned_floats(front + static_cast<std::size_t>(g.out_channels) * p.out_channel_stride);
+      for (int x = 0; x < g.in_width; ++x)
+        in_origin[ch * p.in_channel_stride + y * p.in_row_stride + x] = uniform(rng);
+  Floats output =
+      aligned_floats(front + static_cast<std::size_t>(g.out_channels) * p.out_channel_stride);
   float* out_origin = output.get() + front + c.out.origin;
 
   for (auto _ : state) {
@@ -189,7 +195,8 @@ void bench_gnrt(benchmark::State& state, const ConvCase& c) {
   }
   state.SetLabel(kernel.name);
   const double pixels = static_cast<double>(g.out_height) * g.out_width;
-  set_counters(state, c, kernel.sparse ? pixels * static_cast<double>(w.values.size()) : dense_macs(g),
+  set_counters(state, c,
+               kernel.sparse ? pixels * static_cast<double>(w.values.size()) : dense_macs(g),
                w.dense.density());
 }
 
@@ -224,15 +231,19 @@ void bench_xnnpack_dense(benchmark::State& state, const ConvCase& c) {
       for (int ky = 0; ky < g.kernel_h; ++ky)
         for (int kx = 0; kx < g.kernel_w; ++kx)
           ohwi[((static_cast<std::size_t>(o) * g.kernel_h + ky) * g.kernel_w + kx) * ig + ic] =
-              w.dense.values[((static_cast<std::size_t>(o) * ig + ic) * g.kernel_h + ky) * g.kernel_w + kx];
+              w.dense
+                  .values[((static_cast<std::size_t>(o) * ig + ic) * g.kernel_h + ky) * g.kernel_w +
+                          kx];
   const fb::Model* model = fb::GetModel(c.model->data());
-  const fb::Conv2DOptions* conv =
-      model->operators()->Get(static_cast<flatbuffers::uoffset_t>(c.op_index))->options_as_Conv2DOptions();
+  const fb::Conv2DOptions* conv = model->operators()
+                                      ->Get(static_cast<flatbuffers::uoffset_t>(c.op_index))
+                                      ->options_as_Conv2DOptions();
   XnnOperator x;
   xnn_status status = xnn_create_convolution2d_nhwc_f32(
-      conv->pad_top(), conv->pad_right(), conv->pad_bottom(), conv->pad_left(), g.kernel_h, g.kernel_w, g.stride_h,
-      g.stride_w, g.dilation_h, g.dilation_w, g.groups, ig, g.out_channels / g.groups, g.in_channels, g.out_channels,
-      ohwi.data(), w.bias.data(), 0.0f, INFINITY, 0, &x.op);
+      conv->pad_top(), conv->pad_right(), conv->pad_bottom(), conv->pad_left(), g.kernel_h,
+      g.kernel_w, g.stride_h, g.stride_w, g.dilation_h, g.dilation_w, g.groups, ig,
+      g.out_channels / g.groups, g.in_channels, g.out_channels, ohwi.data(), w.bias.data(), 0.0f,
+      INFINITY, 0, &x.op);
   if (status != xnn_status_success) {
     state.SkipWithError("xnn_create_convolution2d_nhwc_f32 failed");
     return;
@@ -240,8 +251,10 @@ void bench_xnnpack_dense(benchmark::State& state, const ConvCase& c) {
   const std::size_t in_count = static_cast<std::size_t>(g.in_height) * g.in_width * g.in_channels;
   Floats input = aligned_floats(in_count);
   random_fill(input.get(), in_count, 7);
-  Floats output = aligned_floats(static_cast<std::size_t>(g.out_height) * g.out_width * g.out_channels);
-  status = xnn_setup_convolution2d_nhwc_f32(x.op, 1, g.in_height, g.in_width, input.get(), output.get(), nullptr);
+  Floats output =
+      aligned_floats(static_cast<std::size_t>(g.out_height) * g.out_width * g.out_channels);
+  status = xnn_setup_convolution2d_nhwc_f32(x.op, 1, g.in_height, g.in_width, input.get(),
+                                            output.get(), nullptr);
   if (status != xnn_status_success) {
     state.SkipWithError("xnn_setup_convolution2d_nhwc_f32 failed");
     return;
@@ -268,10 +281,9 @@ void bench_xnnpack_spmm(benchmark::State& state, const ConvCase& c) {
   XnnOperator x;
   // 1x1, stride 1, no padding: XNNPACK's NCHW convolution takes its sparse path (f32-spmm), which
   // extracts the nonzeros of these (dense OIHW = [out][in]) weights itself.
-  xnn_status status = xnn_create_convolution2d_nchw_f32(0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, g.in_channels,
-                                                        g.out_channels, g.in_channels, g.out_channels,
-                                                        w.dense.values.data(), w.bias.data(), 0.0f, INFINITY, 0,
-                                                        &x.op);
+  xnn_status status = xnn_create_convolution2d_nchw_f32(
+      0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, g.in_channels, g.out_channels, g.in_channels, g.out_channels,
+      w.dense.values.data(), w.bias.data(), 0.0f, INFINITY, 0, &x.op);
   if (status != xnn_status_success) {
     state.SkipWithError(("xnn_create_convolution2d_nchw_f32 refused the layer (status " +
                          std::to_string(static_cast<int>(status)) + ")")
@@ -282,7 +294,8 @@ void bench_xnnpack_spmm(benchmark::State& state, const ConvCase& c) {
   Floats input = aligned_floats(plane * g.in_channels);
   random_fill(input.get(), plane * g.in_channels, 7);
   Floats output = aligned_floats(plane * g.out_channels);
-  status = xnn_setup_convolution2d_nchw_f32(x.op, 1, g.in_height, g.in_width, input.get(), output.get(), nullptr);
+  status = xnn_setup_convolution2d_nchw_f32(x.op, 1, g.in_height, g.in_width, input.get(),
+                                            output.get(), nullptr);
   if (status != xnn_status_success) {
     state.SkipWithError("xnn_setup_convolution2d_nchw_f32 failed");
     return;
@@ -291,13 +304,14 @@ void bench_xnnpack_spmm(benchmark::State& state, const ConvCase& c) {
     xnn_run_operator(x.op, nullptr);
     benchmark::ClobberMemory();
   }
-  set_counters(state, c, static_cast<double>(plane) * static_cast<double>(w.values.size()), w.dense.density());
+  set_counters(state, c, static_cast<double>(plane) * static_cast<double>(w.values.size()),
+               w.dense.density());
 }
 
 // Every Conv2D of a built model, with the activation layout of a plan of it at its own input
 // size (one thread). Empty with `error` set when the model cannot be planned.
-std::vector<ConvCase> conv_cases(const std::shared_ptr<const std::vector<std::uint8_t>>& bytes, double density,
-                                 const std::string& tag, std::string* error) {
+std::vector<ConvCase> conv_cases(const std::shared_ptr<const std::vector<std::uint8_t>>& bytes,
+                                 double density, const std::string& tag, std::string* error) {
   gnrt::Model planned;
   gnrt::Status status = gnrt::load_model(bytes->data(), bytes->size(), &planned);
   std::unique_ptr<gnrt::Plan> plan;
@@ -308,7 +322,9 @@ std::vector<ConvCase> conv_cases(const std::shared_ptr<const std::vector<std::ui
   }
   const fb::Model* model = fb::GetModel(bytes->data());
   const auto* tensors = model->tensors();
-  auto shape = [&](int t, int d) { return tensors->Get(static_cast<flatbuffers::uoffset_t>(t))->shape()->Get(d); };
+  auto shape = [&](int t, int d) {
+    return tensors->Get(static_cast<flatbuffers::uoffset_t>(t))->shape()->Get(d);
+  };
   std::vector<ConvCase> cases;
   for (flatbuffers::uoffset_t i = 0; i < model->operators()->size(); ++i) {
     const fb::Operator* op = model->operators()->Get(i);
@@ -321,9 +337,10 @@ std::vector<ConvCase> conv_cases(const std::shared_ptr<const std::vector<std::ui
     c.requested_density = density;
     c.model = bytes;
     c.op_index = static_cast<int>(i);
-    c.geometry = {shape(in, 1),        shape(in, 2),       shape(in, 3),       shape(out, 1),     shape(out, 2),
-                  shape(out, 3),       conv->kernel_h(),   conv->kernel_w(),   conv->stride_h(),  conv->stride_w(),
-                  conv->pad_top(),     conv->pad_left(),   conv->dilation_h(), conv->dilation_w(), conv->groups()};
+    c.geometry = {shape(in, 1),       shape(in, 2),       shape(in, 3),     shape(out, 1),
+                  shape(out, 2),      shape(out, 3),      conv->kernel_h(), conv->kernel_w(),
+                  conv->stride_h(),   conv->stride_w(),   conv->pad_top(),  conv->pad_left(),
+                  conv->dilation_h(), conv->dilation_w(), conv->groups()};
     c.in = plane_layout(plan->layout(in));
     c.out = plane_layout(plan->layout(out));
     c.stored_sparse = conv->weights()->layout() == fb::WeightLayout::SPARSE_ROWS;
@@ -365,10 +382,13 @@ class CapturingReporter : public benchmark::ConsoleReporter {
 };
 
 void print_summary(const CapturingReporter& r, const std::vector<ConvCase>& cases) {
-  std::printf("\nsummary (CPU time in us per run, one thread, measured in this process; speedup = baseline / gnrt)\n");
-  std::printf("%-9s %-26s %-36s %10s %10s %8s %10s %8s\n", "density", "layer", "gnrt_kernel", "gnrt_us", "xnn_dense",
-              "speedup", "xnn_spmm", "vs_spmm");
-  std::map<std::string, std::pair<double, double>> totals;  // tag -> (gnrt, xnn dense) over layers with both
+  std::printf(
+      "\nsummary (CPU time in us per run, one thread, measured in this process; speedup = baseline "
+      "/ gnrt)\n");
+  std::printf("%-9s %-26s %-36s %10s %10s %8s %10s %8s\n", "density", "layer", "gnrt_kernel",
+              "gnrt_us", "xnn_dense", "speedup", "xnn_spmm", "vs_spmm");
+  std::map<std::string, std::pair<double, double>>
+      totals;  // tag -> (gnrt, xnn dense) over layers with both
   std::vector<std::string> order;
   for (const ConvCase& c : cases) {
     const std::string suffix = "/" + c.density_tag + "/" + c.layer;
@@ -402,9 +422,10 @@ void print_summary(const CapturingReporter& r, const std::vector<ConvCase>& case
   }
   for (const std::string& tag : order) {
     const auto& t = totals[tag];
-    std::printf("total %-9s gnrt_ms=%.3f xnnpack_dense_ms=%.3f speedup_vs_xnnpack_dense=%.2f (sum over the "
-                "convolutions that ran)\n",
-                tag.c_str(), t.first * 1e3, t.second * 1e3, t.second / t.first);
+    std::printf(
+        "total %-9s gnrt_ms=%.3f xnnpack_dense_ms=%.3f speedup_vs_xnnpack_dense=%.2f (sum over the "
+        "convolutions that ran)\n",
+        tag.c_str(), t.first * 1e3, t.second * 1e3, t.second / t.first);
   }
 }
 
@@ -449,22 +470,26 @@ int kernel_mode_main(int argc, char** argv) {
       } else if (value("--size", &v)) {
         std::size_t used = 0;
         size = std::stoi(v, &used);
-        if (used != v.size() || size < 8 || size > 4096) return report_error("--size: expected 8..4096, got " + v);
+        if (used != v.size() || size < 8 || size > 4096)
+          return report_error("--size: expected 8..4096, got " + v);
       } else if (value("--seed", &v)) {
         seed = static_cast<unsigned>(std::stoul(v));
       } else if (a.rfind("--benchmark_", 0) == 0 || a == "--help" || a == "-h") {
-        if (a.rfind("--benchmark_format=", 0) == 0 && a != "--benchmark_format=console") console = false;
+        if (a.rfind("--benchmark_format=", 0) == 0 && a != "--benchmark_format=console")
+          console = false;
         if (a == "--help" || a == "-h") {
           std::printf(
               "bench_sparse --kernels [--kernel-densities 1,0.25,0.0625] [--size 224] [--seed 1] "
               "[--benchmark_* flags]\n"
               "Cases: gnrt/d<density>/<layer>, xnnpack_dense/d<density>/<layer>, "
               "xnnpack_spmm/d<density>/<layer> (1x1 layers).\n"
-              "Example: bench_sparse --kernels --kernel-densities 0.0625 --benchmark_filter='inception4'\n\n");
+              "Example: bench_sparse --kernels --kernel-densities 0.0625 "
+              "--benchmark_filter='inception4'\n\n");
         }
         rest.push_back(argv[i]);
       } else {
-        return report_error("kernel mode: unknown flag '" + a + "' (see bench_sparse --kernels --help)");
+        return report_error("kernel mode: unknown flag '" + a +
+                            "' (see bench_sparse --kernels --help)");
       }
     } catch (const std::exception&) {
       return report_error("kernel mode: bad value for '" + a + "'");
@@ -474,9 +499,10 @@ int kernel_mode_main(int argc, char** argv) {
   benchmark::Initialize(&rest_argc, rest.data());
   if (benchmark::ReportUnrecognizedArguments(rest_argc, rest.data())) return 1;
 
-  std::printf("bench_sparse --kernels: isa=%s size=%d seed=%u densities=", k::isa_name(k::detect_isa()), size,
-              seed);
-  for (std::size_t i = 0; i < densities.size(); ++i) std::printf("%s%g", i ? "," : "", densities[i]);
+  std::printf("bench_sparse --kernels: isa=%s size=%d seed=%u densities=",
+              k::isa_name(k::detect_isa()), size, seed);
+  for (std::size_t i = 0; i < densities.size(); ++i)
+    std::printf("%s%g", i ? "," : "", densities[i]);
   std::printf(" threads=1\n");
   std::fflush(stdout);
 
@@ -501,17 +527,18 @@ int kernel_mode_main(int argc, char** argv) {
   }
   for (const ConvCase& c : all) {
     const std::string suffix = "/" + c.density_tag + "/" + c.layer;
-    benchmark::RegisterBenchmark(("gnrt" + suffix).c_str(), [c](benchmark::State& s) { bench_gnrt(s, c); })
-        ->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(("xnnpack_dense" + suffix).c_str(),
-                                 [c](benchmark::State& s) { bench_xnnpack_dense(s, c); })
-        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("gnrt" + suffix).c_str(), [c](benchmark::State& s) {
+      bench_gnrt(s, c);
+    })->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("xnnpack_dense" + suffix).c_str(), [c](benchmark::State& s) {
+      bench_xnnpack_dense(s, c);
+    })->Unit(benchmark::kMicrosecond);
     const k::ConvGeometry& g = c.geometry;
-    if (g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
-        g.pad_left == 0 && g.groups == 1) {
-      benchmark::RegisterBenchmark(("xnnpack_spmm" + suffix).c_str(),
-                                   [c](benchmark::State& s) { bench_xnnpack_spmm(s, c); })
-          ->Unit(benchmark::kMicrosecond);
+    if (g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
+        g.pad_top == 0 && g.pad_left == 0 && g.groups == 1) {
+      benchmark::RegisterBenchmark(("xnnpack_spmm" + suffix).c_str(), [c](benchmark::State& s) {
+        bench_xnnpack_spmm(s, c);
+      })->Unit(benchmark::kMicrosecond);
     }
   }
   if (console) {

@@ -39,17 +39,18 @@ bool expand_weights(const fb::Weights* weights, DenseWeights* out, std::string* 
   const std::size_t rows = static_cast<std::size_t>(out->shape[0]);
   const std::size_t row_length = count / rows;
   const bool f16 = weights->value_type() == fb::ValueType::FLOAT16;
-  const std::size_t stored =
-      f16 ? (weights->values_f16() ? weights->values_f16()->size() : 0)
-          : (weights->values_f32() ? weights->values_f32()->size() : 0);
+  const std::size_t stored = f16 ? (weights->values_f16() ? weights->values_f16()->size() : 0)
+                                 : (weights->values_f32() ? weights->values_f32()->size() : 0);
   auto value = [&](std::size_t i) -> float {
-    return f16 ? gnrt::half_to_float(weights->values_f16()->Get(static_cast<flatbuffers::uoffset_t>(i)))
+    return f16 ? gnrt::half_to_float(
+                     weights->values_f16()->Get(static_cast<flatbuffers::uoffset_t>(i)))
                : weights->values_f32()->Get(static_cast<flatbuffers::uoffset_t>(i));
   };
   out->values.assign(count, 0.0f);
   if (weights->layout() == fb::WeightLayout::DENSE) {
     if (stored != count) {
-      *error = "dense weights hold " + std::to_string(stored) + " values, expected " + std::to_string(count);
+      *error = "dense weights hold " + std::to_string(stored) + " values, expected " +
+               std::to_string(count);
       return false;
     }
     out->nonzeros = 0;
@@ -76,7 +77,8 @@ bool expand_weights(const fb::Weights* weights, DenseWeights* out, std::string* 
   }
   std::size_t entry = 0;
   for (std::size_t row = 0; row < rows; ++row) {
-    for (std::uint32_t k = 0; k < row_nonzeros->Get(static_cast<flatbuffers::uoffset_t>(row)); ++k, ++entry) {
+    for (std::uint32_t k = 0; k < row_nonzeros->Get(static_cast<flatbuffers::uoffset_t>(row));
+         ++k, ++entry) {
       const auto e = static_cast<flatbuffers::uoffset_t>(entry);
       const std::size_t index = u8 ? u8->Get(e) : u16 ? u16->Get(e) : u32->Get(e);
       if (index >= row_length) {
@@ -94,13 +96,20 @@ namespace {
 
 const char* xnn_status_name(xnn_status status) {
   switch (status) {
-    case xnn_status_success: return "success";
-    case xnn_status_uninitialized: return "uninitialized";
-    case xnn_status_invalid_parameter: return "invalid parameter";
-    case xnn_status_invalid_state: return "invalid state";
-    case xnn_status_unsupported_parameter: return "unsupported parameter";
-    case xnn_status_unsupported_hardware: return "unsupported hardware";
-    case xnn_status_out_of_memory: return "out of memory";
+    case xnn_status_success:
+      return "success";
+    case xnn_status_uninitialized:
+      return "uninitialized";
+    case xnn_status_invalid_parameter:
+      return "invalid parameter";
+    case xnn_status_invalid_state:
+      return "invalid state";
+    case xnn_status_unsupported_parameter:
+      return "unsupported parameter";
+    case xnn_status_unsupported_hardware:
+      return "unsupported hardware";
+    case xnn_status_out_of_memory:
+      return "out of memory";
   }
   return "unknown status";
 }
@@ -110,7 +119,9 @@ constexpr std::size_t kAlignment = 64;
 // line of slack after every buffer.
 constexpr std::size_t kSlackBytes = 64;
 
-std::size_t align_up(std::size_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
+std::size_t align_up(std::size_t bytes) {
+  return (bytes + kAlignment - 1) / kAlignment * kAlignment;
+}
 
 // Where a tensor's NHWC data lives: element (y, x, c) is at
 // arena + buffer offset + ((y * width + x) * pixel_stride + channel_offset + c) floats.
@@ -125,7 +136,9 @@ struct TensorInfo {
   int producer = -1;  // operator index, -1 for graph inputs
   int consumers = 0;
   Storage storage;
-  std::size_t pixels() const { return static_cast<std::size_t>(height) * static_cast<std::size_t>(width); }
+  std::size_t pixels() const {
+    return static_cast<std::size_t>(height) * static_cast<std::size_t>(width);
+  }
 };
 
 struct BufferInfo {
@@ -188,7 +201,8 @@ bool XnnpackBaseline::Impl::infer_shapes(const fb::Model* model, int height, int
   const auto* ops = model->operators();
   for (flatbuffers::uoffset_t i = 0; i < model->tensors()->size(); ++i) {
     const auto* shape = model->tensors()->Get(i)->shape();
-    if (shape == nullptr || shape->size() != 4) return fail("tensor " + std::to_string(i) + " is not 4-D");
+    if (shape == nullptr || shape->size() != 4)
+      return fail("tensor " + std::to_string(i) + " is not 4-D");
   }
   tensors.assign(model->tensors()->size(), TensorInfo{});
   if (model->inputs() == nullptr || model->inputs()->size() != 1 || model->outputs() == nullptr ||
@@ -196,8 +210,8 @@ bool XnnpackBaseline::Impl::infer_shapes(const fb::Model* model, int height, int
     return fail("the baseline supports one graph input and one output");
   input_tensor = model->inputs()->Get(0);
   output_tensor = model->outputs()->Get(0);
-  if (input_tensor < 0 || static_cast<std::size_t>(input_tensor) >= tensors.size() || output_tensor < 0 ||
-      static_cast<std::size_t>(output_tensor) >= tensors.size())
+  if (input_tensor < 0 || static_cast<std::size_t>(input_tensor) >= tensors.size() ||
+      output_tensor < 0 || static_cast<std::size_t>(output_tensor) >= tensors.size())
     return fail("graph input/output index out of range");
   TensorInfo& in = tensors[input_tensor];
   in.channels = model->tensors()->Get(input_tensor)->shape()->Get(1);
@@ -210,12 +224,14 @@ bool XnnpackBaseline::Impl::infer_shapes(const fb::Model* model, int height, int
         op->outputs()->size() != 1)
       return fail(name + ": needs inputs and exactly one output");
     for (int t : *op->inputs()) {
-      if (t < 0 || static_cast<std::size_t>(t) >= tensors.size() || (tensors[t].producer < 0 && t != input_tensor))
+      if (t < 0 || static_cast<std::size_t>(t) >= tensors.size() ||
+          (tensors[t].producer < 0 && t != input_tensor))
         return fail(name + ": input tensor " + std::to_string(t) + " is not produced before use");
       ++tensors[t].consumers;
     }
     const int o = op->outputs()->Get(0);
-    if (o < 0 || static_cast<std::size_t>(o) >= tensors.size() || o == input_tensor || tensors[o].producer >= 0)
+    if (o < 0 || static_cast<std::size_t>(o) >= tensors.size() || o == input_tensor ||
+        tensors[o].producer >= 0)
       return fail(name + ": bad output tensor");
     TensorInfo& out = tensors[o];
     out.producer = static_cast<int>(i);
@@ -224,10 +240,11 @@ bool XnnpackBaseline::Impl::infer_shapes(const fb::Model* model, int height, int
       case fb::OperatorOptions::Conv2DOptions: {
         const auto* c = op->options_as_Conv2DOptions();
         out.channels = c->out_channels();
-        out.height = static_cast<int>(gnrt::shape_rules::conv_out(x.height, c->kernel_h(), c->stride_h(),
-                                                                  c->pad_top(), c->pad_bottom(), c->dilation_h()));
-        out.width = static_cast<int>(gnrt::shape_rules::conv_out(x.width, c->kernel_w(), c->stride_w(),
-                                                                 c->pad_left(), c->pad_right(), c->dilation_w()));
+        out.height = static_cast<int>(
+            gnrt::shape_rules::conv_out(x.height, c->kernel_h(), c->stride_h(), c->pad_top(),
+                                        c->pad_bottom(), c->dilation_h()));
+        out.width = static_cast<int>(gnrt::shape_rules::conv_out(
+            x.width, c->kernel_w(), c->stride_w(), c->pad_left(), c->pad_right(), c->dilation_w()));
         break;
       }
       case fb::OperatorOptions::Pool2DOptions: {
@@ -236,10 +253,12 @@ bool XnnpackBaseline::Impl::infer_shapes(const fb::Model* model, int height, int
         if (p->global()) {
           out.height = out.width = 1;
         } else {
-          out.height = static_cast<int>(gnrt::shape_rules::pool_out(x.height, p->kernel_h(), p->stride_h(),
-                                                                    p->pad_top(), p->pad_bottom(), p->ceil_mode()));
-          out.width = static_cast<int>(gnrt::shape_rules::pool_out(x.width, p->kernel_w(), p->stride_w(),
-                                                                   p->pad_left(), p->pad_right(), p->ceil_mode()));
+          out.height = static_cast<int>(
+              gnrt::shape_rules::pool_out(x.height, p->kernel_h(), p->stride_h(), p->pad_top(),
+                                          p->pad_bottom(), p->ceil_mode()));
+          out.width = static_cast<int>(gnrt::shape_rules::pool_out(x.width, p->kernel_w(),
+                                                                   p->stride_w(), p->pad_left(),
+                                                                   p->pad_right(), p->ceil_mode()));
         }
         break;
       }
@@ -279,7 +298,8 @@ bool XnnpackBaseline::Impl::assign_storage(const fb::Model* model) {
     BufferInfo b;
     b.bytes = tensors[t].pixels() * static_cast<std::size_t>(tensors[t].channels) * sizeof(float);
     buffers.push_back(b);
-    tensors[t].storage = {static_cast<int>(buffers.size()) - 1, 0, static_cast<std::size_t>(tensors[t].channels)};
+    tensors[t].storage = {static_cast<int>(buffers.size()) - 1, 0,
+                          static_cast<std::size_t>(tensors[t].channels)};
   };
   // Outer concatenations first, so that a nested concatenation is itself placed into its slice
   // before its own inputs are placed into it.
@@ -302,7 +322,8 @@ bool XnnpackBaseline::Impl::assign_storage(const fb::Model* model) {
     }
   }
   for (std::size_t t = 0; t < tensors.size(); ++t) {
-    if (tensors[t].storage.buffer < 0 && (tensors[t].producer >= 0 || static_cast<int>(t) == input_tensor))
+    if (tensors[t].storage.buffer < 0 &&
+        (tensors[t].producer >= 0 || static_cast<int>(t) == input_tensor))
       new_buffer(static_cast<int>(t));
   }
   // Lifetimes: from the first operator writing into a buffer to the last one reading from it.
@@ -325,7 +346,8 @@ bool XnnpackBaseline::Impl::assign_storage(const fb::Model* model) {
 void XnnpackBaseline::Impl::plan_arena() {
   std::vector<int> order(buffers.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return buffers[a].bytes > buffers[b].bytes; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return buffers[a].bytes > buffers[b].bytes; });
   auto overlaps = [&](const BufferInfo& a, const BufferInfo& b) {
     if (a.persistent || b.persistent) return true;
     return a.first_op <= b.last_op && b.first_op <= a.last_op;
@@ -338,7 +360,8 @@ void XnnpackBaseline::Impl::plan_arena() {
     // Candidate offsets: 0 and the end of every placed buffer that lives at the same time.
     std::vector<std::pair<std::size_t, std::size_t>> busy;
     for (int j : placed) {
-      if (overlaps(b, buffers[j])) busy.emplace_back(buffers[j].offset, align_up(buffers[j].bytes + kSlackBytes));
+      if (overlaps(b, buffers[j]))
+        busy.emplace_back(buffers[j].offset, align_up(buffers[j].bytes + kSlackBytes));
     }
     std::sort(busy.begin(), busy.end());
     std::size_t offset = 0;
@@ -363,8 +386,9 @@ bool XnnpackBaseline::Impl::create_operators(const fb::Model* model) {
     if (beta == 1.0f) continue;
     const int t = op->inputs()->Get(0);
     const int producer = tensors[t].producer;
-    if (producer < 0 || ops->Get(static_cast<flatbuffers::uoffset_t>(producer))->options_type() !=
-                            fb::OperatorOptions::FullyConnectedOptions ||
+    if (producer < 0 ||
+        ops->Get(static_cast<flatbuffers::uoffset_t>(producer))->options_type() !=
+            fb::OperatorOptions::FullyConnectedOptions ||
         tensors[t].consumers != 1 || t == output_tensor)
       return fail("softmax with beta != 1 is supported only right after a fully connected layer");
     fold_beta[t] = beta;
@@ -387,8 +411,9 @@ bool XnnpackBaseline::Impl::create_operators(const fb::Model* model) {
         std::string message;
         if (!expand_weights(c->weights(), &w, &message)) return fail(name + ": " + message);
         const int groups = c->groups();
-        if (groups <= 0 || in.channels % groups != 0 || out.channels % groups != 0 || w.shape.size() != 4 ||
-            w.shape[0] != out.channels || w.shape[1] != in.channels / groups || w.shape[2] != c->kernel_h() ||
+        if (groups <= 0 || in.channels % groups != 0 || out.channels % groups != 0 ||
+            w.shape.size() != 4 || w.shape[0] != out.channels ||
+            w.shape[1] != in.channels / groups || w.shape[2] != c->kernel_h() ||
             w.shape[3] != c->kernel_w())
           return fail(name + ": weight shape does not match the convolution");
         const int kh = c->kernel_h(), kw = c->kernel_w(), ig = in.channels / groups;
@@ -407,10 +432,10 @@ bool XnnpackBaseline::Impl::create_operators(const fb::Model* model) {
         }
         const bool relu = c->activation() == fb::Activation::RELU;
         if (!check(xnn_create_convolution2d_nhwc_f32(
-                       c->pad_top(), c->pad_right(), c->pad_bottom(), c->pad_left(), kh, kw, c->stride_h(),
-                       c->stride_w(), c->dilation_h(), c->dilation_w(), groups, ig, out.channels / groups,
-                       in.storage.pixel_stride, out.storage.pixel_stride, ohwi.data(), bias.data(),
-                       relu ? 0.0f : -inf, inf, 0, &xop),
+                       c->pad_top(), c->pad_right(), c->pad_bottom(), c->pad_left(), kh, kw,
+                       c->stride_h(), c->stride_w(), c->dilation_h(), c->dilation_w(), groups, ig,
+                       out.channels / groups, in.storage.pixel_stride, out.storage.pixel_stride,
+                       ohwi.data(), bias.data(), relu ? 0.0f : -inf, inf, 0, &xop),
                    name + ": create convolution"))
           return false;
         operators.push_back(xop);
@@ -424,47 +449,56 @@ bool XnnpackBaseline::Impl::create_operators(const fb::Model* model) {
         const bool relu = p->activation() == fb::Activation::RELU;
         const float lo = relu ? 0.0f : -inf;
         if (p->global()) {
-          if (p->type() != fb::PoolType::AVERAGE) return fail(name + ": global max pooling is not supported");
+          if (p->type() != fb::PoolType::AVERAGE)
+            return fail(name + ": global max pooling is not supported");
           if (!check(xnn_create_global_average_pooling_nwc_f32(in.channels, in.storage.pixel_stride,
-                                                               out.storage.pixel_stride, lo, inf, 0, &xop),
+                                                               out.storage.pixel_stride, lo, inf, 0,
+                                                               &xop),
                      name + ": create global average pooling"))
             return false;
           operators.push_back(xop);
-          if (!check(xnn_setup_global_average_pooling_nwc_f32(xop, 1, in.pixels(), x, y, threadpool),
-                     name + ": setup global average pooling"))
+          if (!check(
+                  xnn_setup_global_average_pooling_nwc_f32(xop, 1, in.pixels(), x, y, threadpool),
+                  name + ": setup global average pooling"))
             return false;
           break;
         }
         if (p->type() == fb::PoolType::MAXIMUM) {
           // Ceil mode: pad the bottom/right so that floor arithmetic yields the same output size.
           // Padded taps never win (XNNPACK's max pooling ignores them), as in the reference.
-          const int pad_bottom = std::max(p->pad_bottom(), (out.height - 1) * p->stride_h() + p->kernel_h() -
-                                                               in.height - p->pad_top());
-          const int pad_right = std::max(p->pad_right(), (out.width - 1) * p->stride_w() + p->kernel_w() -
-                                                             in.width - p->pad_left());
-          if (!check(xnn_create_max_pooling2d_nhwc_f32(p->pad_top(), pad_right, pad_bottom, p->pad_left(),
-                                                       p->kernel_h(), p->kernel_w(), p->stride_h(), p->stride_w(),
-                                                       1, 1, in.channels, in.storage.pixel_stride,
-                                                       out.storage.pixel_stride, lo, inf, 0, &xop),
+          const int pad_bottom =
+              std::max(p->pad_bottom(),
+                       (out.height - 1) * p->stride_h() + p->kernel_h() - in.height - p->pad_top());
+          const int pad_right =
+              std::max(p->pad_right(),
+                       (out.width - 1) * p->stride_w() + p->kernel_w() - in.width - p->pad_left());
+          if (!check(xnn_create_max_pooling2d_nhwc_f32(
+                         p->pad_top(), pad_right, pad_bottom, p->pad_left(), p->kernel_h(),
+                         p->kernel_w(), p->stride_h(), p->stride_w(), 1, 1, in.channels,
+                         in.storage.pixel_stride, out.storage.pixel_stride, lo, inf, 0, &xop),
                      name + ": create max pooling"))
             return false;
           operators.push_back(xop);
-          if (!check(xnn_setup_max_pooling2d_nhwc_f32(xop, 1, in.height, in.width, x, y, threadpool),
-                     name + ": setup max pooling"))
+          if (!check(
+                  xnn_setup_max_pooling2d_nhwc_f32(xop, 1, in.height, in.width, x, y, threadpool),
+                  name + ": setup max pooling"))
             return false;
           break;
         }
         // Windowed average pooling: only where XNNPACK's and the model's semantics coincide.
         if (p->pad_top() || p->pad_left() || p->pad_bottom() || p->pad_right() || p->ceil_mode())
-          return fail(name + ": padded or ceil-mode average pooling is not supported by the baseline");
-        if (!check(xnn_create_average_pooling2d_nhwc_f32(0, 0, 0, 0, p->kernel_h(), p->kernel_w(), p->stride_h(),
-                                                         p->stride_w(), in.channels, in.storage.pixel_stride,
-                                                         out.storage.pixel_stride, lo, inf, 0, &xop),
+          return fail(name +
+                      ": padded or ceil-mode average pooling is not supported by the baseline");
+        if (!check(xnn_create_average_pooling2d_nhwc_f32(
+                       0, 0, 0, 0, p->kernel_h(), p->kernel_w(), p->stride_h(), p->stride_w(),
+                       in.channels, in.storage.pixel_stride, out.storage.pixel_stride, lo, inf, 0,
+                       &xop),
                    name + ": create average pooling"))
           return false;
         operators.push_back(xop);
-        if (!check(xnn_setup_average_pooling2d_nhwc_f32(xop, 1, in.height, in.width, x, y, threadpool),
-                   name + ": setup average pooling"))
+        if (!check(
+                xnn_setup_average_pooling2d_nhwc_f32(xop, 1, in.height, in.width, x, y, threadpool),
+                name + ": setup average pooling"))
           return false;
         break;
       }
@@ -476,7 +510,8 @@ bool XnnpackBaseline::Impl::create_operators(const fb::Model* model) {
         std::string message;
         if (!expand_weights(f->weights(), &w, &message)) return fail(name + ": " + message);
         const std::size_t features = in.pixels() * static_cast<std::size_t>(in.channels);
-        if (w.shape.size() != 2 || static_cast<std::size_t>(w.shape[1]) != features || w.shape[0] != out.channels)
+        if (w.shape.size() != 2 || static_cast<std::size_t>(w.shape[1]) != features ||
+            w.shape[0] != out.channels)
           return fail(name + ": weight shape does not match the layer");
         if (in.pixels() > 1 && in.storage.pixel_stride != static_cast<std::size_t>(in.channels))
           return fail(name + ": FC over a concatenated slice with H*W > 1 is not supported");
@@ -486,34 +521,41 @@ bool XnnpackBaseline::Impl::create_operators(const fb::Model* model) {
         for (int o = 0; o < out.channels; ++o)
           for (int ch = 0; ch < in.channels; ++ch)
             for (std::size_t p = 0; p < in.pixels(); ++p)
-              weights[o * features + p * in.channels + ch] = beta * w.values[o * features + ch * in.pixels() + p];
+              weights[o * features + p * in.channels + ch] =
+                  beta * w.values[o * features + ch * in.pixels() + p];
         std::vector<float> bias(static_cast<std::size_t>(out.channels), 0.0f);
         if (f->bias() != nullptr) {
           if (f->bias()->size() != bias.size()) return fail(name + ": bias size");
-          for (std::size_t k = 0; k < bias.size(); ++k) bias[k] = beta * f->bias()->Get(static_cast<flatbuffers::uoffset_t>(k));
+          for (std::size_t k = 0; k < bias.size(); ++k)
+            bias[k] = beta * f->bias()->Get(static_cast<flatbuffers::uoffset_t>(k));
         }
         const bool relu = f->activation() == fb::Activation::RELU;
         const std::size_t input_stride = in.pixels() > 1 ? features : in.storage.pixel_stride;
-        if (!check(xnn_create_fully_connected_nc_f32(features, out.channels, input_stride, out.storage.pixel_stride,
-                                                     weights.data(), bias.data(), relu ? 0.0f : -inf, inf, 0, &xop),
+        if (!check(xnn_create_fully_connected_nc_f32(features, out.channels, input_stride,
+                                                     out.storage.pixel_stride, weights.data(),
+                                                     bias.data(), relu ? 0.0f : -inf, inf, 0, &xop),
                    name + ": create fully connected"))
           return false;
         operators.push_back(xop);
-        if (!check(xnn_setup_fully_connected_nc_f32(xop, 1, x, y, threadpool), name + ": setup fully connected"))
+        if (!check(xnn_setup_fully_connected_nc_f32(xop, 1, x, y, threadpool),
+                   name + ": setup fully connected"))
           return false;
         break;
       }
       case fb::OperatorOptions::SoftmaxOptions: {
         const std::size_t n = in.pixels() * static_cast<std::size_t>(in.channels);
         if ((in.pixels() > 1 && in.storage.pixel_stride != static_cast<std::size_t>(in.channels)) ||
-            (out.pixels() > 1 && out.storage.pixel_stride != static_cast<std::size_t>(out.channels)))
+            (out.pixels() > 1 &&
+             out.storage.pixel_stride != static_cast<std::size_t>(out.channels)))
           return fail(name + ": softmax over a strided tensor is not supported");
         const std::size_t in_stride = in.pixels() > 1 ? n : in.storage.pixel_stride;
         const std::size_t out_stride = out.pixels() > 1 ? n : out.storage.pixel_stride;
-        if (!check(xnn_create_softmax_nc_f32(n, in_stride, out_stride, 0, &xop), name + ": create softmax"))
+        if (!check(xnn_create_softmax_nc_f32(n, in_stride, out_stride, 0, &xop),
+                   name + ": create softmax"))
           return false;
         operators.push_back(xop);
-        if (!check(xnn_setup_softmax_nc_f32(xop, 1, x, y, threadpool), name + ": setup softmax")) return false;
+        if (!check(xnn_setup_softmax_nc_f32(xop, 1, x, y, threadpool), name + ": setup softmax"))
+          return false;
         break;
       }
       default:
@@ -526,7 +568,8 @@ bool XnnpackBaseline::Impl::create_operators(const fb::Model* model) {
 
 bool XnnpackBaseline::Impl::build(const fb::Model* model, const XnnpackBaselineOptions& options) {
   if (options.num_threads < 1) return fail("num_threads must be >= 1");
-  if (model->operators() == nullptr || model->tensors() == nullptr || model->operators()->size() == 0)
+  if (model->operators() == nullptr || model->tensors() == nullptr ||
+      model->operators()->size() == 0)
     return fail("model without operators");
   int height = options.input_height, width = options.input_width;
   const fb::Metadata* meta = model->metadata();
@@ -550,8 +593,10 @@ bool XnnpackBaseline::Impl::build(const fb::Model* model, const XnnpackBaselineO
 XnnpackBaseline::XnnpackBaseline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 XnnpackBaseline::~XnnpackBaseline() = default;
 
-std::unique_ptr<XnnpackBaseline> XnnpackBaseline::create(const void* model_data, std::size_t model_size,
-                                                         const XnnpackBaselineOptions& options, std::string* error) {
+std::unique_ptr<XnnpackBaseline> XnnpackBaseline::create(const void* model_data,
+                                                         std::size_t model_size,
+                                                         const XnnpackBaselineOptions& options,
+                                                         std::string* error) {
   flatbuffers::Verifier verifier(static_cast<const std::uint8_t*>(model_data), model_size);
   if (model_data == nullptr || !fb::VerifyModelBuffer(verifier)) {
     *error = "not a valid .gnrt model (FlatBuffers verification failed)";
@@ -581,7 +626,8 @@ bool XnnpackBaseline::set_input(const float* nchw, std::size_t count) {
     return impl_->fail("set_input: wrong element count");
   float* dst = impl_->tensor_data(impl_->input_tensor);
   for (int c = 0; c < t.channels; ++c)
-    for (std::size_t p = 0; p < t.pixels(); ++p) dst[p * t.storage.pixel_stride + c] = nchw[c * t.pixels() + p];
+    for (std::size_t p = 0; p < t.pixels(); ++p)
+      dst[p * t.storage.pixel_stride + c] = nchw[c * t.pixels() + p];
   return true;
 }
 
@@ -589,14 +635,17 @@ bool XnnpackBaseline::run(std::vector<std::uint64_t>* operator_nanoseconds) {
   if (operator_nanoseconds != nullptr) operator_nanoseconds->assign(impl_->operators.size(), 0);
   for (std::size_t i = 0; i < impl_->operators.size(); ++i) {
     if (operator_nanoseconds == nullptr) {
-      if (!impl_->check(xnn_run_operator(impl_->operators[i], impl_->threadpool), impl_->operator_names[i]))
+      if (!impl_->check(xnn_run_operator(impl_->operators[i], impl_->threadpool),
+                        impl_->operator_names[i]))
         return false;
       continue;
     }
     const auto start = std::chrono::steady_clock::now();
     const xnn_status status = xnn_run_operator(impl_->operators[i], impl_->threadpool);
-    (*operator_nanoseconds)[i] = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+    (*operator_nanoseconds)[i] =
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                       std::chrono::steady_clock::now() - start)
+                                       .count());
     if (!impl_->check(status, impl_->operator_names[i])) return false;
   }
   return true;
@@ -608,7 +657,8 @@ void no_work(void*, std::size_t) {}
 
 void XnnpackBaseline::release_workers() {
   if (impl_->threadpool == nullptr || impl_->num_threads <= 1) return;
-  pthreadpool_parallelize_1d(impl_->threadpool, no_work, nullptr, static_cast<std::size_t>(impl_->num_threads),
+  pthreadpool_parallelize_1d(impl_->threadpool, no_work, nullptr,
+                             static_cast<std::size_t>(impl_->num_threads),
                              PTHREADPOOL_FLAG_YIELD_WORKERS);
 }
 
@@ -618,11 +668,14 @@ bool XnnpackBaseline::get_output(float* nchw, std::size_t count) const {
     return impl_->fail("get_output: wrong element count");
   const float* src = impl_->tensor_data(impl_->output_tensor);
   for (int c = 0; c < t.channels; ++c)
-    for (std::size_t p = 0; p < t.pixels(); ++p) nchw[c * t.pixels() + p] = src[p * t.storage.pixel_stride + c];
+    for (std::size_t p = 0; p < t.pixels(); ++p)
+      nchw[c * t.pixels() + p] = src[p * t.storage.pixel_stride + c];
   return true;
 }
 
-const std::vector<std::string>& XnnpackBaseline::operator_names() const { return impl_->operator_names; }
+const std::vector<std::string>& XnnpackBaseline::operator_names() const {
+  return impl_->operator_names;
+}
 std::size_t XnnpackBaseline::arena_bytes() const { return impl_->arena_bytes; }
 int XnnpackBaseline::num_threads() const { return impl_->num_threads; }
 const std::string& XnnpackBaseline::last_error() const { return impl_->error; }

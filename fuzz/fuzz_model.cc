@@ -36,15 +36,16 @@ constexpr int kMaxAltSide = 48;
 char g_context[160] = "loading";
 
 [[noreturn]] void violated(const char* file, int line, const char* what) {
-  std::fprintf(stderr, "fuzz_model: invariant violated at %s:%d: %s\n  while %s\n  last error: \"%s\"\n", file,
-               line, what, g_context, gnrt_last_error());
+  std::fprintf(stderr,
+               "fuzz_model: invariant violated at %s:%d: %s\n  while %s\n  last error: \"%s\"\n",
+               file, line, what, g_context, gnrt_last_error());
   std::fflush(stderr);
   std::abort();
 }
 
-#define FUZZ_CHECK(cond)                                      \
-  do {                                                        \
-    if (!(cond)) violated(__FILE__, __LINE__, #cond);         \
+#define FUZZ_CHECK(cond)                              \
+  do {                                                \
+    if (!(cond)) violated(__FILE__, __LINE__, #cond); \
   } while (0)
 
 bool known_status(gnrt_status s) { return s >= GNRT_OK && s <= GNRT_INTERNAL; }
@@ -83,9 +84,9 @@ struct Plan {
 
 // Plans `model` at height x width and, if that works, drives it through the whole run protocol.
 // Returns the status of gnrt_plan_create.
-int plan_and_run(const gnrt_model* model, const gnrt_model_info& info, const std::uint8_t* data, std::size_t size,
-                 int height, int width, int threads, bool reference, bool image_input, bool profile, int* runs,
-                 std::vector<float>* result = nullptr) {
+int plan_and_run(const gnrt_model* model, const gnrt_model_info& info, const std::uint8_t* data,
+                 std::size_t size, int height, int width, int threads, bool reference,
+                 bool image_input, bool profile, int* runs, std::vector<float>* result = nullptr) {
   gnrt_options options;
   gnrt_options_init(&options);
   FUZZ_CHECK(options.struct_size == sizeof(gnrt_options));
@@ -94,8 +95,9 @@ int plan_and_run(const gnrt_model* model, const gnrt_model_info& info, const std
   options.input_width = width;
   options.max_arena_bytes = kArenaCap;
   options.force_reference = reference ? 1 : 0;
-  std::snprintf(g_context, sizeof g_context, "planning/running at %dx%d, %d thread(s), %s kernels, %s input%s", height,
-                width, threads, reference ? "reference" : "optimized", image_input ? "image" : "float",
+  std::snprintf(g_context, sizeof g_context,
+                "planning/running at %dx%d, %d thread(s), %s kernels, %s input%s", height, width,
+                threads, reference ? "reference" : "optimized", image_input ? "image" : "float",
                 profile ? ", profiling" : "");
   Plan plan;
   const gnrt_status s = gnrt_plan_create(model, &options, &plan.handle);
@@ -192,7 +194,8 @@ bool differential_mode() {
   return on;
 }
 
-void compare_with_reference(const std::vector<float>& reference, const std::vector<float>& optimized) {
+void compare_with_reference(const std::vector<float>& reference,
+                            const std::vector<float>& optimized) {
   FUZZ_CHECK(reference.size() == optimized.size());
   float scale = 0.0f;
   for (std::size_t i = 0; i < reference.size(); ++i) {
@@ -203,7 +206,8 @@ void compare_with_reference(const std::vector<float>& reference, const std::vect
   const float tolerance = 1e-3f * (1.0f + scale);
   for (std::size_t i = 0; i < reference.size(); ++i) {
     if (std::fabs(reference[i] - optimized[i]) > tolerance) {
-      std::fprintf(stderr, "fuzz_model: output %zu: reference %.9g, optimized %.9g (tolerance %.3g)\n", i,
+      std::fprintf(stderr,
+                   "fuzz_model: output %zu: reference %.9g, optimized %.9g (tolerance %.3g)\n", i,
                    static_cast<double>(reference[i]), static_cast<double>(optimized[i]),
                    static_cast<double>(tolerance));
       FUZZ_CHECK(!"optimized kernels disagree with the reference kernels");
@@ -273,13 +277,14 @@ Outcome exercise(const std::uint8_t* data, std::size_t size) {
   const int height = std::min(info.default_height, kMaxSide);
   const int width = std::min(info.default_width, kMaxSide);
   std::vector<float> first;
-  outcome.plan = plan_and_run(model.handle, info, data, size, height, width, /*threads=*/1, reference,
-                              /*image_input=*/false, /*profile=*/false, &outcome.runs, &first);
+  outcome.plan =
+      plan_and_run(model.handle, info, data, size, height, width, /*threads=*/1, reference,
+                   /*image_input=*/false, /*profile=*/false, &outcome.runs, &first);
   if (differential_mode() && outcome.plan == GNRT_OK) {
     std::vector<float> other;
     int runs = 0;
-    FUZZ_CHECK(plan_and_run(model.handle, info, data, size, height, width, 1, !reference, false, false, &runs,
-                            &other) == GNRT_OK);
+    FUZZ_CHECK(plan_and_run(model.handle, info, data, size, height, width, 1, !reference, false,
+                            false, &runs, &other) == GNRT_OK);
     std::snprintf(g_context, sizeof g_context, "comparing kernels at %dx%d", height, width);
     compare_with_reference(reference ? first : other, reference ? other : first);
   }
@@ -301,8 +306,9 @@ Outcome exercise(const std::uint8_t* data, std::size_t size) {
       break;
   }
   const int threads = ((h >> 28) & 3) == 0 ? 2 : 1;
-  outcome.plan_alt = plan_and_run(model.handle, info, data, size, alt_h, alt_w, threads, !reference,
-                                  /*image_input=*/(h >> 32) & 1, /*profile=*/(h >> 33) & 1, &outcome.runs);
+  outcome.plan_alt =
+      plan_and_run(model.handle, info, data, size, alt_h, alt_w, threads, !reference,
+                   /*image_input=*/(h >> 32) & 1, /*profile=*/(h >> 33) & 1, &outcome.runs);
   // The model must outlive its plans; both plans are gone here.
   gnrt_model_destroy(model.handle);
   model.handle = nullptr;

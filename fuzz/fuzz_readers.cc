@@ -19,7 +19,8 @@
 namespace {
 
 void check_images(const gnrt::tools::IdxImages& images) {
-  const std::size_t expected = static_cast<std::size_t>(images.count) * images.height * images.width;
+  const std::size_t expected =
+      static_cast<std::size_t>(images.count) * images.height * images.width;
   if (images.pixels.size() != expected) std::abort();
 }
 
@@ -40,12 +41,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       case 2: {
         const gnrt::tools::Image image = gnrt::tools::decode_pnm(body, body_size, "fuzz.pnm");
-        if (image.pixels.size() != static_cast<std::size_t>(image.width) * image.height * image.channels) std::abort();
+        if (image.pixels.size() !=
+            static_cast<std::size_t>(image.width) * image.height * image.channels)
+          std::abort();
         break;
       }
       case 3:
 #if defined(GNRT_FUZZ_WITH_CIFAR)
-        (void)gnconvert::parse_cifar10(std::vector<std::uint8_t>(body, body + body_size), "fuzz-cifar");
+        (void)gnconvert::parse_cifar10(std::vector<std::uint8_t>(body, body + body_size),
+                                       "fuzz-cifar");
 #endif
         break;
     }

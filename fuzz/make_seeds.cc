@@ -43,7 +43,9 @@ std::vector<float> weights(std::size_t count, double density, unsigned seed) {
   return w;
 }
 
-std::vector<float> bias(int count, unsigned seed) { return weights(static_cast<std::size_t>(count), 1.0, seed + 7); }
+std::vector<float> bias(int count, unsigned seed) {
+  return weights(static_cast<std::size_t>(count), 1.0, seed + 7);
+}
 
 WeightOptions encoding(WeightEncoding e, ValueStorage s) {
   WeightOptions o;
@@ -63,8 +65,8 @@ TensorId conv(ModelBuilder& b, const std::string& name, TensorId in, ConvParams 
   const int in_c = b.shape(in)[1];
   const std::size_t count =
       static_cast<std::size_t>(p.out_channels) * (in_c / p.groups) * p.kernel_h * p.kernel_w;
-  return b.conv2d(name, in, p, weights(count, density, seed), with_bias ? bias(p.out_channels, seed) : std::vector<float>{},
-                  options);
+  return b.conv2d(name, in, p, weights(count, density, seed),
+                  with_bias ? bias(p.out_channels, seed) : std::vector<float>{}, options);
 }
 
 ConvParams conv_params(int out, int k, int stride = 1, int pad = 0, bool relu = true) {
@@ -77,7 +79,8 @@ ConvParams conv_params(int out, int k, int stride = 1, int pad = 0, bool relu = 
   return p;
 }
 
-PoolParams pool_params(int k, int stride, int pad = 0, bool ceil_mode = false, bool count_include_pad = false) {
+PoolParams pool_params(int k, int stride, int pad = 0, bool ceil_mode = false,
+                       bool count_include_pad = false) {
   PoolParams p;
   p.kernel_h = p.kernel_w = k;
   p.stride_h = p.stride_w = stride;
@@ -91,7 +94,8 @@ TensorId fc(ModelBuilder& b, const std::string& name, TensorId in, int out, doub
             const WeightOptions& options, unsigned seed, bool relu = false) {
   const std::vector<int> s = b.shape(in);
   const std::size_t features = static_cast<std::size_t>(s[1]) * s[2] * s[3];
-  return b.fully_connected(name, in, out, weights(features * out, density, seed), bias(out, seed), relu, options);
+  return b.fully_connected(name, in, out, weights(features * out, density, seed), bias(out, seed),
+                           relu, options);
 }
 
 using Seed = std::pair<std::string, std::function<std::vector<std::uint8_t>()>>;
@@ -105,9 +109,10 @@ std::vector<Seed> seeds() {
     WeightOptions options;
     double density;
   };
-  for (const Form& f : {Form{"conv3x3_dense_f32", kDenseF32, 1.0}, Form{"conv3x3_dense_f16", kDenseF16, 0.8},
-                        Form{"conv3x3_sparse_f32_u8", kSparseF32, 0.3},
-                        Form{"conv3x3_sparse_f16_u8", kSparseF16, 0.3}}) {
+  for (const Form& f :
+       {Form{"conv3x3_dense_f32", kDenseF32, 1.0}, Form{"conv3x3_dense_f16", kDenseF16, 0.8},
+        Form{"conv3x3_sparse_f32_u8", kSparseF32, 0.3},
+        Form{"conv3x3_sparse_f16_u8", kSparseF16, 0.3}}) {
     s.emplace_back(f.name, [f] {
       ModelBuilder b;
       TensorId x = b.input("input", 2, 8, 8);
@@ -314,7 +319,10 @@ std::vector<Seed> seeds() {
     ModelBuilder b;
     TensorId x = b.input("input", 2, 12, 12);
     for (int i = 0; i < 10; ++i) {
-      const WeightOptions& o = (i % 4 == 0) ? kDenseF32 : (i % 4 == 1) ? kSparseF32 : (i % 4 == 2) ? kSparseF16 : kDenseF16;
+      const WeightOptions& o = (i % 4 == 0)   ? kDenseF32
+                               : (i % 4 == 1) ? kSparseF32
+                               : (i % 4 == 2) ? kSparseF16
+                                              : kDenseF16;
       const int stride = (i == 3 || i == 7) ? 2 : 1;
       x = conv(b, "conv" + std::to_string(i), x, conv_params(3 + i % 3, 3, stride, 1), 0.4, o,
                static_cast<unsigned>(30 + i));
@@ -369,7 +377,9 @@ std::vector<Seed> regressions() {
 int main(int argc, char** argv) {
   const bool regression_mode = argc == 3 && std::string(argv[1]) == "--regressions";
   if (argc != 2 && !regression_mode) {
-    std::fprintf(stderr, "usage: %s OUTPUT_DIR       (seed corpus)\n       %s --regressions DIR  (hand-written reproducers)\n",
+    std::fprintf(stderr,
+                 "usage: %s OUTPUT_DIR       (seed corpus)\n       %s --regressions DIR  "
+                 "(hand-written reproducers)\n",
                  argv[0], argv[0]);
     return 2;
   }

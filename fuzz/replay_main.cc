@@ -43,7 +43,8 @@ std::string base_name(const std::string& path) {
 bool list_inputs(const std::string& path, std::vector<std::string>* files) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
-    std::fprintf(stderr, "fuzz_model_replay: cannot stat %s: %s\n", path.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "fuzz_model_replay: cannot stat %s: %s\n", path.c_str(),
+                 std::strerror(errno));
     return false;
   }
   if (S_ISREG(st.st_mode)) {
@@ -52,7 +53,8 @@ bool list_inputs(const std::string& path, std::vector<std::string>* files) {
   }
   DIR* dir = ::opendir(path.c_str());
   if (!dir) {
-    std::fprintf(stderr, "fuzz_model_replay: cannot open %s: %s\n", path.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "fuzz_model_replay: cannot open %s: %s\n", path.c_str(),
+                 std::strerror(errno));
     return false;
   }
   std::vector<std::string> found;
@@ -94,7 +96,8 @@ bool read_manifest(const std::string& path, Expectations* out) {
       const std::size_t eq = kv.find('=');
       const std::string key = kv.substr(0, eq);
       if (eq == std::string::npos || (key != "load" && key != "plan" && key != "plan_alt")) {
-        std::fprintf(stderr, "%s:%d: expected load=, plan= or plan_alt=, got '%s'\n", path.c_str(), number, kv.c_str());
+        std::fprintf(stderr, "%s:%d: expected load=, plan= or plan_alt=, got '%s'\n", path.c_str(),
+                     number, kv.c_str());
         return false;
       }
       keys[key] = kv.substr(eq + 1);
@@ -146,8 +149,8 @@ int main(int argc, char** argv) {
     std::map<std::string, std::string> got{{"load", gnrt_fuzz::status_name(o.load)},
                                            {"plan", gnrt_fuzz::status_name(o.plan)},
                                            {"plan_alt", gnrt_fuzz::status_name(o.plan_alt)}};
-    std::printf("%s: load=%s plan=%s plan_alt=%s runs=%d\n", path.c_str(), got["load"].c_str(), got["plan"].c_str(),
-                got["plan_alt"].c_str(), o.runs);
+    std::printf("%s: load=%s plan=%s plan_alt=%s runs=%d\n", path.c_str(), got["load"].c_str(),
+                got["plan"].c_str(), got["plan_alt"].c_str(), o.runs);
     if (require_run && (o.load != GNRT_OK || o.plan != GNRT_OK || o.runs == 0)) {
       std::fprintf(stderr, "FAIL %s: expected a valid model that plans and runs\n", path.c_str());
       ++failures;
@@ -163,8 +166,8 @@ int main(int argc, char** argv) {
       }
       for (const auto& kv : it->second) {
         if (got[kv.first] != kv.second) {
-          std::fprintf(stderr, "FAIL %s: %s=%s, expected %s\n", path.c_str(), kv.first.c_str(), got[kv.first].c_str(),
-                       kv.second.c_str());
+          std::fprintf(stderr, "FAIL %s: %s=%s, expected %s\n", path.c_str(), kv.first.c_str(),
+                       got[kv.first].c_str(), kv.second.c_str());
           ++failures;
         }
       }
@@ -172,7 +175,8 @@ int main(int argc, char** argv) {
   }
   for (const auto& kv : expected) {
     if (!seen.count(kv.first)) {
-      std::fprintf(stderr, "FAIL %s: listed in %s but not replayed\n", kv.first.c_str(), manifest.c_str());
+      std::fprintf(stderr, "FAIL %s: listed in %s but not replayed\n", kv.first.c_str(),
+                   manifest.c_str());
       ++failures;
     }
   }

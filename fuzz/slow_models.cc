@@ -30,10 +30,12 @@ std::vector<std::uint8_t> build(const std::string& kind, int n, int wide) {
   const auto shape1 = b.CreateVector(std::vector<int>{1, 1, 1, 1});
   const auto softmax = fb::CreateSoftmaxOptions(b, 1.0f).Union();
   const auto concat = fb::CreateConcatOptions(b, 1).Union();
-  auto add_op = [&](flatbuffers::Offset<flatbuffers::Vector<int>> inputs, int output, bool is_concat) {
-    ops.push_back(fb::CreateOperator(b, 0, inputs, b.CreateVector(std::vector<int>{output}),
-                                     is_concat ? fb::OperatorOptions::ConcatOptions : fb::OperatorOptions::SoftmaxOptions,
-                                     is_concat ? concat : softmax));
+  auto add_op = [&](flatbuffers::Offset<flatbuffers::Vector<int>> inputs, int output,
+                    bool is_concat) {
+    ops.push_back(fb::CreateOperator(
+        b, 0, inputs, b.CreateVector(std::vector<int>{output}),
+        is_concat ? fb::OperatorOptions::ConcatOptions : fb::OperatorOptions::SoftmaxOptions,
+        is_concat ? concat : softmax));
   };
   tensors.push_back(fb::CreateTensor(b, 0, shape1));  // the graph input
   int last = 0;
@@ -60,8 +62,9 @@ std::vector<std::uint8_t> build(const std::string& kind, int n, int wide) {
       ++last;
     }
   }
-  const auto model = fb::CreateModel(b, gnrt::kFormatVersion, 0, b.CreateVector(tensors), b.CreateVector(ops),
-                                     b.CreateVector(std::vector<int>{0}), b.CreateVector(std::vector<int>{last}));
+  const auto model =
+      fb::CreateModel(b, gnrt::kFormatVersion, 0, b.CreateVector(tensors), b.CreateVector(ops),
+                      b.CreateVector(std::vector<int>{0}), b.CreateVector(std::vector<int>{last}));
   fb::FinishModelBuffer(b, model);
   return std::vector<std::uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
 }
@@ -87,7 +90,8 @@ int main(int argc, char** argv) {
   auto start = std::chrono::steady_clock::now();
   gnrt_model* model = nullptr;
   gnrt_status s = gnrt_model_load_buffer(aligned.data(), bytes.size(), &model);
-  std::printf("%zu bytes: load %s in %.3f s\n", bytes.size(), gnrt_status_string(s), seconds_since(start));
+  std::printf("%zu bytes: load %s in %.3f s\n", bytes.size(), gnrt_status_string(s),
+              seconds_since(start));
   if (s != GNRT_OK) {
     std::printf("  %s\n", gnrt_last_error());
     return 0;

@@ -81,13 +81,13 @@ void scalar_conv_pack(const ConvProblem& p, void* packed) {
   if (p.sparse.row_begin != nullptr) {
     const std::size_t nonzeros = p.sparse.row_begin[out];
     copy_bytes(at<std::uint32_t>(packed, layout.row_begin), p.sparse.row_begin,
-                sizeof(std::uint32_t) * (static_cast<std::size_t>(out) + 1));
+               sizeof(std::uint32_t) * (static_cast<std::size_t>(out) + 1));
     copy_bytes(at<std::uint32_t>(packed, layout.indices), p.sparse.indices,
-                sizeof(std::uint32_t) * nonzeros);
+               sizeof(std::uint32_t) * nonzeros);
     copy_bytes(at<float>(packed, layout.values), p.sparse.values, sizeof(float) * nonzeros);
   } else {
     copy_bytes(at<float>(packed, layout.weights), p.dense_weights,
-                sizeof(float) * dense_conv_weight_count(p.geometry));
+               sizeof(float) * dense_conv_weight_count(p.geometry));
   }
 }
 
@@ -99,8 +99,7 @@ void scalar_conv_run_sparse(const ConvProblem& p, const void* packed, const floa
   const std::size_t out = static_cast<std::size_t>(p.geometry.out_channels);
   const std::size_t row_begin_offset = align64(out * sizeof(float));
   const auto* row_begin = at<std::uint32_t>(packed, row_begin_offset);
-  const std::size_t indices_offset =
-      row_begin_offset + align64((out + 1) * sizeof(std::uint32_t));
+  const std::size_t indices_offset = row_begin_offset + align64((out + 1) * sizeof(std::uint32_t));
   const std::size_t values_offset =
       indices_offset + align64(row_begin[out] * sizeof(std::uint32_t));
   const SparseRows rows{row_begin, at<std::uint32_t>(packed, indices_offset),
@@ -116,8 +115,8 @@ void scalar_conv_run_dense(const ConvProblem& p, const void* packed, const float
   const std::size_t weights_offset = align64(out * sizeof(float));
   f32_conv2d_dense__scalar(p.geometry, {input, p.in_row_stride, p.in_channel_stride},
                            at<float>(packed, weights_offset), at<float>(packed, 0),
-                           {output, p.out_row_stride, p.out_channel_stride}, p.activation,
-                           oc_begin, oc_end);
+                           {output, p.out_row_stride, p.out_channel_stride}, p.activation, oc_begin,
+                           oc_end);
 }
 
 // FC packed layout: bias[out], then either row_begin/indices/values or weights[out][in].
@@ -130,18 +129,18 @@ void scalar_fc_pack(const FcProblem& p, void* packed) {
     const std::size_t indices_offset = base + align64((out + 1) * sizeof(std::uint32_t));
     const std::size_t values_offset = indices_offset + align64(nonzeros * sizeof(std::uint32_t));
     copy_bytes(at<std::uint32_t>(packed, base), p.sparse.row_begin,
-                sizeof(std::uint32_t) * (out + 1));
+               sizeof(std::uint32_t) * (out + 1));
     copy_bytes(at<std::uint32_t>(packed, indices_offset), p.sparse.indices,
-                sizeof(std::uint32_t) * nonzeros);
+               sizeof(std::uint32_t) * nonzeros);
     copy_bytes(at<float>(packed, values_offset), p.sparse.values, sizeof(float) * nonzeros);
   } else {
     copy_bytes(at<float>(packed, base), p.dense_weights,
-                sizeof(float) * out * static_cast<std::size_t>(p.in_features));
+               sizeof(float) * out * static_cast<std::size_t>(p.in_features));
   }
 }
 
-void scalar_fc_run_sparse(const FcProblem& p, const void* packed, const float* input,
-                          float* output, int o_begin, int o_end) {
+void scalar_fc_run_sparse(const FcProblem& p, const void* packed, const float* input, float* output,
+                          int o_begin, int o_end) {
   const std::size_t out = static_cast<std::size_t>(p.out_features);
   const std::size_t base = align64(out * sizeof(float));
   const auto* row_begin = at<std::uint32_t>(packed, base);
@@ -154,8 +153,8 @@ void scalar_fc_run_sparse(const FcProblem& p, const void* packed, const float* i
                         p.activation, o_begin, o_end);
 }
 
-void scalar_fc_run_dense(const FcProblem& p, const void* packed, const float* input,
-                         float* output, int o_begin, int o_end) {
+void scalar_fc_run_dense(const FcProblem& p, const void* packed, const float* input, float* output,
+                         int o_begin, int o_end) {
   const std::size_t base = align64(static_cast<std::size_t>(p.out_features) * sizeof(float));
   f32_fc_dense__scalar(p.in_features, p.out_features, input, at<float>(packed, base),
                        at<float>(packed, 0), output, p.activation, o_begin, o_end);
@@ -284,15 +283,17 @@ FcKernel select_fc_kernel(const FcProblem& problem, Isa isa, bool force_scalar) 
 
 namespace internal {
 
-void scalar_pool_run(const PoolProblem& p, const float* input, float* output, int c_begin, int c_end) {
+void scalar_pool_run(const PoolProblem& p, const float* input, float* output, int c_begin,
+                     int c_end) {
   const ConstPlanarView in{input, p.in_row_stride, p.in_channel_stride};
   if (p.global) {
     if (p.out_channel_stride == 1) {
-      f32_global_avgpool__scalar(p.geometry.channels, p.geometry.in_height, p.geometry.in_width, in, output, c_begin,
-                                 c_end);
+      f32_global_avgpool__scalar(p.geometry.channels, p.geometry.in_height, p.geometry.in_width, in,
+                                 output, c_begin, c_end);
     } else {
       for (int c = c_begin; c < c_end; ++c) {
-        const ConstPlanarView plane{input + c * p.in_channel_stride, p.in_row_stride, p.in_channel_stride};
+        const ConstPlanarView plane{input + c * p.in_channel_stride, p.in_row_stride,
+                                    p.in_channel_stride};
         f32_global_avgpool__scalar(1, p.geometry.in_height, p.geometry.in_width, plane,
                                    output + c * p.out_channel_stride, 0, 1);
       }
@@ -308,8 +309,8 @@ void scalar_pool_run(const PoolProblem& p, const float* input, float* output, in
   if (p.max) {
     f32_maxpool2d__scalar(p.geometry, in, out, p.activation, c_begin, c_end);
   } else {
-    f32_avgpool2d__scalar(p.geometry, in, out, p.count_include_pad, p.pad_bottom, p.pad_right, p.activation, c_begin,
-                          c_end);
+    f32_avgpool2d__scalar(p.geometry, in, out, p.count_include_pad, p.pad_bottom, p.pad_right,
+                          p.activation, c_begin, c_end);
   }
 }
 
@@ -324,7 +325,8 @@ PoolKernel select_pool_kernel(const PoolProblem& problem, Isa isa, bool force_sc
   if (!force_scalar) {
     PoolKernel kernel{};
 #if defined(GNRT_POOL_KERNELS_X86)
-    if ((isa == Isa::kAvx2 || isa == Isa::kAvx512) && internal::select_pool_kernel_x86(problem, isa, &kernel)) {
+    if ((isa == Isa::kAvx2 || isa == Isa::kAvx512) &&
+        internal::select_pool_kernel_x86(problem, isa, &kernel)) {
       return kernel;
     }
 #endif

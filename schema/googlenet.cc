@@ -42,8 +42,8 @@ struct GraphWalker {
   WeightOptions weight_options;
 
   // Returns the output tensor id (or -1 without a builder); `channels` tracks the shapes.
-  TensorId conv(const std::string& name, TensorId input, int in_channels, int out_channels, int kernel, int stride,
-                int pad) {
+  TensorId conv(const std::string& name, TensorId input, int in_channels, int out_channels,
+                int kernel, int stride, int pad) {
     LayerSpec spec{name, {out_channels, in_channels, kernel, kernel}, false};
     layers.push_back(spec);
     if (!builder) return -1;
@@ -113,7 +113,8 @@ struct GraphWalker {
     gap.global = true;
     x = builder->avg_pool("avgpool", x, gap);
     LayerWeights w = (*provider)(layers.back());
-    x = builder->fully_connected("fc", x, config.num_classes, w.weights, w.bias, false, weight_options);
+    x = builder->fully_connected("fc", x, config.num_classes, w.weights, w.bias, false,
+                                 weight_options);
     if (config.softmax) x = builder->softmax("softmax", x);
     return x;
   }
@@ -127,8 +128,10 @@ std::vector<LayerSpec> googlenet_layers(const GoogLeNetConfig& config) {
   return walker.layers;
 }
 
-std::vector<std::uint8_t> build_googlenet(const GoogLeNetConfig& config, const WeightProvider& provider,
-                                          const ModelMetadata& metadata, const WeightOptions& weight_options) {
+std::vector<std::uint8_t> build_googlenet(const GoogLeNetConfig& config,
+                                          const WeightProvider& provider,
+                                          const ModelMetadata& metadata,
+                                          const WeightOptions& weight_options) {
   if (config.in_channels <= 0 || config.num_classes <= 0 || config.height <= 0 || config.width <= 0)
     throw std::invalid_argument("build_googlenet: channels, classes and size must be positive");
   ModelBuilder builder;
@@ -139,13 +142,15 @@ std::vector<std::uint8_t> build_googlenet(const GoogLeNetConfig& config, const W
 }
 
 WeightProvider random_pruned_weights(unsigned seed, double density) {
-  if (!(density > 0.0 && density <= 1.0)) throw std::invalid_argument("random_pruned_weights: density must be in (0, 1]");
+  if (!(density > 0.0 && density <= 1.0))
+    throw std::invalid_argument("random_pruned_weights: density must be in (0, 1]");
   return [seed, density](const LayerSpec& layer) {
     std::size_t count = 1;
     for (int d : layer.shape) count *= static_cast<std::size_t>(d);
     const std::size_t fan_in = count / static_cast<std::size_t>(layer.shape[0]);
     // Seed per layer from its name so that every layer is reproducible on its own.
-    std::seed_seq seq{seed, static_cast<unsigned>(std::hash<std::string>{}(layer.name) & 0xffffffffu),
+    std::seed_seq seq{seed,
+                      static_cast<unsigned>(std::hash<std::string>{}(layer.name) & 0xffffffffu),
                       static_cast<unsigned>(count)};
     std::mt19937 rng(seq);
     std::normal_distribution<float> normal(0.0f, std::sqrt(2.0f / static_cast<float>(fan_in)));
@@ -155,7 +160,8 @@ WeightProvider random_pruned_weights(unsigned seed, double density) {
     w.bias.resize(static_cast<std::size_t>(layer.shape[0]));
     std::uniform_real_distribution<float> small(-0.05f, 0.05f);
     for (float& b : w.bias) b = small(rng);
-    const std::size_t keep = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(density * count)));
+    const std::size_t keep =
+        std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(density * count)));
     if (keep < count) {
       std::vector<float> magnitudes(count);
       for (std::size_t i = 0; i < count; ++i) magnitudes[i] = std::fabs(w.weights[i]);

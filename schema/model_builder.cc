@@ -16,13 +16,15 @@
 
 namespace gnrt {
 
-
 int conv_output_size(int in, int kernel, int stride, int pad_before, int pad_after, int dilation) {
-  return static_cast<int>(shape_rules::conv_out(in, kernel, stride, pad_before, pad_after, dilation));
+  return static_cast<int>(
+      shape_rules::conv_out(in, kernel, stride, pad_before, pad_after, dilation));
 }
 
-int pool_output_size(int in, int kernel, int stride, int pad_before, int pad_after, bool ceil_mode) {
-  return static_cast<int>(shape_rules::pool_out(in, kernel, stride, pad_before, pad_after, ceil_mode));
+int pool_output_size(int in, int kernel, int stride, int pad_before, int pad_after,
+                     bool ceil_mode) {
+  return static_cast<int>(
+      shape_rules::pool_out(in, kernel, stride, pad_before, pad_after, ceil_mode));
 }
 
 namespace {
@@ -49,16 +51,19 @@ std::vector<int> infer_shape(const OpRecord& op, const std::vector<std::vector<i
   switch (op.kind) {
     case OpKind::kConv: {
       const ConvParams& p = op.conv;
-      return {1, p.out_channels,
-              conv_output_size(in[2], p.kernel_h, p.stride_h, p.pad_top, p.pad_bottom, p.dilation_h),
-              conv_output_size(in[3], p.kernel_w, p.stride_w, p.pad_left, p.pad_right, p.dilation_w)};
+      return {
+          1, p.out_channels,
+          conv_output_size(in[2], p.kernel_h, p.stride_h, p.pad_top, p.pad_bottom, p.dilation_h),
+          conv_output_size(in[3], p.kernel_w, p.stride_w, p.pad_left, p.pad_right, p.dilation_w)};
     }
     case OpKind::kMaxPool:
     case OpKind::kAvgPool: {
       const PoolParams& p = op.pool;
       if (p.global) return {1, in[1], 1, 1};
-      return {1, in[1], pool_output_size(in[2], p.kernel_h, p.stride_h, p.pad_top, p.pad_bottom, p.ceil_mode),
-              pool_output_size(in[3], p.kernel_w, p.stride_w, p.pad_left, p.pad_right, p.ceil_mode)};
+      return {
+          1, in[1],
+          pool_output_size(in[2], p.kernel_h, p.stride_h, p.pad_top, p.pad_bottom, p.ceil_mode),
+          pool_output_size(in[3], p.kernel_w, p.stride_w, p.pad_left, p.pad_right, p.ceil_mode)};
     }
     case OpKind::kConcat: {
       int channels = 0;
@@ -96,14 +101,16 @@ struct ModelBuilder::Impl {
 
   TensorId add_tensor(const std::string& name, std::vector<int> shape) {
     for (int d : shape)
-      if (d <= 0) throw std::invalid_argument("ModelBuilder: '" + name + "' has an empty output shape");
+      if (d <= 0)
+        throw std::invalid_argument("ModelBuilder: '" + name + "' has an empty output shape");
     tensors.push_back({name, std::move(shape)});
     return static_cast<TensorId>(tensors.size() - 1);
   }
 
   // Encodes a weight matrix with `rows` rows of `row_length` entries.
-  flatbuffers::Offset<fb::Weights> encode_weights(const std::vector<int>& shape, const std::vector<float>& w,
-                                                  int rows, int row_length, const WeightOptions& options,
+  flatbuffers::Offset<fb::Weights> encode_weights(const std::vector<int>& shape,
+                                                  const std::vector<float>& w, int rows,
+                                                  int row_length, const WeightOptions& options,
                                                   std::uint64_t* nonzero_count) {
     std::uint64_t nnz = 0;
     for (float v : w) nnz += (v != 0.0f);
@@ -112,7 +119,8 @@ struct ModelBuilder::Impl {
     const std::size_t value_bytes = f16 ? 2 : 4;
     const std::size_t index_bytes = row_length <= 256 ? 1 : (row_length <= 65536 ? 2 : 4);
     const std::size_t dense_bytes = w.size() * value_bytes;
-    const std::size_t sparse_bytes = nnz * (value_bytes + index_bytes) + static_cast<std::size_t>(rows) * 4;
+    const std::size_t sparse_bytes =
+        nnz * (value_bytes + index_bytes) + static_cast<std::size_t>(rows) * 4;
     bool sparse = options.encoding == WeightEncoding::kSparse ||
                   (options.encoding == WeightEncoding::kAuto && sparse_bytes < dense_bytes);
 
@@ -168,17 +176,24 @@ struct ModelBuilder::Impl {
     wb.add_shape(shape_vec);
     wb.add_layout(sparse ? fb::WeightLayout::SPARSE_ROWS : fb::WeightLayout::DENSE);
     wb.add_value_type(f16 ? fb::ValueType::FLOAT16 : fb::ValueType::FLOAT32);
-    if (f16) wb.add_values_f16(f16v); else wb.add_values_f32(f32);
+    if (f16)
+      wb.add_values_f16(f16v);
+    else
+      wb.add_values_f32(f32);
     if (sparse) {
       wb.add_row_nonzeros(rows_vec);
-      if (index_bytes == 1) wb.add_indices_u8(idx8);
-      else if (index_bytes == 2) wb.add_indices_u16(idx16);
-      else wb.add_indices_u32(idx32);
+      if (index_bytes == 1)
+        wb.add_indices_u8(idx8);
+      else if (index_bytes == 2)
+        wb.add_indices_u16(idx16);
+      else
+        wb.add_indices_u32(idx32);
     }
     return wb.Finish();
   }
 
-  flatbuffers::Offset<fb::Operator> make_operator(const std::string& name, const std::vector<TensorId>& inputs,
+  flatbuffers::Offset<fb::Operator> make_operator(const std::string& name,
+                                                  const std::vector<TensorId>& inputs,
                                                   TensorId output, fb::OperatorOptions type,
                                                   flatbuffers::Offset<void> options) {
     auto name_off = fbb.CreateString(name);
@@ -198,12 +213,13 @@ struct ModelBuilder::Impl {
       if (op.kind == OpKind::kConv) {
         const std::uint64_t pixels = static_cast<std::uint64_t>(out[2]) * out[3];
         const int in_c = shapes[op.inputs[0]][1];
-        const std::uint64_t dense = static_cast<std::uint64_t>(op.conv.out_channels) * (in_c / op.conv.groups) *
-                                    op.conv.kernel_h * op.conv.kernel_w;
+        const std::uint64_t dense = static_cast<std::uint64_t>(op.conv.out_channels) *
+                                    (in_c / op.conv.groups) * op.conv.kernel_h * op.conv.kernel_w;
         macs += pixels * (sparse_count ? op.nonzeros : dense);
       } else if (op.kind == OpKind::kFc) {
         const std::vector<int>& in = shapes[op.inputs[0]];
-        const std::uint64_t dense = static_cast<std::uint64_t>(op.out_features) * in[1] * in[2] * in[3];
+        const std::uint64_t dense =
+            static_cast<std::uint64_t>(op.out_features) * in[1] * in[2] * in[3];
         macs += sparse_count ? op.nonzeros : dense;
       }
     }
@@ -232,9 +248,10 @@ TensorId ModelBuilder::conv2d(const std::string& name, TensorId input, const Con
   const int in_per_group = in[1] / p.groups;
   const int row_length = in_per_group * p.kernel_h * p.kernel_w;
   if (weights.size() != static_cast<std::size_t>(p.out_channels) * row_length)
-    throw std::invalid_argument("ModelBuilder: " + name + ": expected " +
-                                std::to_string(static_cast<std::size_t>(p.out_channels) * row_length) +
-                                " weights, got " + std::to_string(weights.size()));
+    throw std::invalid_argument(
+        "ModelBuilder: " + name + ": expected " +
+        std::to_string(static_cast<std::size_t>(p.out_channels) * row_length) + " weights, got " +
+        std::to_string(weights.size()));
   if (!bias.empty() && bias.size() != static_cast<std::size_t>(p.out_channels))
     throw std::invalid_argument("ModelBuilder: " + name + ": bias size mismatch");
 
@@ -246,8 +263,8 @@ TensorId ModelBuilder::conv2d(const std::string& name, TensorId input, const Con
 
   auto& fbb = impl_->fbb;
   std::uint64_t nnz = 0;
-  auto w = impl_->encode_weights({p.out_channels, in_per_group, p.kernel_h, p.kernel_w}, weights, p.out_channels,
-                                 row_length, options, &nnz);
+  auto w = impl_->encode_weights({p.out_channels, in_per_group, p.kernel_h, p.kernel_w}, weights,
+                                 p.out_channels, row_length, options, &nnz);
   flatbuffers::Offset<flatbuffers::Vector<float>> b;
   if (!bias.empty()) b = fbb.CreateVector(bias);
   fb::Conv2DOptionsBuilder cb(fbb);
@@ -276,7 +293,8 @@ TensorId ModelBuilder::conv2d(const std::string& name, TensorId input, const Con
   return out;
 }
 
-TensorId ModelBuilder::add_pool(const std::string& name, TensorId input, const PoolParams& p, bool max) {
+TensorId ModelBuilder::add_pool(const std::string& name, TensorId input, const PoolParams& p,
+                                bool max) {
   Impl* impl = impl_;
   impl->check_open();
   impl->check_tensor(input, name.c_str());
@@ -301,7 +319,8 @@ TensorId ModelBuilder::add_pool(const std::string& name, TensorId input, const P
   pb.add_count_include_pad(p.count_include_pad);
   pb.add_activation(p.relu ? fb::Activation::RELU : fb::Activation::NONE);
   auto opts = pb.Finish();
-  impl->op_offsets.push_back(impl->make_operator(name, {input}, out, fb::OperatorOptions::Pool2DOptions, opts.Union()));
+  impl->op_offsets.push_back(
+      impl->make_operator(name, {input}, out, fb::OperatorOptions::Pool2DOptions, opts.Union()));
   impl->ops.push_back(op);
   return out;
 }
@@ -316,13 +335,15 @@ TensorId ModelBuilder::avg_pool(const std::string& name, TensorId input, const P
 
 TensorId ModelBuilder::concat(const std::string& name, const std::vector<TensorId>& inputs) {
   impl_->check_open();
-  if (inputs.empty()) throw std::invalid_argument("ModelBuilder: " + name + ": concat needs inputs");
+  if (inputs.empty())
+    throw std::invalid_argument("ModelBuilder: " + name + ": concat needs inputs");
   for (TensorId id : inputs) impl_->check_tensor(id, name.c_str());
   const auto& first = impl_->tensors[inputs[0]].shape;
   for (TensorId id : inputs) {
     const auto& s = impl_->tensors[id].shape;
     if (s[2] != first[2] || s[3] != first[3])
-      throw std::invalid_argument("ModelBuilder: " + name + ": concat inputs differ in height/width");
+      throw std::invalid_argument("ModelBuilder: " + name +
+                                  ": concat inputs differ in height/width");
   }
   OpRecord op{OpKind::kConcat, inputs, -1, {}, {}, 0, 0};
   std::vector<std::vector<int>> shapes;
@@ -330,22 +351,25 @@ TensorId ModelBuilder::concat(const std::string& name, const std::vector<TensorI
   const TensorId out = impl_->add_tensor(name, infer_shape(op, shapes));
   op.output = out;
   auto opts = fb::CreateConcatOptions(impl_->fbb, 1);
-  impl_->op_offsets.push_back(impl_->make_operator(name, inputs, out, fb::OperatorOptions::ConcatOptions, opts.Union()));
+  impl_->op_offsets.push_back(
+      impl_->make_operator(name, inputs, out, fb::OperatorOptions::ConcatOptions, opts.Union()));
   impl_->ops.push_back(op);
   return out;
 }
 
 TensorId ModelBuilder::fully_connected(const std::string& name, TensorId input, int out_features,
-                                       const std::vector<float>& weights, const std::vector<float>& bias, bool relu,
+                                       const std::vector<float>& weights,
+                                       const std::vector<float>& bias, bool relu,
                                        const WeightOptions& options) {
   impl_->check_open();
   impl_->check_tensor(input, name.c_str());
   const auto& in = impl_->tensors[input].shape;
   const int in_features = in[1] * in[2] * in[3];
   if (out_features <= 0 || weights.size() != static_cast<std::size_t>(out_features) * in_features)
-    throw std::invalid_argument("ModelBuilder: " + name + ": expected " +
-                                std::to_string(static_cast<std::size_t>(out_features) * in_features) +
-                                " weights, got " + std::to_string(weights.size()));
+    throw std::invalid_argument(
+        "ModelBuilder: " + name + ": expected " +
+        std::to_string(static_cast<std::size_t>(out_features) * in_features) + " weights, got " +
+        std::to_string(weights.size()));
   if (!bias.empty() && bias.size() != static_cast<std::size_t>(out_features))
     throw std::invalid_argument("ModelBuilder: " + name + ": bias size mismatch");
   OpRecord op{OpKind::kFc, {input}, -1, {}, {}, out_features, 0};
@@ -353,7 +377,8 @@ TensorId ModelBuilder::fully_connected(const std::string& name, TensorId input, 
   op.output = out;
   auto& fbb = impl_->fbb;
   std::uint64_t nnz = 0;
-  auto w = impl_->encode_weights({out_features, in_features}, weights, out_features, in_features, options, &nnz);
+  auto w = impl_->encode_weights({out_features, in_features}, weights, out_features, in_features,
+                                 options, &nnz);
   flatbuffers::Offset<flatbuffers::Vector<float>> b;
   if (!bias.empty()) b = fbb.CreateVector(bias);
   fb::FullyConnectedOptionsBuilder fcb(fbb);
@@ -362,8 +387,8 @@ TensorId ModelBuilder::fully_connected(const std::string& name, TensorId input, 
   fcb.add_weights(w);
   if (!bias.empty()) fcb.add_bias(b);
   auto opts = fcb.Finish();
-  impl_->op_offsets.push_back(
-      impl_->make_operator(name, {input}, out, fb::OperatorOptions::FullyConnectedOptions, opts.Union()));
+  impl_->op_offsets.push_back(impl_->make_operator(
+      name, {input}, out, fb::OperatorOptions::FullyConnectedOptions, opts.Union()));
   op.nonzeros = nnz;
   impl_->ops.push_back(op);
   impl_->params_dense += weights.size();
@@ -378,7 +403,8 @@ TensorId ModelBuilder::softmax(const std::string& name, TensorId input, float be
   const TensorId out = impl_->add_tensor(name, impl_->tensors[input].shape);
   op.output = out;
   auto opts = fb::CreateSoftmaxOptions(impl_->fbb, beta);
-  impl_->op_offsets.push_back(impl_->make_operator(name, {input}, out, fb::OperatorOptions::SoftmaxOptions, opts.Union()));
+  impl_->op_offsets.push_back(
+      impl_->make_operator(name, {input}, out, fb::OperatorOptions::SoftmaxOptions, opts.Union()));
   impl_->ops.push_back(op);
   return out;
 }
@@ -419,14 +445,17 @@ std::vector<std::uint8_t> ModelBuilder::finish(const std::vector<TensorId>& outp
   const int tw = pr.training_width > 0 ? pr.training_width : in_shape[3];
   auto pruning = fb::CreatePruningSummaryDirect(
       fbb, pr.params_dense_training, pr.nonzeros_training, impl_->params_dense, impl_->nonzeros,
-      impl_->macs_at(th, tw, false), impl_->macs_at(th, tw, true), th, tw, pr.method.c_str(), pr.recipe.c_str());
+      impl_->macs_at(th, tw, false), impl_->macs_at(th, tw, true), th, tw, pr.method.c_str(),
+      pr.recipe.c_str());
   std::vector<flatbuffers::Offset<flatbuffers::String>> labels;
   for (const auto& l : m.labels) labels.push_back(fbb.CreateString(l));
-  auto metadata = fb::CreateMetadataDirect(fbb, m.name.c_str(), m.description.c_str(), m.producer.c_str(),
-                                           labels.empty() ? nullptr : &labels,
-                                           in_shape[1], in_shape[2], in_shape[3], m.mean.empty() ? nullptr : &m.mean,
-                                           m.std.empty() ? nullptr : &m.std, pruning, m.test_accuracy);
-  auto model = fb::CreateModel(fbb, kFormatVersion, metadata, tensors_vec, ops_vec, inputs_vec, outputs_vec);
+  auto metadata =
+      fb::CreateMetadataDirect(fbb, m.name.c_str(), m.description.c_str(), m.producer.c_str(),
+                               labels.empty() ? nullptr : &labels, in_shape[1], in_shape[2],
+                               in_shape[3], m.mean.empty() ? nullptr : &m.mean,
+                               m.std.empty() ? nullptr : &m.std, pruning, m.test_accuracy);
+  auto model =
+      fb::CreateModel(fbb, kFormatVersion, metadata, tensors_vec, ops_vec, inputs_vec, outputs_vec);
   fb::FinishModelBuffer(fbb, model);
   impl_->finished = true;
   return std::vector<std::uint8_t>(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
@@ -436,8 +465,8 @@ void write_file_atomic(const std::string& path, const std::vector<std::uint8_t>&
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) throw std::runtime_error("cannot create " + tmp + ": " + std::strerror(errno));
-  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() && std::fflush(f) == 0 &&
-                  ::fsync(fileno(f)) == 0;
+  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() &&
+                  std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
   const int saved = errno;
   if (std::fclose(f) != 0 || !ok) {
     std::remove(tmp.c_str());

@@ -22,7 +22,8 @@ Model::Model(const std::string& path) {
     // The runtime's message usually names the file already; name it once.
     const char* message = gnrt_last_error();
     const bool names_path = message && std::string(message).find(path) != std::string::npos;
-    check_status(status, names_path ? "cannot load model" : "cannot load model " + tools::printable(path));
+    check_status(status,
+                 names_path ? "cannot load model" : "cannot load model " + tools::printable(path));
   }
   const gnrt_status info_status = gnrt_model_get_info(model_, &info_);
   if (info_status != GNRT_OK) {
@@ -101,8 +102,8 @@ int argmax(const float* values, std::size_t count) {
 std::vector<int> top_k(const std::vector<float>& values, int k) {
   std::vector<int> order(values.size());
   std::iota(order.begin(), order.end(), 0);
-  const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(std::max(k, 0)),
-                                              order.size());
+  const std::size_t n =
+      std::min<std::size_t>(static_cast<std::size_t>(std::max(k, 0)), order.size());
   std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(),
                     [&](int a, int b) { return ranks_before(values, a, b); });
   order.resize(n);

@@ -46,8 +46,8 @@ void evaluate_slice(Shared& shared, Plan& plan, int first) {
   std::vector<float> output(plan.output_count());
   const tools::IdxImages& images = *shared.images;
   for (int i = first; i < shared.count && !shared.failed.load(); i += shared.threads) {
-    gnrt_status status = gnrt_plan_set_input_image_u8(plan.get(), images.image(i), images.height,
-                                                      images.width, 1);
+    gnrt_status status =
+        gnrt_plan_set_input_image_u8(plan.get(), images.image(i), images.height, images.width, 1);
     if (status == GNRT_OK) status = gnrt_plan_run(plan.get());
     if (status == GNRT_OK) status = gnrt_plan_get_output(plan.get(), output.data(), output.size());
     if (status != GNRT_OK) {

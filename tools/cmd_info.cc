@@ -174,16 +174,16 @@ int cmd_info(const InfoArgs& args) {
     out["nonzeros"] = info.nonzeros;
     out["density"] = density_json(info.nonzeros, info.params_dense);
     out["weight_bytes"] = weight_bytes;
-    json pruning = {{"params_dense_training", info.params_dense_training},
-                    {"nonzeros_training", info.nonzeros_training},
-                    {"density_training",
-                     density_json(info.nonzeros_training, info.params_dense_training)},
-                    {"macs_dense", details.macs_dense},
-                    {"macs_sparse", details.macs_sparse},
-                    {"training_height", details.training_height},
-                    {"training_width", details.training_width},
-                    {"method", details.pruning_method},
-                    {"recipe", details.pruning_recipe}};
+    json pruning = {
+        {"params_dense_training", info.params_dense_training},
+        {"nonzeros_training", info.nonzeros_training},
+        {"density_training", density_json(info.nonzeros_training, info.params_dense_training)},
+        {"macs_dense", details.macs_dense},
+        {"macs_sparse", details.macs_sparse},
+        {"training_height", details.training_height},
+        {"training_width", details.training_width},
+        {"method", details.pruning_method},
+        {"recipe", details.pruning_recipe}};
     out["pruning"] = details.has_pruning ? pruning : json(nullptr);
     out["test_accuracy"] = info.test_accuracy >= 0 ? json(info.test_accuracy) : json(nullptr);
     out["isa"] = plan.ok ? json(plan.isa) : json(nullptr);
@@ -194,23 +194,21 @@ int cmd_info(const InfoArgs& args) {
     for (const LayerDetails& layer : details.layers) {
       const std::string kernel =
           kernel_for(plan, details.layers.size(), std::size_t(layer.index), layer.name);
-      layers.push_back({{"index", layer.index},
-                        {"name", layer.name},
-                        {"type", layer.type},
-                        {"activation", layer.activation == "-" ? json(nullptr)
-                                                               : json(layer.activation)},
-                        {"attributes", layer.attributes},
-                        {"inputs", layer.input_shapes},
-                        {"output", layer.output_shape},
-                        {"params_dense", layer.params_dense},
-                        {"nonzeros", layer.nonzeros},
-                        {"density", density_json(layer.nonzeros, layer.params_dense)},
-                        {"bytes", layer.bytes},
-                        {"weight_layout", layer.has_weights ? json(layer.weight_layout)
-                                                            : json(nullptr)},
-                        {"value_type", layer.has_weights ? json(layer.value_type)
-                                                         : json(nullptr)},
-                        {"kernel", kernel.empty() ? json(nullptr) : json(kernel)}});
+      layers.push_back(
+          {{"index", layer.index},
+           {"name", layer.name},
+           {"type", layer.type},
+           {"activation", layer.activation == "-" ? json(nullptr) : json(layer.activation)},
+           {"attributes", layer.attributes},
+           {"inputs", layer.input_shapes},
+           {"output", layer.output_shape},
+           {"params_dense", layer.params_dense},
+           {"nonzeros", layer.nonzeros},
+           {"density", density_json(layer.nonzeros, layer.params_dense)},
+           {"bytes", layer.bytes},
+           {"weight_layout", layer.has_weights ? json(layer.weight_layout) : json(nullptr)},
+           {"value_type", layer.has_weights ? json(layer.value_type) : json(nullptr)},
+           {"kernel", kernel.empty() ? json(nullptr) : json(kernel)}});
     }
     out["layers"] = std::move(layers);
     // Strings from the file may hold invalid UTF-8: replace it rather than fail.
@@ -279,14 +277,14 @@ int cmd_info(const InfoArgs& args) {
                     cell(layer.window), cell(layer.activation), shapes_string(layer.input_shapes),
                     shape_string(layer.output_shape), std::to_string(layer.params_dense),
                     std::to_string(layer.nonzeros),
-                    density_string(layer.nonzeros, layer.params_dense),
-                    std::to_string(layer.bytes), cell(kernel)});
+                    density_string(layer.nonzeros, layer.params_dense), std::to_string(layer.bytes),
+                    cell(kernel)});
   }
   rows.push_back({"total", "-", "-", "-", "-", "-", "-", std::to_string(layer_params),
                   std::to_string(layer_nonzeros), density_string(layer_nonzeros, layer_params),
                   std::to_string(weight_bytes), "-"});
-  print_table(rows, {true, false, false, false, false, false, false, true, true, true, true,
-                     false});
+  print_table(rows,
+              {true, false, false, false, false, false, false, true, true, true, true, false});
   return kExitOk;
 }
 

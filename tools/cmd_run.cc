@@ -42,9 +42,9 @@ int cmd_run(const RunArgs& args) {
     }
     const int c = args.raw_shape[0], h = args.raw_shape[1], w = args.raw_shape[2];
     if (c < 1 || h < 1 || w < 1 || h > kMaxSide || w > kMaxSide) {
-      throw CliError("--raw-shape values out of range (C >= 1, 1 <= H, W <= " +
-                         std::to_string(kMaxSide) + ")",
-                     kExitUsage);
+      throw CliError(
+          "--raw-shape values out of range (C >= 1, 1 <= H, W <= " + std::to_string(kMaxSide) + ")",
+          kExitUsage);
     }
     if (c != model.info().input_channels) {
       throw CliError("--raw-shape has " + std::to_string(c) + " channels, the model takes " +
@@ -90,8 +90,7 @@ int cmd_run(const RunArgs& args) {
   std::vector<float> output(plan.output_count());
   check_status(gnrt_plan_get_output(plan.get(), output.data(), output.size()),
                "cannot read the output");
-  const std::vector<float> probabilities =
-      details.output_is_softmax ? output : softmax(output);
+  const std::vector<float> probabilities = details.output_is_softmax ? output : softmax(output);
   const std::vector<int> top = top_k(probabilities, args.top);
 
   if (args.json) {

@@ -54,7 +54,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(gnrt_version()));
 
   InfoArgs info_args;
-  CLI::App* info = app.add_subcommand("info", "Describe a model: metadata, per-layer table, totals");
+  CLI::App* info =
+      app.add_subcommand("info", "Describe a model: metadata, per-layer table, totals");
   info->add_option("MODEL", info_args.model, "Model file (.gnrt)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -83,15 +84,15 @@ int main(int argc, char** argv) {
   eval->add_option("MODEL", eval_args.model, "Model file (.gnrt)")
       ->required()
       ->check(CLI::ExistingFile);
-  CLI::Option* fashion = eval->add_flag(
-      "--fashion-mnist", eval_args.fashion_mnist,
-      "Use the Fashion-MNIST test set (" + fashion_mnist_dir() + ")");
-  CLI::Option* images = eval->add_option("--idx-images", eval_args.images,
-                                         "IDX images [N,H,W] u8, gzipped or raw")
-                            ->check(CLI::ExistingFile);
-  CLI::Option* labels = eval->add_option("--idx-labels", eval_args.labels,
-                                         "IDX labels [N] u8, gzipped or raw")
-                            ->check(CLI::ExistingFile);
+  CLI::Option* fashion =
+      eval->add_flag("--fashion-mnist", eval_args.fashion_mnist,
+                     "Use the Fashion-MNIST test set (" + fashion_mnist_dir() + ")");
+  CLI::Option* images =
+      eval->add_option("--idx-images", eval_args.images, "IDX images [N,H,W] u8, gzipped or raw")
+          ->check(CLI::ExistingFile);
+  CLI::Option* labels =
+      eval->add_option("--idx-labels", eval_args.labels, "IDX labels [N] u8, gzipped or raw")
+          ->check(CLI::ExistingFile);
   fashion->excludes(images)->excludes(labels);
   images->needs(labels);
   labels->needs(images);
@@ -104,9 +105,8 @@ int main(int argc, char** argv) {
 
   try {
     // CLI11 would report a mistyped command as "A subcommand is required"; name it instead.
-    if (argc > 1 && argv[1][0] != '-' &&
-        std::string(argv[1]) != "info" && std::string(argv[1]) != "run" &&
-        std::string(argv[1]) != "eval") {
+    if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "info" &&
+        std::string(argv[1]) != "run" && std::string(argv[1]) != "eval") {
       throw CliError(std::string("unknown command '") + argv[1] + "' (expected info, run or eval)",
                      kExitUsage);
     }

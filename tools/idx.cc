@@ -24,13 +24,20 @@ std::string hex_byte(std::uint8_t b) {
 
 const char* idx_type_name(std::uint8_t code) {
   switch (code) {
-    case 0x08: return "unsigned byte";
-    case 0x09: return "signed byte";
-    case 0x0b: return "int16";
-    case 0x0c: return "int32";
-    case 0x0d: return "float32";
-    case 0x0e: return "float64";
-    default: return "unknown";
+    case 0x08:
+      return "unsigned byte";
+    case 0x09:
+      return "signed byte";
+    case 0x0b:
+      return "int16";
+    case 0x0c:
+      return "int32";
+    case 0x0d:
+      return "float32";
+    case 0x0e:
+      return "float64";
+    default:
+      return "unknown";
   }
 }
 
@@ -89,8 +96,7 @@ class Source {
         // is always offered, so the input ran out before the end of the stream.
         fail("truncated gzip stream");
       } else if (rc != Z_OK) {
-        fail(std::string("corrupt gzip data (") + (stream_.msg ? stream_.msg : "zlib error") +
-             ")");
+        fail(std::string("corrupt gzip data (") + (stream_.msg ? stream_.msg : "zlib error") + ")");
       } else if (stream_.avail_in == 0 && pos_ >= size_ && stream_.avail_out != 0) {
         fail("truncated gzip stream");
       }
@@ -139,8 +145,8 @@ std::vector<std::uint8_t> read_idx(Source& source, int rank, const char* what,
   std::uint8_t header[4];
   if (source.read(header, 4) != 4) source.fail("truncated: shorter than the 4-byte IDX magic");
   if (header[0] != 0 || header[1] != 0) {
-    source.fail("not an IDX file (magic starts " + hex_byte(header[0]) + " " +
-                hex_byte(header[1]) + ", expected 0x00 0x00)");
+    source.fail("not an IDX file (magic starts " + hex_byte(header[0]) + " " + hex_byte(header[1]) +
+                ", expected 0x00 0x00)");
   }
   if (header[2] != 0x08) {
     source.fail(std::string("IDX data type ") + hex_byte(header[2]) + " (" +
@@ -195,8 +201,8 @@ std::vector<std::uint8_t> read_idx(Source& source, int rank, const char* what,
   std::vector<std::uint8_t> data;
   constexpr std::size_t kChunk = std::size_t{1} << 22;
   while (data.size() < payload) {
-    const std::size_t want = static_cast<std::size_t>(
-        std::min<std::uint64_t>(kChunk, payload - data.size()));
+    const std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, payload - data.size()));
     const std::size_t old = data.size();
     data.resize(old + want);
     const std::size_t got = source.read(data.data() + old, want);

@@ -14,7 +14,9 @@ int main(int argc, char** argv) {
   std::string images_path, labels_path, output;
   int index = 0;
   app.add_option("IMAGES", images_path, "IDX image file")->required()->check(CLI::ExistingFile);
-  app.add_option("INDEX", index, "Image index (0-based)")->required()->check(CLI::NonNegativeNumber);
+  app.add_option("INDEX", index, "Image index (0-based)")
+      ->required()
+      ->check(CLI::NonNegativeNumber);
   app.add_option("OUTPUT", output, "PGM file to write")->required();
   app.add_option("--labels", labels_path, "IDX label file; prints the image's label")
       ->check(CLI::ExistingFile);

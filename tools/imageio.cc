@@ -100,8 +100,8 @@ Image decode_pnm(const std::uint8_t* data, std::size_t size, const std::string& 
   if (image.maxval == 0) reader.fail("maxval must be at least 1");
 
   // At most 32768^2 * 3 samples: fits easily in 64 bits.
-  const std::uint64_t samples = std::uint64_t(image.width) * std::uint64_t(image.height) *
-                                std::uint64_t(image.channels);
+  const std::uint64_t samples =
+      std::uint64_t(image.width) * std::uint64_t(image.height) * std::uint64_t(image.channels);
   const std::uint32_t maxval = static_cast<std::uint32_t>(image.maxval);
   const std::string dims = std::to_string(image.width) + "x" + std::to_string(image.height);
 
@@ -124,8 +124,8 @@ Image decode_pnm(const std::uint8_t* data, std::size_t size, const std::string& 
         v = p[i];
       }
       if (v > maxval) {
-        reader.fail("sample " + std::to_string(i) + " is " + std::to_string(v) +
-                    ", above maxval " + std::to_string(maxval));
+        reader.fail("sample " + std::to_string(i) + " is " + std::to_string(v) + ", above maxval " +
+                    std::to_string(maxval));
       }
       image.pixels[i] = scale_to_u8(v, maxval);
     }
@@ -164,8 +164,8 @@ std::vector<std::uint8_t> encode_pnm(const Image& image) {
     throw InputError("encode_pnm: channels must be 1 or 3");
   }
   if (image.width < 1 || image.height < 1 ||
-      image.pixels.size() != std::size_t(image.width) * std::size_t(image.height) *
-                                 std::size_t(image.channels)) {
+      image.pixels.size() !=
+          std::size_t(image.width) * std::size_t(image.height) * std::size_t(image.channels)) {
     throw InputError("encode_pnm: pixel count does not match width x height x channels");
   }
   const std::string header = std::string(image.channels == 1 ? "P5" : "P6") + "\n" +

@@ -46,7 +46,8 @@ int main(int argc, char** argv) {
         "(Inception-v1) layout for Fashion-MNIST-shaped input (1 channel, 10 classes, default " +
         std::to_string(size) + "x" + std::to_string(size) +
         "), He-normal random weights magnitude-pruned to density " + density_text +
-        " and rescaled to keep He's variance per output channel, float16 values. For demonstrating and testing the gnrt tools.";
+        " and rescaled to keep He's variance per output channel, float16 values. For demonstrating "
+        "and testing the gnrt tools.";
     meta.producer = "gnrt_make_demo_model (tools/make_demo_model.cc)";
     meta.labels = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};

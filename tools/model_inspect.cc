@@ -55,8 +55,8 @@ void describe_weights(const fb::Weights* weights, const flatbuffers::Vector<floa
     }
   }
   layer->params_dense = valid ? params : 0;
-  layer->weight_layout = weights->layout() == fb::WeightLayout::SPARSE_ROWS ? "sparse_rows"
-                                                                            : "dense";
+  layer->weight_layout =
+      weights->layout() == fb::WeightLayout::SPARSE_ROWS ? "sparse_rows" : "dense";
   layer->value_type = weights->value_type() == fb::ValueType::FLOAT16 ? "float16" : "float32";
   if (weights->layout() == fb::WeightLayout::SPARSE_ROWS) {
     layer->nonzeros = vector_size(weights->values_f32()) + vector_size(weights->values_f16());
@@ -203,8 +203,7 @@ ModelDetails inspect_model(const std::vector<std::uint8_t>& bytes, const std::st
         const int out = op->outputs()->Get(0);
         layer.output_shape = tensor_shape(model, out);
         if (out == first_output) {
-          details.output_is_softmax =
-              op->options_type() == fb::OperatorOptions::SoftmaxOptions;
+          details.output_is_softmax = op->options_type() == fb::OperatorOptions::SoftmaxOptions;
         }
       }
       describe_options(op, &layer);

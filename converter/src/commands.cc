@@ -22,7 +22,8 @@ void make_dirs(const std::string& path) {
     if (partial.empty()) continue;
     struct stat st {};
     if (::stat(partial.c_str(), &st) == 0) {
-      if (!S_ISDIR(st.st_mode)) throw std::runtime_error(partial + " exists and is not a directory");
+      if (!S_ISDIR(st.st_mode))
+        throw std::runtime_error(partial + " exists and is not a directory");
       continue;
     }
     if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) {
@@ -121,10 +122,11 @@ int run_summary(const SummaryOptions& o) {
     j["degenerate_layers"] = bad;
     std::cout << j.dump(2) << std::endl;
   } else {
-    std::printf("# GoogLeNet (%s, BN, aux heads): %d input channel(s), %d classes, "
-                "input %dx%d\n",
-                o.layout == "torchvision" ? "torchvision layout" : "Inception-v1",
-                o.in_channels, o.classes, o.height, o.width);
+    std::printf(
+        "# GoogLeNet (%s, BN, aux heads): %d input channel(s), %d classes, "
+        "input %dx%d\n",
+        o.layout == "torchvision" ? "torchvision layout" : "Inception-v1", o.in_channels, o.classes,
+        o.height, o.width);
     std::printf("%-24s %-16s %10s %9s %9s %13s  %s\n", "layer", "shape", "params", "in", "out",
                 "MACs", "graph");
     for (const auto& g : geometry) {
@@ -171,11 +173,12 @@ std::string percent(double fraction) {
 // Time per training step of this run, and the part spent in collectives (data-parallel runs).
 json step_timing(const Session& s) {
   const double steps = static_cast<double>(std::max<std::int64_t>(1, s.timed_steps));
-  return json{{"world_size", s.world_size()},
-              {"steps", s.timed_steps},
-              {"seconds_per_step", s.step_seconds / steps},
-              {"communication_seconds_per_step", s.step_comm_seconds / steps},
-              {"communication_share", s.step_seconds > 0 ? s.step_comm_seconds / s.step_seconds : 0.0}};
+  return json{
+      {"world_size", s.world_size()},
+      {"steps", s.timed_steps},
+      {"seconds_per_step", s.step_seconds / steps},
+      {"communication_seconds_per_step", s.step_comm_seconds / steps},
+      {"communication_share", s.step_seconds > 0 ? s.step_comm_seconds / s.step_seconds : 0.0}};
 }
 
 std::string timing_line(const json& t) {
@@ -202,7 +205,8 @@ int run_train(const TrainOptions& o) {
   bool resumed = false;
   if (file_exists_shared(s, ckpt)) {
     if (!o.run.resume) {
-      throw std::runtime_error(ckpt + " exists; pass --resume to continue it or choose another --out");
+      throw std::runtime_error(ckpt +
+                               " exists; pass --resume to continue it or choose another --out");
     }
     load_checkpoint(s, ckpt, /*weights_only=*/false);
     resumed = true;
@@ -310,19 +314,24 @@ int run_eval(const EvalOptions& o) {
   std::int64_t nz = count_nonzeros(s.net, false), params = count_params(s.net, false);
   std::int64_t nz_dep = count_nonzeros(s.net, true), params_dep = count_params(s.net, true);
   if (o.json) {
-    json j = {{"checkpoint", o.checkpoint}, {"split", o.split},         {"images", r.count},
-              {"accuracy", r.accuracy},     {"loss", r.loss},           {"nonzeros_training", nz},
-              {"params_training", params},  {"nonzeros_deployed", nz_dep},
+    json j = {{"checkpoint", o.checkpoint},
+              {"split", o.split},
+              {"images", r.count},
+              {"accuracy", r.accuracy},
+              {"loss", r.loss},
+              {"nonzeros_training", nz},
+              {"params_training", params},
+              {"nonzeros_deployed", nz_dep},
               {"params_deployed", params_dep},
               {"weights_digest", weights_digest(s.net)}};
     std::cout << j.dump(2) << std::endl;
   } else {
-    std::printf("%s: %s accuracy %.2f%% loss %.4f on %lld images; nonzeros %lld / %lld "
-                "(training graph), %lld / %lld (deployed)\n",
-                o.checkpoint.c_str(), o.split.c_str(), 100.0 * r.accuracy, r.loss,
-                static_cast<long long>(r.count), static_cast<long long>(nz),
-                static_cast<long long>(params), static_cast<long long>(nz_dep),
-                static_cast<long long>(params_dep));
+    std::printf(
+        "%s: %s accuracy %.2f%% loss %.4f on %lld images; nonzeros %lld / %lld "
+        "(training graph), %lld / %lld (deployed)\n",
+        o.checkpoint.c_str(), o.split.c_str(), 100.0 * r.accuracy, r.loss,
+        static_cast<long long>(r.count), static_cast<long long>(nz), static_cast<long long>(params),
+        static_cast<long long>(nz_dep), static_cast<long long>(params_dep));
   }
   return 0;
 }

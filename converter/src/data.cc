@@ -149,8 +149,7 @@ std::vector<std::uint8_t> parse_idx_labels(const std::vector<std::uint8_t>& data
   return std::vector<std::uint8_t>(data.begin() + 8, data.end());
 }
 
-ImageSet read_idx(const std::string& images_path, const std::string& labels_path,
-                  int num_classes) {
+ImageSet read_idx(const std::string& images_path, const std::string& labels_path, int num_classes) {
   ImageSet set = parse_idx_images(read_maybe_gzipped(images_path), images_path);
   auto labels = parse_idx_labels(read_maybe_gzipped(labels_path), labels_path);
   if (labels.size() != set.labels.size()) {
@@ -206,7 +205,7 @@ std::vector<std::string> dataset_class_names(const std::string& name) {
   }
   if (name == "mnist") return {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
   if (name == "cifar10") {
-    return {"airplane", "automobile", "bird", "cat", "deer",
+    return {"airplane", "automobile", "bird",  "cat",  "deer",
             "dog",      "frog",       "horse", "ship", "truck"};
   }
   throw DataError("unknown dataset '" + name + "' (expected fashion-mnist, mnist or cifar10)");

@@ -25,10 +25,10 @@ struct ImageSet {
   std::vector<std::uint8_t> labels;
 
   std::size_t size() const { return labels.size(); }
-  std::size_t image_bytes() const {
-    return static_cast<std::size_t>(channels) * height * width;
+  std::size_t image_bytes() const { return static_cast<std::size_t>(channels) * height * width; }
+  const std::uint8_t* image(std::size_t index) const {
+    return pixels.data() + index * image_bytes();
   }
-  const std::uint8_t* image(std::size_t index) const { return pixels.data() + index * image_bytes(); }
 };
 
 // A dataset as the converter sees it: a training set (from which a validation split is held out)
@@ -51,8 +51,7 @@ std::vector<std::uint8_t> read_maybe_gzipped(const std::string& path);
 ImageSet parse_idx_images(const std::vector<std::uint8_t>& data, const std::string& what);
 std::vector<std::uint8_t> parse_idx_labels(const std::vector<std::uint8_t>& data,
                                            const std::string& what);
-ImageSet read_idx(const std::string& images_path, const std::string& labels_path,
-                  int num_classes);
+ImageSet read_idx(const std::string& images_path, const std::string& labels_path, int num_classes);
 
 // CIFAR-10 binary version: records of 1 label byte + 3072 pixel bytes (3 x 32 x 32).
 ImageSet parse_cifar10(const std::vector<std::uint8_t>& data, const std::string& what);

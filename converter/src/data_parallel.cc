@@ -12,7 +12,8 @@ using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
 ProcessGroup* group_of(AutogradContext* ctx) {
-  return reinterpret_cast<ProcessGroup*>(static_cast<std::intptr_t>(ctx->saved_data["group"].toInt()));
+  return reinterpret_cast<ProcessGroup*>(
+      static_cast<std::intptr_t>(ctx->saved_data["group"].toInt()));
 }
 
 // y = (x - mean) * invstd * weight + bias with the global batch's mean and invstd; the backward
@@ -54,8 +55,7 @@ struct SyncBatchNormFunction : torch::autograd::Function<SyncBatchNormFunction> 
     // This rank's share of the parameter gradients; average_gradients combines them.
     auto dweight = (sum_dy_xmu * invstd_d).to(torch::kFloat);
     auto dbias = sum_dy.to(torch::kFloat);
-    return {dx, dweight, dbias, torch::Tensor(), torch::Tensor(), torch::Tensor(),
-            torch::Tensor()};
+    return {dx, dweight, dbias, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -115,8 +115,9 @@ torch::Tensor sync_batch_norm(ProcessGroup& group, torch::nn::BatchNorm2dImpl& b
       bn.running_var.mul_(1.0 - factor).add_(unbiased, factor);
     }
   }
-  return SyncBatchNormFunction::apply(x, bn.weight, bn.bias, mean, invstd, global_count,
-                                      static_cast<std::int64_t>(reinterpret_cast<std::intptr_t>(&group)));
+  return SyncBatchNormFunction::apply(
+      x, bn.weight, bn.bias, mean, invstd, global_count,
+      static_cast<std::int64_t>(reinterpret_cast<std::intptr_t>(&group)));
 }
 
 // torch::dropout on the whole global batch (the same generator draws, in the same order, as one

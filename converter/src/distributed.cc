@@ -228,9 +228,7 @@ class MeshStore : public gloo::rendezvous::Store {
     store_.set("mesh/" + key, data);
   }
   std::vector<char> get(const std::string& key) override { return store_.get("mesh/" + key); }
-  void wait(const std::vector<std::string>& keys) override {
-    store_.wait(prefixed(keys));
-  }
+  void wait(const std::vector<std::string>& keys) override { store_.wait(prefixed(keys)); }
   void wait(const std::vector<std::string>& keys,
             const std::chrono::milliseconds& timeout) override {
     store_.wait(prefixed(keys), timeout);
@@ -293,7 +291,8 @@ std::unique_ptr<ProcessGroup> ProcessGroup::join(const DistOptions& o) {
     throw DistError("the rendezvous " + o.rendezvous + " already holds rank " +
                     std::to_string(o.rank) + "'s key (" + store.where(me) +
                     ") from a launch that was killed while joining, or another process runs as "
-                    "rank " + std::to_string(o.rank) + "; remove it or use a fresh --rendezvous");
+                    "rank " +
+                    std::to_string(o.rank) + "; remove it or use a fresh --rendezvous");
   }
   const std::string host = o.host.empty() ? local_hostname() : o.host;
   std::ostringstream info;
@@ -353,8 +352,8 @@ std::unique_ptr<ProcessGroup> ProcessGroup::join(const DistOptions& o) {
   } catch (const std::exception& e) {
     store.remove_recorded();
     throw DistError("rank " + std::to_string(o.rank) + " could not connect to the other ranks (" +
-                    "listening on " + host + "; set --dist-host to an address they can reach): " +
-                    gloo_message(e));
+                    "listening on " + host +
+                    "; set --dist-host to an address they can reach): " + gloo_message(e));
   }
   // Once everybody has connected, nobody reads the rendezvous keys again: remove them so that a
   // later launch can use the same URL.
@@ -447,8 +446,8 @@ void ProcessGroup::fail(const std::string& what, const std::string& cause) {
       reason.assign(bytes.begin(), bytes.end());
     } catch (...) {
     }
-    msg = "rank " + std::to_string(failed.front()) + " of " + std::to_string(size_) +
-          " failed (" + reason + "); " + what + " on rank " + self + " stopped: " + cause;
+    msg = "rank " + std::to_string(failed.front()) + " of " + std::to_string(size_) + " failed (" +
+          reason + "); " + what + " on rank " + self + " stopped: " + cause;
   } else if (!missing.empty()) {
     msg = std::string("lost ") + (missing.size() == 1 ? "rank " : "ranks ") + rank_list(missing) +
           " of " + std::to_string(size_) + ": " + (missing.size() == 1 ? "it" : "they") +

@@ -18,7 +18,8 @@ using json = nlohmann::json;
 
 gnrt::WeightProvider folded_weights(GoogLeNet& net) {
   // Fold once, eagerly, so that the provider is a plain lookup.
-  auto table = std::make_shared<std::map<std::string, std::pair<std::vector<int64_t>, gnrt::LayerWeights>>>();
+  auto table = std::make_shared<
+      std::map<std::string, std::pair<std::vector<int64_t>, gnrt::LayerWeights>>>();
   torch::NoGradGuard no_grad;
   for (const Layer& layer : model_layers(net)) {
     if (!layer.deployed) continue;
@@ -48,8 +49,8 @@ gnrt::WeightProvider folded_weights(GoogLeNet& net) {
     std::vector<int64_t> want(spec.shape.begin(), spec.shape.end());
     if (want != it->second.first) {
       throw std::runtime_error("export: layer " + spec.name + " has shape " +
-                               c10::str(c10::IntArrayRef(it->second.first)) + ", the graph expects " +
-                               c10::str(c10::IntArrayRef(want)));
+                               c10::str(c10::IntArrayRef(it->second.first)) +
+                               ", the graph expects " + c10::str(c10::IntArrayRef(want)));
     }
     return it->second.second;
   };
@@ -69,9 +70,8 @@ std::vector<std::uint8_t> export_model(Session& s, const ExportSettings& setting
   meta.description = std::string(config.layout == gnrt::GoogLeNetLayout::kTorchvision
                                      ? "GoogLeNet (torchvision layout, imported, BN folded)"
                                      : "GoogLeNet (Inception-v1, BN folded)") +
-                     " trained on " + s.data.dataset + " at " +
-                     std::to_string(s.data.height) + "x" + std::to_string(s.data.width) +
-                     " by gn-convert";
+                     " trained on " + s.data.dataset + " at " + std::to_string(s.data.height) +
+                     "x" + std::to_string(s.data.width) + " by gn-convert";
   meta.producer = "gn-convert 0.1.0";
   meta.labels = s.dataset.class_names;
   meta.mean = s.norm.mean;
@@ -109,8 +109,8 @@ struct ModelHandle {
 
 void check(gnrt_status status, const char* what) {
   if (status != GNRT_OK) {
-    throw std::runtime_error(std::string("libgnrt ") + what + " failed: " +
-                             gnrt_status_string(status) + ": " + gnrt_last_error());
+    throw std::runtime_error(std::string("libgnrt ") + what +
+                             " failed: " + gnrt_status_string(status) + ": " + gnrt_last_error());
   }
 }
 
@@ -127,7 +127,8 @@ VerifyResult verify_export(Session& s, const std::vector<std::uint8_t>& bytes, c
   check(gnrt_plan_create(h.model, &options, &h.plan), "plan");
   int out_dims[4] = {0, 0, 0, 0};
   check(gnrt_plan_output_shape(h.plan, out_dims), "output shape");
-  std::size_t out_count = static_cast<std::size_t>(out_dims[0]) * out_dims[1] * out_dims[2] * out_dims[3];
+  std::size_t out_count =
+      static_cast<std::size_t>(out_dims[0]) * out_dims[1] * out_dims[2] * out_dims[3];
   if (out_count != static_cast<std::size_t>(s.model.classes)) {
     throw std::runtime_error("libgnrt output has " + std::to_string(out_count) +
                              " elements, expected " + std::to_string(s.model.classes));
@@ -191,10 +192,11 @@ int run_export(const ExportOptions& o) {
   auto bytes = export_model(s, settings);
 
   // Verify before writing, on logits: a second, identical graph without the softmax.
-  std::vector<std::size_t> images(s.split.validation.begin(),
-                                  s.split.validation.begin() +
-                                      std::min<std::size_t>(s.split.validation.size(),
-                                                            static_cast<std::size_t>(o.verify_images)));
+  std::vector<std::size_t> images(
+      s.split.validation.begin(),
+      s.split.validation.begin() +
+          std::min<std::size_t>(s.split.validation.size(),
+                                static_cast<std::size_t>(o.verify_images)));
   if (!images.empty()) {
     ExportSettings logits_settings = settings;
     logits_settings.softmax = false;
@@ -203,12 +205,14 @@ int run_export(const ExportOptions& o) {
     // float16 weights round each weight to 11 significant bits: the logits move by ~1e-2.
     const double tolerance = o.tolerance >= 0 ? o.tolerance : (o.float16 ? 3e-2 : 1e-4);
     double bound = tolerance * std::max(1.0, v.max_abs_logit);
-    std::printf("verify: %d validation images, largest |logit difference| %.3g (bound %.3g), "
-                "argmax agrees on %d/%d\n",
-                v.images, v.max_abs_diff, bound, v.argmax_agree, v.images);
+    std::printf(
+        "verify: %d validation images, largest |logit difference| %.3g (bound %.3g), "
+        "argmax agrees on %d/%d\n",
+        v.images, v.max_abs_diff, bound, v.argmax_agree, v.images);
     if (!(v.max_abs_diff <= bound)) {
-      throw std::runtime_error("export verification failed: libgnrt and LibTorch logits differ by " +
-                               std::to_string(v.max_abs_diff) + " > " + std::to_string(bound));
+      throw std::runtime_error(
+          "export verification failed: libgnrt and LibTorch logits differ by " +
+          std::to_string(v.max_abs_diff) + " > " + std::to_string(bound));
     }
     if (o.softmax) {
       VerifyResult p = verify_export(s, bytes, s.dataset.train, images, true);

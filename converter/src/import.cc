@@ -20,8 +20,8 @@ namespace {
 
 // torchvision's branch names and ours, per inception block.
 const std::pair<const char*, const char*> kBranchNames[] = {
-    {".branch1.", ".b1."},        {".branch2.0.", ".b2_reduce."}, {".branch2.1.", ".b2."},
-    {".branch3.0.", ".b3_reduce."}, {".branch3.1.", ".b3."},      {".branch4.1.", ".b4."},
+    {".branch1.", ".b1."},          {".branch2.0.", ".b2_reduce."}, {".branch2.1.", ".b2."},
+    {".branch3.0.", ".b3_reduce."}, {".branch3.1.", ".b3."},        {".branch4.1.", ".b4."},
 };
 
 std::string replace_branch(const std::string& name, bool to_ours) {
@@ -71,7 +71,8 @@ Normalization fold_transform_input(const Normalization& norm) {
   }
   Normalization folded = norm;
   for (int c = 0; c < 3; ++c) {
-    folded.mean[c] = static_cast<float>(norm.mean[c] - kTransformShift[c] * norm.std[c] / kTransformScale[c]);
+    folded.mean[c] =
+        static_cast<float>(norm.mean[c] - kTransformShift[c] * norm.std[c] / kTransformScale[c]);
     folded.std[c] = static_cast<float>(norm.std[c] / kTransformScale[c]);
   }
   return folded;
@@ -98,7 +99,8 @@ ImportResult import_torchscript(Session& s, const ImportOptions& o) {
   const std::string not_layout = path + ": not torchvision's GoogLeNet layout: ";
   auto need = [&](const std::string& name) -> torch::Tensor {
     auto it = theirs.find(name);
-    if (it == theirs.end()) throw std::runtime_error(not_layout + "it has no tensor '" + name + "'");
+    if (it == theirs.end())
+      throw std::runtime_error(not_layout + "it has no tensor '" + name + "'");
     return it->second;
   };
   const torch::Tensor conv1 = need("conv1.conv.weight");
@@ -176,7 +178,8 @@ ImportResult import_torchscript(Session& s, const ImportOptions& o) {
       }
       return v;
     };
-    if (o.mean.empty() || o.std.empty()) throw std::invalid_argument("--mean and --std go together");
+    if (o.mean.empty() || o.std.empty())
+      throw std::invalid_argument("--mean and --std go together");
     s.norm.mean = expand(o.mean, "--mean");
     s.norm.std = expand(o.std, "--std");
     for (float v : s.norm.std) {
@@ -216,22 +219,24 @@ ImportResult import_torchscript(Session& s, const ImportOptions& o) {
   const std::vector<std::size_t>& pool =
       s.split.validation.empty() ? s.test_indices : s.split.validation;
   const ImageSet& set = s.split.validation.empty() ? s.dataset.test : s.dataset.train;
-  std::vector<std::size_t> images(pool.begin(),
-                                  pool.begin() + std::min<std::size_t>(pool.size(), o.verify_images));
-  if (images.empty()) throw std::runtime_error("no images to compare the import with the module on");
+  std::vector<std::size_t> images(
+      pool.begin(), pool.begin() + std::min<std::size_t>(pool.size(), o.verify_images));
+  if (images.empty())
+    throw std::runtime_error("no images to compare the import with the module on");
   const Normalization norm = s.norm;
   torch::NoGradGuard no_grad;
   s.net->eval();
   module.eval();
-  const torch::Tensor x = make_batch(set, images, 0, images.size(), norm, s.data.height,
-                                     s.data.width, nullptr, 0);
+  const torch::Tensor x =
+      make_batch(set, images, 0, images.size(), norm, s.data.height, s.data.width, nullptr, 0);
   torch::Tensor expected;
   try {
     SilentWarnings silent;
     c10::Warning::WarningHandlerGuard guard(&silent);
     c10::IValue out = module.forward({x});
     if (out.isTuple() && !out.toTupleRef().elements().empty()) out = out.toTupleRef().elements()[0];
-    if (!out.isTensor()) throw std::runtime_error(path + ": the module's forward returns no logits tensor");
+    if (!out.isTensor())
+      throw std::runtime_error(path + ": the module's forward returns no logits tensor");
     expected = out.toTensor().to(torch::kFloat);
   } catch (const c10::Error& e) {
     throw std::runtime_error(path + ": running the TorchScript module at " +
@@ -294,34 +299,35 @@ int run_import(const ImportOptions& o) {
   if (file_exists(ckpt) && !o.force) {
     throw std::runtime_error(ckpt + " exists; choose another --out or pass --force");
   }
-  json info = {{"source", o.model},
-               {"layout", "torchvision"},
-               {"in_channels", r.in_channels},
-               {"classes", r.classes},
-               {"aux_heads", r.aux_heads},
-               {"transform_input", r.transform_input},
-               {"transform_input_from", r.transform_source},
-               {"tensors", r.tensors},
-               {"verify_images", r.images},
-               {"max_abs_diff", r.max_abs_diff},
-               {"max_abs_logit", r.max_abs_logit},
-               {"normalization", {{"mean", s.norm.mean}, {"std", s.norm.std}}},
-               {"dataset_normalization",
-                {{"mean", r.dataset_norm.mean}, {"std", r.dataset_norm.std}}},
-               {"data", s.data}};
+  json info = {
+      {"source", o.model},
+      {"layout", "torchvision"},
+      {"in_channels", r.in_channels},
+      {"classes", r.classes},
+      {"aux_heads", r.aux_heads},
+      {"transform_input", r.transform_input},
+      {"transform_input_from", r.transform_source},
+      {"tensors", r.tensors},
+      {"verify_images", r.images},
+      {"max_abs_diff", r.max_abs_diff},
+      {"max_abs_logit", r.max_abs_logit},
+      {"normalization", {{"mean", s.norm.mean}, {"std", s.norm.std}}},
+      {"dataset_normalization", {{"mean", r.dataset_norm.mean}, {"std", r.dataset_norm.std}}},
+      {"data", s.data}};
   s.extra["import"] = info;
   s.command_lines = {o.run.command_line};
   save_checkpoint(s, ckpt, nullptr);
   write_file_atomic(s.run.out_dir + "/import.json", info.dump(2) + "\n");
-  std::printf("imported %s: torchvision GoogLeNet, %d input channel(s), %d classes, aux heads %s, "
-              "transform_input %s (%s), %d tensors, %lld weights\n",
-              o.model.c_str(), r.in_channels, r.classes, r.aux_heads ? "yes" : "no",
-              r.transform_input ? "on, folded into the normalization" : "off",
-              r.transform_source.c_str(), r.tensors,
-              static_cast<long long>(count_params(s.net, false)));
-  std::printf("verify: %d images, largest |logit difference| TorchScript vs import %.3g "
-              "(bound %.3g)\n",
-              r.images, r.max_abs_diff, o.tolerance * std::max(1.0, r.max_abs_logit));
+  std::printf(
+      "imported %s: torchvision GoogLeNet, %d input channel(s), %d classes, aux heads %s, "
+      "transform_input %s (%s), %d tensors, %lld weights\n",
+      o.model.c_str(), r.in_channels, r.classes, r.aux_heads ? "yes" : "no",
+      r.transform_input ? "on, folded into the normalization" : "off", r.transform_source.c_str(),
+      r.tensors, static_cast<long long>(count_params(s.net, false)));
+  std::printf(
+      "verify: %d images, largest |logit difference| TorchScript vs import %.3g "
+      "(bound %.3g)\n",
+      r.images, r.max_abs_diff, o.tolerance * std::max(1.0, r.max_abs_logit));
   std::printf("wrote %s\n", ckpt.c_str());
   return 0;
 }

@@ -100,19 +100,32 @@ void add_optim_options(CLI::App* app, OptimOptions* o) {
   app->add_option("--optimizer", o->optimizer, "sgd | adam")
       ->check(CLI::IsMember({"sgd", "adam"}))
       ->capture_default_str();
-  app->add_option("--lr", o->lr, "peak learning rate")->check(CLI::Range(0.0, 10.0))->capture_default_str();
-  app->add_option("--lr-min", o->lr_min, "final learning rate (cosine)")->check(CLI::Range(0.0, 10.0));
+  app->add_option("--lr", o->lr, "peak learning rate")
+      ->check(CLI::Range(0.0, 10.0))
+      ->capture_default_str();
+  app->add_option("--lr-min", o->lr_min, "final learning rate (cosine)")
+      ->check(CLI::Range(0.0, 10.0));
   app->add_option("--schedule", o->schedule, "cosine | step | constant")
       ->check(CLI::IsMember({"cosine", "step", "constant"}))
       ->capture_default_str();
-  app->add_option("--step-epochs", o->step_epochs, "step schedule period")->check(CLI::Range(1, 100000));
+  app->add_option("--step-epochs", o->step_epochs, "step schedule period")
+      ->check(CLI::Range(1, 100000));
   app->add_option("--gamma", o->gamma, "step schedule factor")->check(CLI::Range(0.0, 1.0));
-  app->add_option("--warmup-epochs", o->warmup_epochs, "linear warm-up")->check(CLI::Range(0.0, 1000.0));
-  app->add_option("--momentum", o->momentum, "SGD momentum")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  app->add_option("--warmup-epochs", o->warmup_epochs, "linear warm-up")
+      ->check(CLI::Range(0.0, 1000.0));
+  app->add_option("--momentum", o->momentum, "SGD momentum")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   app->add_flag("!--no-nesterov", o->nesterov, "plain momentum instead of Nesterov");
-  app->add_option("--weight-decay", o->weight_decay, "L2 weight decay")->check(CLI::Range(0.0, 1.0))->capture_default_str();
-  app->add_option("--batch", o->batch, "batch size")->check(CLI::Range(1, 100000))->capture_default_str();
-  app->add_option("--epochs", o->epochs, "epochs")->check(CLI::Range(1, 100000))->capture_default_str();
+  app->add_option("--weight-decay", o->weight_decay, "L2 weight decay")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app->add_option("--batch", o->batch, "batch size")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app->add_option("--epochs", o->epochs, "epochs")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
 }
 
 std::string join_args(int argc, char** argv) {
@@ -134,7 +147,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "gn-convert 0.1.0");
 
   SummaryOptions summary;
-  auto* summary_cmd = app.add_subcommand("summary", "per-layer parameter table and feature-map sizes");
+  auto* summary_cmd =
+      app.add_subcommand("summary", "per-layer parameter table and feature-map sizes");
   summary_cmd->add_option("--classes", summary.classes, "number of classes")
       ->check(CLI::Range(2, 100000))
       ->capture_default_str();
@@ -147,14 +161,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   summary_cmd->add_flag("--json", summary.json, "JSON output");
   summary_cmd->add_flag("--force", summary.force, "exit 0 even when a kernel sees 1x1 maps");
-  summary_cmd->add_option("--layout", summary.layout,
-                          "inception_v1 (5x5 third branch, floor-mode pools with padding) | "
-                          "torchvision (3x3 third branch, ceil-mode pools; imported models)")
+  summary_cmd
+      ->add_option("--layout", summary.layout,
+                   "inception_v1 (5x5 third branch, floor-mode pools with padding) | "
+                   "torchvision (3x3 third branch, ceil-mode pools; imported models)")
       ->check(CLI::IsMember({"inception_v1", "torchvision"}))
       ->capture_default_str();
 
   TrainOptions train;
-  auto* train_cmd = app.add_subcommand("train", "train GoogLeNet (dense, or continue a checkpoint)");
+  auto* train_cmd =
+      app.add_subcommand("train", "train GoogLeNet (dense, or continue a checkpoint)");
   add_data_options(train_cmd, &train.data, true);
   add_run_options(train_cmd, &train.run, true);
   add_optim_options(train_cmd, &train.optim);
@@ -195,7 +211,8 @@ int main(int argc, char** argv) {
   add_run_options(eval_cmd, &eval.run, false);
 
   ExportOptions exp;
-  auto* export_cmd = app.add_subcommand("export", "fold BatchNorm, drop aux heads, write .gnrt and verify it");
+  auto* export_cmd =
+      app.add_subcommand("export", "fold BatchNorm, drop aux heads, write .gnrt and verify it");
   export_cmd->add_option("checkpoint", exp.checkpoint, "gn-convert checkpoint")
       ->required()
       ->check(CLI::ExistingFile);
@@ -205,13 +222,15 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "sparse", "dense"}))
       ->capture_default_str();
   export_cmd->add_flag("!--no-softmax", exp.softmax, "leave logits as the model output");
-  export_cmd->add_option("--verify-images", exp.verify_images,
-                         "validation images compared between libgnrt and LibTorch")
+  export_cmd
+      ->add_option("--verify-images", exp.verify_images,
+                   "validation images compared between libgnrt and LibTorch")
       ->check(CLI::Range(0, 100000))
       ->capture_default_str();
-  export_cmd->add_option("--tolerance", exp.tolerance,
-                         "largest |difference| allowed, times max(1, largest |logit|) "
-                         "(default 1e-4, with --float16 3e-2)")
+  export_cmd
+      ->add_option("--tolerance", exp.tolerance,
+                   "largest |difference| allowed, times max(1, largest |logit|) "
+                   "(default 1e-4, with --float16 3e-2)")
       ->check(CLI::Range(0.0, 1.0));
   export_cmd->add_flag("--skip-test-eval", exp.skip_test_eval,
                        "do not evaluate the test set for the metadata");
@@ -227,15 +246,17 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
   pack_cmd->add_option("-o,--output", pack.output, "output checkpoint")->required();
-  pack_cmd->add_flag("--float16", pack.float16, "store weights and BatchNorm statistics as float16");
+  pack_cmd->add_flag("--float16", pack.float16,
+                     "store weights and BatchNorm statistics as float16");
 
   ImportOptions imp;
   auto* import_cmd = app.add_subcommand(
       "import",
       "turn a torchvision GoogLeNet saved as TorchScript into a gn-convert checkpoint "
       "(then eval, prune, train --init, export)");
-  import_cmd->add_option("model", imp.model,
-                         "TorchScript file (torch.jit.script(model).save or torch.jit.trace)")
+  import_cmd
+      ->add_option("model", imp.model,
+                   "TorchScript file (torch.jit.script(model).save or torch.jit.trace)")
       ->required()
       ->check(CLI::ExistingFile);
   import_cmd->add_option("--out", imp.run.out_dir, "output directory (checkpoint.pt, import.json)")
@@ -249,17 +270,20 @@ int main(int argc, char** argv) {
                          "normalization mean of pixel/255 per channel (default: the training "
                          "split's, as train computes it)");
   import_cmd->add_option("--std", imp.std, "normalization standard deviation per channel");
-  import_cmd->add_option("--transform-input", imp.transform_input,
-                         "torchvision's transform_input: auto (the scripted module's flag, else "
-                         "detected from its outputs) | on (fold it into the normalization) | off")
+  import_cmd
+      ->add_option("--transform-input", imp.transform_input,
+                   "torchvision's transform_input: auto (the scripted module's flag, else "
+                   "detected from its outputs) | on (fold it into the normalization) | off")
       ->check(CLI::IsMember({"auto", "on", "off"}))
       ->capture_default_str();
-  import_cmd->add_option("--verify-images", imp.verify_images,
-                         "images on which the TorchScript module and the import must agree")
+  import_cmd
+      ->add_option("--verify-images", imp.verify_images,
+                   "images on which the TorchScript module and the import must agree")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
-  import_cmd->add_option("--tolerance", imp.tolerance,
-                         "largest |logit difference| allowed, times max(1, largest |logit|)")
+  import_cmd
+      ->add_option("--tolerance", imp.tolerance,
+                   "largest |logit difference| allowed, times max(1, largest |logit|)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   import_cmd->add_flag("--force", imp.force, "overwrite an existing <out>/checkpoint.pt");
@@ -268,8 +292,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   std::string results_manifest, results_output;
-  auto* results_cmd = app.add_subcommand("results", "render the results table of a pipeline run (Markdown)");
-  results_cmd->add_option("manifest", results_manifest, "manifest JSON written by scripts/pipeline.sh")
+  auto* results_cmd =
+      app.add_subcommand("results", "render the results table of a pipeline run (Markdown)");
+  results_cmd
+      ->add_option("manifest", results_manifest, "manifest JSON written by scripts/pipeline.sh")
       ->required()
       ->check(CLI::ExistingFile);
   results_cmd->add_option("-o,--output", results_output, "output file (default: stdout)");

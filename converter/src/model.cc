@@ -2,7 +2,6 @@
 
 #include <stdexcept>
 
-
 namespace gnconvert {
 
 namespace F = torch::nn::functional;
@@ -12,7 +11,8 @@ thread_local const ForwardHooks* g_forward_hooks = nullptr;
 
 torch::Tensor run_dropout(torch::nn::Dropout& dropout, const torch::Tensor& x) {
   const ForwardHooks* hooks = g_forward_hooks;
-  if (hooks && hooks->dropout && dropout->is_training()) return hooks->dropout(x, dropout->options.p());
+  if (hooks && hooks->dropout && dropout->is_training())
+    return hooks->dropout(x, dropout->options.p());
   return dropout(x);
 }
 }  // namespace
@@ -30,8 +30,8 @@ ConvBNImpl::ConvBNImpl(int in_channels, int out_channels, int kernel_size, int s
                                     .stride(stride)
                                     .padding(pad)
                                     .bias(false)));
-  bn = register_module("bn", torch::nn::BatchNorm2d(
-                                 torch::nn::BatchNorm2dOptions(out_channels).eps(1e-3)));
+  bn = register_module(
+      "bn", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(out_channels).eps(1e-3)));
 }
 
 torch::Tensor ConvBNImpl::forward(const torch::Tensor& x) {
@@ -40,7 +40,7 @@ torch::Tensor ConvBNImpl::forward(const torch::Tensor& x) {
   auto z = conv(x);
   const ForwardHooks* hooks = g_forward_hooks;
   auto y = torch::relu(hooks && hooks->batch_norm && bn->is_training() ? hooks->batch_norm(*bn, z)
-                                                                      : bn(z));
+                                                                       : bn(z));
   last_out_h = static_cast<int>(y.size(2));
   last_out_w = static_cast<int>(y.size(3));
   return y;
@@ -127,7 +127,8 @@ GoogLeNetOutput GoogLeNetImpl::forward_all(const torch::Tensor& input, bool with
   const bool torchvision = config.layout == gnrt::GoogLeNetLayout::kTorchvision;
   auto pool_k = [torchvision](const torch::Tensor& t, int torchvision_kernel) {
     if (torchvision) {
-      return F::max_pool2d(t, F::MaxPool2dFuncOptions(torchvision_kernel).stride(2).ceil_mode(true));
+      return F::max_pool2d(t,
+                           F::MaxPool2dFuncOptions(torchvision_kernel).stride(2).ceil_mode(true));
     }
     return F::max_pool2d(t, F::MaxPool2dFuncOptions(3).stride(2).padding(1));
   };
@@ -210,8 +211,8 @@ std::vector<Layer> model_layers(GoogLeNet& net) {
 
 std::vector<LayerGeometry> measure_geometry(GoogLeNet& net, int height, int width) {
   if (height < 1 || width < 1 || height > 4096 || width > 4096) {
-    throw std::runtime_error("input size " + std::to_string(height) + "x" +
-                             std::to_string(width) + " out of range 1..4096");
+    throw std::runtime_error("input size " + std::to_string(height) + "x" + std::to_string(width) +
+                             " out of range 1..4096");
   }
   bool was_training = net->is_training();
   net->eval();

@@ -26,7 +26,9 @@ namespace gnconvert {
 // One inception block: output channels of each branch (Table 1 of the paper). The one table is
 // the deployed graph's (schema/googlenet.cc), so training and export cannot disagree.
 using InceptionSpec = gnrt::InceptionSpec;
-inline const std::vector<InceptionSpec>& inception_specs() { return gnrt::googlenet_inception_specs(); }
+inline const std::vector<InceptionSpec>& inception_specs() {
+  return gnrt::googlenet_inception_specs();
+}
 
 // Replacements for the training-mode BatchNorm and dropout of every module, used by data-parallel
 // training (data_parallel.cc) to compute BatchNorm statistics and dropout masks over the global
@@ -84,8 +86,7 @@ struct InceptionImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
   int out_channels() const { return out_channels_; }
 
-  ConvBN b1{nullptr}, b2_reduce{nullptr}, b2{nullptr}, b3_reduce{nullptr}, b3{nullptr},
-      b4{nullptr};
+  ConvBN b1{nullptr}, b2_reduce{nullptr}, b2{nullptr}, b3_reduce{nullptr}, b3{nullptr}, b4{nullptr};
 
  private:
   int out_channels_ = 0;
@@ -127,13 +128,13 @@ TORCH_MODULE(GoogLeNet);
 
 // A weighted (prunable) layer: every convolution and fully connected layer, auxiliary included.
 struct Layer {
-  std::string name;           // canonical name, e.g. "inception4a.b3"
-  torch::Tensor weight;       // the parameter itself (shares storage with the module)
-  torch::Tensor bias;         // fc bias; undefined for convolutions (BN carries the shift)
+  std::string name;                    // canonical name, e.g. "inception4a.b3"
+  torch::Tensor weight;                // the parameter itself (shares storage with the module)
+  torch::Tensor bias;                  // fc bias; undefined for convolutions (BN carries the shift)
   torch::nn::BatchNorm2d bn{nullptr};  // BN following a convolution; null for fc
   bool is_fc = false;
-  bool deployed = true;       // false for the auxiliary heads
-  int kernel = 1;             // kh = kw
+  bool deployed = true;  // false for the auxiliary heads
+  int kernel = 1;        // kh = kw
   int stride = 1;
   int pad = 0;
 };

@@ -10,10 +10,14 @@ namespace {
 std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else out += c;
+    if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '&')
+      out += "&amp;";
+    else
+      out += c;
   }
   return out;
 }
@@ -33,9 +37,10 @@ std::string svg_bar_chart(const std::string& title, const std::vector<std::strin
   const double left = 60, top = 40, plot_h = 300, bar_w = 14, bottom = 170;
   const double width = left + 20 + bar_w * static_cast<double>(values.size());
   const double height = top + plot_h + bottom;
-  std::string svg = fmt("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-                        "font-family=\"sans-serif\" font-size=\"10\">\n",
-                        width, height);
+  std::string svg =
+      fmt("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+          "font-family=\"sans-serif\" font-size=\"10\">\n",
+          width, height);
   svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   svg += fmt("<text x=\"%.0f\" y=\"20\" font-size=\"14\">", left) + escape(title) + "</text>\n";
   for (int pct = 0; pct <= 100; pct += 20) {
@@ -77,9 +82,10 @@ std::string svg_line_chart(const std::string& title, const std::vector<std::stri
   if (hi - lo < 0.02) hi = lo + 0.02;
   const double left = 60, top = 40, plot_w = std::max(300.0, 60.0 * labels.size()), plot_h = 260;
   const double width = left + plot_w + 160, height = top + plot_h + 110;
-  std::string svg = fmt("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-                        "font-family=\"sans-serif\" font-size=\"10\">\n",
-                        width, height);
+  std::string svg =
+      fmt("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+          "font-family=\"sans-serif\" font-size=\"10\">\n",
+          width, height);
   svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   svg += fmt("<text x=\"%.0f\" y=\"20\" font-size=\"14\">", left) + escape(title) + "</text>\n";
   auto ypos = [&](double v) { return top + plot_h * (1.0 - (v - lo) / (hi - lo)); };

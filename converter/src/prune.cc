@@ -203,8 +203,7 @@ json layer_report(Session& s) {
   auto layers = model_layers(s.net);
   json rows = json::array();
   struct Totals {
-    std::int64_t params = 0, nonzeros = 0, macs = 0, macs_kept = 0, macs_224 = 0,
-                 macs_kept_224 = 0;
+    std::int64_t params = 0, nonzeros = 0, macs = 0, macs_kept = 0, macs_224 = 0, macs_kept_224 = 0;
   } training, deployed;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const auto& g = at_train[i];
@@ -258,8 +257,8 @@ std::string layer_report_text(const json& report) {
   std::string out;
   char line[512];
   const int h = report["resolution"][0], w = report["resolution"][1];
-  std::snprintf(line, sizeof line, "%-24s %-16s %10s %10s %8s %10s %14s %14s %16s %16s\n",
-                "layer", "shape", "params", "nonzeros", "density", "threshold",
+  std::snprintf(line, sizeof line, "%-24s %-16s %10s %10s %8s %10s %14s %14s %16s %16s\n", "layer",
+                "shape", "params", "nonzeros", "density", "threshold",
                 ("MACs@" + std::to_string(h) + "x" + std::to_string(w)).c_str(), "MACs kept",
                 "MACs@224", "MACs kept@224");
   out += line;
@@ -268,14 +267,14 @@ std::string layer_report_text(const json& report) {
     if (row.contains("threshold") && row["threshold"].get<double>() >= 0) {
       std::snprintf(threshold, sizeof threshold, "%.3g", row["threshold"].get<double>());
     }
-    std::snprintf(line, sizeof line, "%-24s %-16s %10lld %10lld %7.2f%% %10s %14lld %14lld %16lld %16lld%s\n",
-                  row["name"].get<std::string>().c_str(),
-                  shape_string(row["shape"].get<std::vector<int64_t>>()).c_str(),
-                  row["params"].get<long long>(), row["nonzeros"].get<long long>(),
-                  100.0 * row["density"].get<double>(), threshold,
-                  row["macs"].get<long long>(), row["macs_kept"].get<long long>(),
-                  row["macs_224"].get<long long>(), row["macs_kept_224"].get<long long>(),
-                  row["deployed"].get<bool>() ? "" : "  (aux)");
+    std::snprintf(
+        line, sizeof line, "%-24s %-16s %10lld %10lld %7.2f%% %10s %14lld %14lld %16lld %16lld%s\n",
+        row["name"].get<std::string>().c_str(),
+        shape_string(row["shape"].get<std::vector<int64_t>>()).c_str(),
+        row["params"].get<long long>(), row["nonzeros"].get<long long>(),
+        100.0 * row["density"].get<double>(), threshold, row["macs"].get<long long>(),
+        row["macs_kept"].get<long long>(), row["macs_224"].get<long long>(),
+        row["macs_kept_224"].get<long long>(), row["deployed"].get<bool>() ? "" : "  (aux)");
     out += line;
   }
   for (const char* graph : {"training_graph", "deployed_graph"}) {
@@ -317,7 +316,8 @@ int run_prune(const PruneOptions& o) {
   PruneRecipe recipe;
   if (file_exists_shared(s, ckpt)) {
     if (!o.run.resume) {
-      throw std::runtime_error(ckpt + " exists; pass --resume to continue it or choose another --out");
+      throw std::runtime_error(ckpt +
+                               " exists; pass --resume to continue it or choose another --out");
     }
     json meta = read_checkpoint_meta(s, ckpt);
     if (!meta["extra"].contains("recipe")) throw std::runtime_error(ckpt + ": not a prune run");
@@ -360,9 +360,10 @@ int run_prune(const PruneOptions& o) {
   const std::int64_t aux_params = count_params(s.net, false) - count_params(s.net, true);
   std::int64_t aux_final = -1;
   if (recipe.aux_group) {
-    aux_final = recipe.aux_target_nonzeros > 0 || recipe.aux_target_density == 0
-                    ? recipe.aux_target_nonzeros
-                    : static_cast<std::int64_t>(std::llround(recipe.aux_target_density * aux_params));
+    aux_final =
+        recipe.aux_target_nonzeros > 0 || recipe.aux_target_density == 0
+            ? recipe.aux_target_nonzeros
+            : static_cast<std::int64_t>(std::llround(recipe.aux_target_density * aux_params));
     if (aux_final > aux_params) {
       throw RecipeError("aux target of " + std::to_string(aux_final) + " nonzeros exceeds the " +
                         std::to_string(aux_params) + " auxiliary weights");
@@ -384,8 +385,8 @@ int run_prune(const PruneOptions& o) {
                          {"nonzeros_training", count_nonzeros(s.net, false)},
                          {"nonzeros_deployed", count_nonzeros(s.net, true)}};
     s.report["iterations"] = json::array();
-    log_line(s, "start: validation " + pct(val.accuracy) + ", test " + pct(test.accuracy) +
-                    ", " + std::to_string(count_nonzeros(s.net, false)) + " nonzeros; target " +
+    log_line(s, "start: validation " + pct(val.accuracy) + ", test " + pct(test.accuracy) + ", " +
+                    std::to_string(count_nonzeros(s.net, false)) + " nonzeros; target " +
                     std::to_string(final_target) + " in the " + recipe.scope + " graph");
   };
   stages.push_back(baseline);
@@ -418,9 +419,8 @@ int run_prune(const PruneOptions& o) {
             target = static_cast<std::int64_t>(std::llround(density * scope_params));
           } else {
             double start = static_cast<double>(start_nonzeros(s));
-            target = static_cast<std::int64_t>(std::llround(
-                iterative_density(start, static_cast<double>(final_target), i + 1,
-                                  recipe.iterations)));
+            target = static_cast<std::int64_t>(std::llround(iterative_density(
+                start, static_cast<double>(final_target), i + 1, recipe.iterations)));
           }
           d = prune_to(s, recipe, target, aux_final);
         }
@@ -480,8 +480,8 @@ int run_prune(const PruneOptions& o) {
     gradual.optim = recipe.retrain;
     gradual.before_step = [&](Session& s, std::int64_t step, std::int64_t total) {
       std::int64_t t0 = static_cast<std::int64_t>(recipe.gradual_begin * total);
-      std::int64_t t1 = std::min<std::int64_t>(total - 1,
-                                               static_cast<std::int64_t>(recipe.gradual_end * total));
+      std::int64_t t1 =
+          std::min<std::int64_t>(total - 1, static_cast<std::int64_t>(recipe.gradual_end * total));
       if (step < t0 || step > t1) return;
       if (step != t1 && (step - t0) % recipe.gradual_frequency != 0) return;
       double start = static_cast<double>(start_nonzeros(s)) / scope_params;
@@ -516,7 +516,8 @@ int run_prune(const PruneOptions& o) {
   finish.name = "final";
   finish.action = [&](Session& s) {
     EvalResult val = evaluate_validation(s), test = evaluate_test(s);
-    s.report["final"] = {{"validation_accuracy", val.accuracy}, {"test_accuracy", test.accuracy},
+    s.report["final"] = {{"validation_accuracy", val.accuracy},
+                         {"test_accuracy", test.accuracy},
                          {"test_images", test.count}};
     s.report["test_accuracy"] = test.accuracy;
   };
@@ -529,7 +530,8 @@ int run_prune(const PruneOptions& o) {
   // Pruned weights must still be exactly zero.
   for (const auto& layer : model_layers(s.net)) {
     auto it = s.masks.find(layer.name);
-    if (it != s.masks.end() && layer.weight.masked_select(it->second < 0.5).ne(0).any().item<bool>()) {
+    if (it != s.masks.end() &&
+        layer.weight.masked_select(it->second < 0.5).ne(0).any().item<bool>()) {
       throw std::logic_error("pruned weights of " + layer.name + " are not zero");
     }
   }
@@ -570,8 +572,9 @@ int run_prune(const PruneOptions& o) {
     names.push_back(row["name"].get<std::string>());
     densities.push_back(row["density"].get<double>());
   }
-  write_file_atomic(s.run.out_dir + "/density.svg",
-                    svg_bar_chart("Density per layer (nonzero weights / weights)", names, densities));
+  write_file_atomic(
+      s.run.out_dir + "/density.svg",
+      svg_bar_chart("Density per layer (nonzero weights / weights)", names, densities));
   const double nan = std::nan("");
   std::vector<std::string> steps = {"start"};
   Series validation{"validation", {s.report["start"]["validation_accuracy"].get<double>()}};
@@ -593,8 +596,9 @@ int run_prune(const PruneOptions& o) {
   steps.push_back("final");
   validation.values.push_back(s.report["final"]["validation_accuracy"].get<double>());
   test.values.push_back(s.report["final"]["test_accuracy"].get<double>());
-  write_file_atomic(s.run.out_dir + "/accuracy.svg",
-                    svg_line_chart("Accuracy across the pruning schedule", steps, {validation, test}));
+  write_file_atomic(
+      s.run.out_dir + "/accuracy.svg",
+      svg_line_chart("Accuracy across the pruning schedule", steps, {validation, test}));
   if (!s.quiet) std::cout << text;
   return 0;
 }

@@ -23,8 +23,8 @@ struct PruneLayer {
 };
 
 struct PruneDecision {
-  std::vector<std::int64_t> keep;     // weights kept per layer
-  std::vector<double> threshold;      // effective magnitude threshold per layer (keep |w| > t)
+  std::vector<std::int64_t> keep;  // weights kept per layer
+  std::vector<double> threshold;   // effective magnitude threshold per layer (keep |w| > t)
   double knob = 0;
   std::int64_t kept_in_scope = 0;
 };

@@ -202,7 +202,8 @@ PruneRecipe parse_recipe(const std::string& text, const std::string& what) {
       throw RecipeError(what + ": aux.mode must be std or global");
     }
     int n = a.contains("nonzeros") + a.contains("density") + a.contains("compression");
-    if (n != 1) throw RecipeError(what + ": aux needs exactly one of nonzeros, density, compression");
+    if (n != 1)
+      throw RecipeError(what + ": aux needs exactly one of nonzeros, density, compression");
     if (a.contains("nonzeros")) {
       r.aux_target_nonzeros = get<std::int64_t>(a, "nonzeros", 0, "aux", what);
       if (r.aux_target_nonzeros < 0) throw RecipeError(what + ": aux.nonzeros must be >= 0");
@@ -217,7 +218,8 @@ PruneRecipe parse_recipe(const std::string& text, const std::string& what) {
       r.aux_target_density = 1.0 / c;
     }
     if (r.scope != "deployed") {
-      throw RecipeError(what + ": with 'aux', target.scope must be \"deployed\" (the auxiliary heads have "
+      throw RecipeError(what +
+                        ": with 'aux', target.scope must be \"deployed\" (the auxiliary heads have "
                         "their own target)");
     }
     if (!r.knobs.empty()) throw RecipeError(what + ": 'aux' needs targets, not schedule.knobs");

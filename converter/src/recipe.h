@@ -33,8 +33,8 @@ class RecipeError : public std::runtime_error {
 };
 
 struct PruneRecipe {
-  std::string mode = "global";     // std | global | layer | cost
-  std::string scope = "training";  // which weights the target counts: training | deployed
+  std::string mode = "global";       // std | global | layer | cost
+  std::string scope = "training";    // which weights the target counts: training | deployed
   std::int64_t target_nonzeros = 0;  // exactly one of target_nonzeros / target_density is set
   double target_density = 0.0;       // fraction of the scope's weights kept
 

@@ -42,7 +42,8 @@ const json& need(const json& j, const char* key, const std::string& where) {
 
 double number(const json& j, const char* key, const std::string& where) {
   const json& v = need(j, key, where);
-  if (!v.is_number()) throw std::runtime_error("results manifest: " + where + "." + key + " is not a number");
+  if (!v.is_number())
+    throw std::runtime_error("results manifest: " + where + "." + key + " is not a number");
   return v.get<double>();
 }
 
@@ -92,33 +93,35 @@ std::string render_results(const json& m) {
   out << "| data, resolution | their setup | Fashion-MNIST, " << size << "x" << size << " |\n";
   out << "| conv+FC weights, training graph (with auxiliary heads) | about 10.4 M | "
       << count(number(train, "params", "training_graph")) << " |\n";
-  out << "| conv+FC weights, deployed graph | - | " << count(number(deployed, "params", "deployed_graph"))
-      << " |\n";
+  out << "| conv+FC weights, deployed graph | - | "
+      << count(number(deployed, "params", "deployed_graph")) << " |\n";
   out << "| nonzeros after pruning, training graph | about 650 K | "
       << count(number(train, "nonzeros", "training_graph")) << " ("
       << fmt("%.1fx", number(train, "compression", "training_graph")) << ") |\n";
   out << "| nonzeros after pruning, deployed graph | - | "
       << count(number(deployed, "nonzeros", "deployed_graph")) << " ("
       << fmt("%.1fx", number(deployed, "compression", "deployed_graph")) << ") |\n";
-  out << "| multiply-adds kept, deployed graph, at " << size << "x" << size << " / 224x224 | not reported | "
-      << pct(number(deployed, "macs_fraction", "deployed_graph")) << " / "
-      << pct(number(deployed, "macs_fraction_224", "deployed_graph")) << " |\n";
+  out << "| multiply-adds kept, deployed graph, at " << size << "x" << size
+      << " / 224x224 | not reported | " << pct(number(deployed, "macs_fraction", "deployed_graph"))
+      << " / " << pct(number(deployed, "macs_fraction_224", "deployed_graph")) << " |\n";
   out << "| test accuracy, dense | equal to the pruned model's | " << pct(dense_acc) << " |\n";
   out << "| accuracy right after pruning | - | " << after_prune << " |\n";
-  out << "| test accuracy after retraining (LibTorch) | equal to the dense model's | " << pct(test_pruned)
-      << " (" << fmt("%+.2f", 100.0 * (test_pruned - dense_acc)) << " points) |\n";
+  out << "| test accuracy after retraining (LibTorch) | equal to the dense model's | "
+      << pct(test_pruned) << " (" << fmt("%+.2f", 100.0 * (test_pruned - dense_acc))
+      << " points) |\n";
   if (m.contains("gnrt_eval_accuracy")) {
     out << "| test accuracy of the exported .gnrt in libgnrt (`gnrt eval`) | - | "
         << pct(m["gnrt_eval_accuracy"].get<double>()) << " |\n";
   }
   if (m.contains("gnrt_eval_accuracy_fp16")) {
-    out << "| test accuracy of the float16 .gnrt in libgnrt | - | " << pct(m["gnrt_eval_accuracy_fp16"].get<double>())
-        << " |\n";
+    out << "| test accuracy of the float16 .gnrt in libgnrt | - | "
+        << pct(m["gnrt_eval_accuracy_fp16"].get<double>()) << " |\n";
   }
   if (m.contains("shipped_gnrt_eval")) {
     const json& shipped = m["shipped_gnrt_eval"];
     out << "| the shipped pruned model (`" << shipped.value("file", std::string("?"))
-        << "`), test accuracy in libgnrt | - | " << pct(number(shipped, "accuracy", "shipped_gnrt_eval")) << " ("
+        << "`), test accuracy in libgnrt | - | "
+        << pct(number(shipped, "accuracy", "shipped_gnrt_eval")) << " ("
         << fmt("%+.2f", 100.0 * (number(shipped, "accuracy", "shipped_gnrt_eval") - dense_acc))
         << " points) |\n";
   }
@@ -141,8 +144,10 @@ std::string render_results(const json& m) {
   }
 
   if (m.contains("tradeoff") && m["tradeoff"].is_array() && !m["tradeoff"].empty()) {
-    out << "\n| recipe | deployed compression | deployed nonzeros | training-graph nonzeros | MACs kept at "
-        << size << " / 224 | test accuracy | vs dense | 224x224, 1 thread: libgnrt vs XNNPACK dense |\n";
+    out << "\n| recipe | deployed compression | deployed nonzeros | training-graph nonzeros | MACs "
+           "kept at "
+        << size
+        << " / 224 | test accuracy | vs dense | 224x224, 1 thread: libgnrt vs XNNPACK dense |\n";
     out << "|---|---:|---:|---:|---:|---:|---:|---|\n";
     for (const auto& row : m["tradeoff"]) {
       const json& snap = need(row, "snapshot", "tradeoff[]");
@@ -160,7 +165,8 @@ std::string render_results(const json& m) {
           << pct(number(d, "macs_fraction", "deployed_graph")) << " / "
           << pct(number(d, "macs_fraction_224", "deployed_graph")) << " | " << pct(acc) << " | "
           << fmt("%+.2f", 100.0 * (acc - dense_acc)) << " | "
-          << (row.contains("bench_224") ? latency(row["bench_224"], "tradeoff[].bench_224") : "-") << " |\n";
+          << (row.contains("bench_224") ? latency(row["bench_224"], "tradeoff[].bench_224") : "-")
+          << " |\n";
     }
   }
   return out.str();

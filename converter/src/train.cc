@@ -56,11 +56,11 @@ std::vector<std::size_t> epoch_order(const std::vector<std::size_t>& indices, st
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(GoogLeNet& net, const OptimOptions& o) {
   if (o.optimizer == "sgd") {
-    return std::make_unique<torch::optim::SGD>(
-        net->parameters(), torch::optim::SGDOptions(o.lr)
-                               .momentum(o.momentum)
-                               .nesterov(o.nesterov && o.momentum > 0)
-                               .weight_decay(o.weight_decay));
+    return std::make_unique<torch::optim::SGD>(net->parameters(),
+                                               torch::optim::SGDOptions(o.lr)
+                                                   .momentum(o.momentum)
+                                                   .nesterov(o.nesterov && o.momentum > 0)
+                                                   .weight_decay(o.weight_decay));
   }
   if (o.optimizer == "adam") {
     return std::make_unique<torch::optim::Adam>(
@@ -200,8 +200,10 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
 
 std::string read_file(const std::string& path) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw std::runtime_error("cannot open " + path + ": no such file");
-  if (!S_ISREG(st.st_mode)) throw std::runtime_error("cannot read " + path + ": not a regular file");
+  if (::stat(path.c_str(), &st) != 0)
+    throw std::runtime_error("cannot open " + path + ": no such file");
+  if (!S_ISREG(st.st_mode))
+    throw std::runtime_error("cannot read " + path + ": not a regular file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open " + path);
   std::ostringstream ss;
@@ -306,8 +308,8 @@ void load_data(Session& s) {
                     s.data.dataset + " images have " + std::to_string(s.dataset.train.channels));
   }
   if (s.model.classes != static_cast<int>(s.dataset.class_names.size())) {
-    throw DataError("model has " + std::to_string(s.model.classes) + " classes, " +
-                    s.data.dataset + " has " + std::to_string(s.dataset.class_names.size()));
+    throw DataError("model has " + std::to_string(s.model.classes) + " classes, " + s.data.dataset +
+                    " has " + std::to_string(s.dataset.class_names.size()));
   }
 }
 
@@ -333,10 +335,8 @@ json make_meta(const Session& s) {
   meta["optim"] = s.optim;
   meta["seed"] = s.run.seed;
   meta["normalization"] = {{"mean", s.norm.mean}, {"std", s.norm.std}};
-  meta["progress"] = {{"stage", s.stage},
-                      {"epoch", s.epoch},
-                      {"step", s.step},
-                      {"global_step", s.global_step}};
+  meta["progress"] = {
+      {"stage", s.stage}, {"epoch", s.epoch}, {"step", s.step}, {"global_step", s.global_step}};
   meta["history"] = s.history;
   meta["report"] = s.report;
   meta["extra"] = s.extra;
@@ -496,7 +496,8 @@ void load_checkpoint(Session& s, const std::string& path, bool weights_only) {
         break;
       }
     }
-    if (!found) throw std::runtime_error(path + ": mask of layer " + name + " does not fit the model");
+    if (!found)
+      throw std::runtime_error(path + ": mask of layer " + name + " does not fit the model");
     s.masks[name] = mask.to(torch::kFloat);
   }
   s.optimizer_state.clear();
@@ -716,8 +717,8 @@ bool run_stages(Session& s, const std::vector<Stage>& stages) {
         const std::size_t begin = static_cast<std::size_t>(s.step * o.batch) + offset;
         const std::size_t end = begin + local;
         const std::uint64_t step_seed = mix_seed(s.run.seed, s.stage, s.epoch, s.step + 1);
-        auto x = make_batch(s.dataset.train, order, begin, end, s.norm, s.data.height,
-                            s.data.width, &s.data, step_seed, offset);
+        auto x = make_batch(s.dataset.train, order, begin, end, s.norm, s.data.height, s.data.width,
+                            &s.data, step_seed, offset);
         auto y = make_labels(s.dataset.train, order, begin, end);
         torch::manual_seed(mix_seed(step_seed, 0xD0));  // dropout draws of this step
         set_lr(*optimizer, learning_rate(o, phase_step, total_steps, steps_per_epoch));
@@ -777,9 +778,8 @@ bool run_stages(Session& s, const std::vector<Stage>& stages) {
                         "%s epoch %d/%d step %lld/%lld loss %.4f acc %.2f%% lr %.4g %.1f img/s "
                         "ETA epoch %s, %s %s",
                         stage.name.c_str(), s.epoch + 1, o.epochs,
-                        static_cast<long long>(s.step + 1),
-                        static_cast<long long>(steps_per_epoch), loss_sum / seen,
-                        100.0 * correct / seen,
+                        static_cast<long long>(s.step + 1), static_cast<long long>(steps_per_epoch),
+                        loss_sum / seen, 100.0 * correct / seen,
                         learning_rate(o, phase_step, total_steps, steps_per_epoch), ips,
                         format_duration(remaining_epoch * per_step).c_str(), stage.name.c_str(),
                         format_duration(remaining_stage * per_step).c_str());
@@ -821,8 +821,8 @@ bool run_stages(Session& s, const std::vector<Stage>& stages) {
                     "%s epoch %d/%d: train loss %.4f acc %.2f%% | validation loss %.4f acc %.2f%% "
                     "| %.0f s, %.1f img/s",
                     stage.name.c_str(), s.epoch + 1, o.epochs, record["train_loss"].get<double>(),
-                    100.0 * record["train_accuracy"].get<double>(), val.loss,
-                    100.0 * val.accuracy, seconds, record["images_per_second"].get<double>());
+                    100.0 * record["train_accuracy"].get<double>(), val.loss, 100.0 * val.accuracy,
+                    seconds, record["images_per_second"].get<double>());
       log_line(s, line);
       s.step = 0;
       bool stage_done = s.epoch + 1 == o.epochs;

@@ -24,8 +24,8 @@ struct MacFma {
   static float32x4_t mac_lane(float32x4_t acc, float32x4_t x, float32x4_t w4) {
     // AArch32 VFMA has no by-scalar form: broadcast the lane (once per nonzero, the compiler
     // hoists it out of the per-vector loop).
-    return vfmaq_f32(acc, x, vdupq_lane_f32(kLane < 2 ? vget_low_f32(w4) : vget_high_f32(w4),
-                                            kLane & 1));
+    return vfmaq_f32(acc, x,
+                     vdupq_lane_f32(kLane < 2 ? vget_low_f32(w4) : vget_high_f32(w4), kLane & 1));
   }
   static float mac_scalar(float acc, float x, float w) { return std::fma(x, w, acc); }
 };

@@ -25,8 +25,8 @@ struct MacMla {
 
 }  // namespace
 
-void f32_fc_sparse__neon_armv7(const FcProblem& problem, const void* packed,
-                               const float* input, float* output, int o_begin, int o_end) {
+void f32_fc_sparse__neon_armv7(const FcProblem& problem, const void* packed, const float* input,
+                               float* output, int o_begin, int o_end) {
   arm::fc_sparse_run<MacMla>(problem, packed, input, output, o_begin, o_end);
 }
 

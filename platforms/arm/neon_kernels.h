@@ -32,8 +32,8 @@ void f32_conv2d_sparse_16x1__neon_armv7(const ConvProblem& problem, const void* 
 void f32_conv2d_sparse_16x1__neonfma_armv7(const ConvProblem& problem, const void* packed,
                                            const float* input, float* output, int oc_begin,
                                            int oc_end);
-void f32_fc_sparse__neon_armv7(const FcProblem& problem, const void* packed,
-                               const float* input, float* output, int o_begin, int o_end);
+void f32_fc_sparse__neon_armv7(const FcProblem& problem, const void* packed, const float* input,
+                               float* output, int o_begin, int o_end);
 #endif
 
 // Pooling, NEON without FMA (same code for aarch64 and armv7). Max pooling needs

@@ -121,8 +121,8 @@ inline float sum_lanes(float32x4_t v) {
 
 // Global average pooling: the interior of each plane, row by row, four lanes at a time (two
 // accumulators), the row's last 0-3 values scalar; nothing outside the interior is read.
-inline void global_avgpool_run(const PoolProblem& p, const float* input, float* output,
-                               int c_begin, int c_end) {
+inline void global_avgpool_run(const PoolProblem& p, const float* input, float* output, int c_begin,
+                               int c_end) {
   const PoolGeometry& g = p.geometry;
   const float scale = 1.0f / (static_cast<float>(g.in_height) * static_cast<float>(g.in_width));
   const bool relu = p.activation == Activation::kRelu;

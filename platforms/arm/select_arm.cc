@@ -43,27 +43,21 @@ const ConvVariant kConvVariants[] = {
     {{"f32_conv2d_sparse_16x1__neonfma_armv7", true, 0, pack_conv,
       f32_conv2d_sparse_16x1__neonfma_armv7},
      has_neon_vfpv4},
-    {{"f32_conv2d_sparse_16x1__neon_armv7", true, 0, pack_conv,
-      f32_conv2d_sparse_16x1__neon_armv7},
+    {{"f32_conv2d_sparse_16x1__neon_armv7", true, 0, pack_conv, f32_conv2d_sparse_16x1__neon_armv7},
      has_neon},
 #endif
 };
 
 const FcVariant kFcVariants[] = {
 #if defined(__aarch64__)
-    {{"f32_fc_sparse__neonfma_aarch64", true, 0, pack_fc, f32_fc_sparse__neonfma_aarch64},
-     always},
+    {{"f32_fc_sparse__neonfma_aarch64", true, 0, pack_fc, f32_fc_sparse__neonfma_aarch64}, always},
 #elif defined(__arm__)
     {{"f32_fc_sparse__neon_armv7", true, 0, pack_fc, f32_fc_sparse__neon_armv7}, has_neon},
 #endif
 };
 
-bool maxpool3x3s1_supported(const PoolProblem& problem) {
-  return maxpool3x3_supported(problem, 1);
-}
-bool maxpool3x3s2_supported(const PoolProblem& problem) {
-  return maxpool3x3_supported(problem, 2);
-}
+bool maxpool3x3s1_supported(const PoolProblem& problem) { return maxpool3x3_supported(problem, 1); }
+bool maxpool3x3s2_supported(const PoolProblem& problem) { return maxpool3x3_supported(problem, 2); }
 
 // NEON without FMA: always on A64, per AT_HWCAP on armv7.
 bool neon_baseline() {
@@ -75,11 +69,14 @@ bool neon_baseline() {
 }
 
 const PoolVariant kPoolVariants[] = {
-    {{"f32_maxpool2d_3x3s1__neon", f32_maxpool2d_3x3s1__neon}, maxpool3x3s1_supported,
+    {{"f32_maxpool2d_3x3s1__neon", f32_maxpool2d_3x3s1__neon},
+     maxpool3x3s1_supported,
      neon_baseline},
-    {{"f32_maxpool2d_3x3s2__neon", f32_maxpool2d_3x3s2__neon}, maxpool3x3s2_supported,
+    {{"f32_maxpool2d_3x3s2__neon", f32_maxpool2d_3x3s2__neon},
+     maxpool3x3s2_supported,
      neon_baseline},
-    {{"f32_global_avgpool__neon", f32_global_avgpool__neon}, global_avgpool_supported,
+    {{"f32_global_avgpool__neon", f32_global_avgpool__neon},
+     global_avgpool_supported,
      neon_baseline},
 };
 
@@ -100,8 +97,7 @@ const PoolVariant* pool_variants(std::size_t* count) {
   return kPoolVariants;
 }
 
-bool bind_conv_variant(const ConvVariant& variant, const ConvProblem& problem,
-                       ConvKernel* kernel) {
+bool bind_conv_variant(const ConvVariant& variant, const ConvProblem& problem, ConvKernel* kernel) {
   if (!conv_sparse_supported(problem)) return false;
   *kernel = variant.kernel;
   kernel->packed_bytes = conv_sparse_packed_bytes(problem);

@@ -239,8 +239,8 @@ inline float horizontal_sum(float32x4_t v) {
 // FcKernel::run for packed sparse rows: a dot product per output over gathered inputs, eight
 // nonzeros per step in two accumulators (NEON has no gather: one lane load per nonzero).
 template <class Mac>
-void fc_sparse_run(const FcProblem& problem, const void* packed, const float* input,
-                   float* output, int o_begin, int o_end) {
+void fc_sparse_run(const FcProblem& problem, const void* packed, const float* input, float* output,
+                   int o_begin, int o_end) {
   const PackedFc pf = fc_sparse_view(packed);
   const bool relu = problem.activation == Activation::kRelu;
   for (int o = o_begin; o < o_end; ++o) {

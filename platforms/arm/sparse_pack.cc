@@ -107,8 +107,7 @@ bool conv_sparse_supported(const ConvProblem& p) {
     return false;
   if (plan_segments(p).length > std::numeric_limits<std::int32_t>::max()) return false;
   if (sparse) {
-    const std::uint64_t taps =
-        static_cast<std::uint64_t>(g.in_channels) * g.kernel_h * g.kernel_w;
+    const std::uint64_t taps = static_cast<std::uint64_t>(g.in_channels) * g.kernel_h * g.kernel_w;
     const SparseRows& rows = p.sparse;
     if (rows.row_begin[0] != 0) return false;
     for (int oc = 0; oc < g.out_channels; ++oc) {
@@ -156,8 +155,7 @@ void conv_sparse_pack(const ConvProblem& p, void* packed) {
   auto* deltas = reinterpret_cast<std::int32_t*>(base + l.tail);
   if (p.bias != nullptr) std::memcpy(bias, p.bias, sizeof(float) * g.out_channels);
 
-  const std::uint32_t taps =
-      static_cast<std::uint32_t>(g.in_channels) * g.kernel_h * g.kernel_w;
+  const std::uint32_t taps = static_cast<std::uint32_t>(g.in_channels) * g.kernel_h * g.kernel_w;
   std::uint32_t n = 0;
   for (int oc = 0; oc < g.out_channels; ++oc) {
     row_begin[oc] = n;

@@ -58,20 +58,18 @@ inline void dense_tile_dispatch(int count, const DenseConvPacked& w, int block, 
                                 int store_end, const typename V::Tail& tail) {
   if constexpr (N > 1) {
     if (count < N) {
-      dense_tile_dispatch<V, NR, kTail, kRelu, N - 1>(count, w, block, in, out,
-                                                      out_channel_stride, store_begin, store_end,
-                                                      tail);
+      dense_tile_dispatch<V, NR, kTail, kRelu, N - 1>(count, w, block, in, out, out_channel_stride,
+                                                      store_begin, store_end, tail);
       return;
     }
   }
-  dense_tile<V, N, NR, kTail, kRelu>(w, block, in, out, out_channel_stride, store_begin,
-                                     store_end, tail);
+  dense_tile<V, N, NR, kTail, kRelu>(w, block, in, out, out_channel_stride, store_begin, store_end,
+                                     tail);
 }
 
 template <typename V, int MR, int NR, bool kRelu>
 void dense_run(const DenseConvPacked& w, const float* in, float* out,
-               std::ptrdiff_t out_channel_stride, std::ptrdiff_t length, int oc_begin,
-               int oc_end) {
+               std::ptrdiff_t out_channel_stride, std::ptrdiff_t length, int oc_begin, int oc_end) {
   constexpr int L = V::kLanes;
   const std::ptrdiff_t vectors = (length + L - 1) / L;
   const typename V::Tail tail = V::make_tail(static_cast<int>(length - (vectors - 1) * L));

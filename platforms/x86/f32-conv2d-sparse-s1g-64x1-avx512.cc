@@ -15,8 +15,8 @@ bool f32_conv2d_sparse_s1g_64x1__avx512_supports(const ConvProblem& p) {
 }
 
 void f32_conv2d_sparse_s1g_64x1__avx512(const ConvProblem& p, const void* packed,
-                                         const float* input, float* output, int oc_begin,
-                                         int oc_end) {
+                                        const float* input, float* output, int oc_begin,
+                                        int oc_end) {
   sparse_conv_shift<4>(p, packed, input, output, oc_begin, oc_end);
 }
 

@@ -11,18 +11,24 @@ namespace kernels {
 namespace x86 {
 
 #define GNRT_SPARSE_CONV(name, isa) \
-  {#name, Isa::isa, true, name##_supports, sparse_conv_packed_bytes, sparse_conv_pack, name, true}
-#define GNRT_SPARSE_CONV_PHASE(name, isa) \
-  {#name, Isa::isa, true, name##_supports, sparse_conv_packed_bytes, sparse_conv_pack_phase, name, \
-   true}
-#define GNRT_SPARSE_CONV_SHIFT(name, isa)                                                 \
-  {#name, Isa::isa, true, name##_supports, sparse_conv_shift_packed_bytes, sparse_conv_pack_shift, \
-   name, true}
-#define GNRT_SPARSE_CONV_PHASE_SHIFT(name, isa)                                   \
-  {#name, Isa::isa, true, name##_supports, sparse_conv_shift_packed_bytes, \
-   sparse_conv_pack_phase_shift, name, true}
+  { #name, Isa::isa, true, name##_supports, sparse_conv_packed_bytes, sparse_conv_pack, name, true }
+#define GNRT_SPARSE_CONV_PHASE(name, isa)                                                     \
+  {                                                                                           \
+#name, Isa::isa, true, name##_supports, sparse_conv_packed_bytes, sparse_conv_pack_phase, \
+        name, true                                                                            \
+  }
+#define GNRT_SPARSE_CONV_SHIFT(name, isa)                                   \
+  {                                                                         \
+#name, Isa::isa, true, name##_supports, sparse_conv_shift_packed_bytes, \
+        sparse_conv_pack_shift, name, true                                  \
+  }
+#define GNRT_SPARSE_CONV_PHASE_SHIFT(name, isa)                             \
+  {                                                                         \
+#name, Isa::isa, true, name##_supports, sparse_conv_shift_packed_bytes, \
+        sparse_conv_pack_phase_shift, name, true                            \
+  }
 #define GNRT_DENSE_CONV(name, isa) \
-  {#name, Isa::isa, false, name##_supports, name##_packed_bytes, name##_pack, name, false}
+  { #name, Isa::isa, false, name##_supports, name##_packed_bytes, name##_pack, name, false }
 
 // The selector first tries preferred_conv_kernel() (below), then takes the first row the
 // requested ISA allows. The sparse kernels are bound by unaligned loads, not FMAs: on the
@@ -57,7 +63,8 @@ const FcKernelInfo kFcKernels[] = {
 };
 const int kFcKernelCount = static_cast<int>(sizeof(kFcKernels) / sizeof(kFcKernels[0]));
 
-#define GNRT_POOL(name, isa, gaps) {#name, Isa::isa, name##_supports, name, gaps}
+#define GNRT_POOL(name, isa, gaps) \
+  { #name, Isa::isa, name##_supports, name, gaps }
 
 // Pooling (no weights). Max pooling needs a nonnegative input (zero-border fast path, see
 // pool_impl.h); other pooling problems fall back to the scalar reference. AVX-512 first: 1.3-2x

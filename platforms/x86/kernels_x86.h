@@ -11,12 +11,12 @@ namespace gnrt {
 namespace kernels {
 namespace x86 {
 
-#define GNRT_X86_CONV_RUN(name)                                                              \
+#define GNRT_X86_CONV_RUN(name)                                                                \
   void name(const ConvProblem& problem, const void* packed, const float* input, float* output, \
             int oc_begin, int oc_end);                                                         \
   bool name##_supports(const ConvProblem& problem);
 
-#define GNRT_X86_FC_RUN(name)                                                              \
+#define GNRT_X86_FC_RUN(name)                                                                \
   void name(const FcProblem& problem, const void* packed, const float* input, float* output, \
             int o_begin, int o_end);
 
@@ -42,7 +42,7 @@ GNRT_X86_FC_RUN(f32_fc_sparse_8x1__avx2)
 GNRT_X86_FC_RUN(f32_fc_dense_4x16__avx512)
 GNRT_X86_FC_RUN(f32_fc_dense_4x8__avx2)
 
-#define GNRT_X86_POOL_RUN(name)                                                        \
+#define GNRT_X86_POOL_RUN(name)                                                         \
   void name(const PoolProblem& problem, const float* input, float* output, int c_begin, \
             int c_end);                                                                 \
   bool name##_supports(const PoolProblem& problem);

@@ -32,7 +32,8 @@ inline unsigned interior_lane_bits(const RunPlacement& r, std::ptrdiff_t first, 
   auto below = [](std::ptrdiff_t n) { return n >= 32 ? ~0u : n <= 0 ? 0u : (1u << n) - 1u; };
   unsigned bits = 0;
   // Rows from the one holding p (row 0 when p < 0: nothing above the origin is interior).
-  for (std::ptrdiff_t row = p >= 0 ? p - p % r.row_stride : 0; row < p + lanes; row += r.row_stride) {
+  for (std::ptrdiff_t row = p >= 0 ? p - p % r.row_stride : 0; row < p + lanes;
+       row += r.row_stride) {
     // Interior [row, row + width) as lanes of the vector starting at p.
     bits |= below(row + r.width - p) & ~below(row - p);
   }
@@ -41,7 +42,9 @@ inline unsigned interior_lane_bits(const RunPlacement& r, std::ptrdiff_t first, 
 
 // Rows whose gap a kernel zeroes (kernels.h): all of them when the output plane has a border
 // below the last row, else all but the last (whose gap may end the plane).
-inline int gap_rows(int out_height, int out_pad) { return out_pad >= 1 ? out_height : out_height - 1; }
+inline int gap_rows(int out_height, int out_pad) {
+  return out_pad >= 1 ? out_height : out_height - 1;
+}
 
 // Length of a flat run over output rows 0..out_height - 1 that also covers the last row's gap
 // when that adds no vector (always, at the planner's row strides): then the run's lane masks
@@ -52,7 +55,8 @@ inline std::ptrdiff_t flat_run_length(const ConvProblem& p, std::ptrdiff_t lead,
   const ConvGeometry& g = p.geometry;
   const std::ptrdiff_t rows = (g.out_height - 1) * p.out_row_stride + g.out_width;
   *tail_gap = false;
-  if (gap_rows(g.out_height, p.out_pad) < g.out_height || p.out_row_stride <= g.out_width) return rows;
+  if (gap_rows(g.out_height, p.out_pad) < g.out_height || p.out_row_stride <= g.out_width)
+    return rows;
   const std::ptrdiff_t full = g.out_height * p.out_row_stride;
   if ((full + lead + lanes - 1) / lanes == (rows + lead + lanes - 1) / lanes) return full;
   *tail_gap = true;
@@ -64,11 +68,20 @@ inline std::ptrdiff_t flat_run_length(const ConvProblem& p, std::ptrdiff_t lead,
 // 0.41 ms that way).
 inline void zero_floats(float* p, std::ptrdiff_t n) {
   switch (n) {
-    case 4: p[3] = 0.0f; [[fallthrough]];
-    case 3: p[2] = 0.0f; [[fallthrough]];
-    case 2: p[1] = 0.0f; [[fallthrough]];
-    case 1: p[0] = 0.0f; [[fallthrough]];
-    case 0: return;
+    case 4:
+      p[3] = 0.0f;
+      [[fallthrough]];
+    case 3:
+      p[2] = 0.0f;
+      [[fallthrough]];
+    case 2:
+      p[1] = 0.0f;
+      [[fallthrough]];
+    case 1:
+      p[0] = 0.0f;
+      [[fallthrough]];
+    case 0:
+      return;
     default:
       for (std::ptrdiff_t i = 0; i < n; ++i) p[i] = 0.0f;
   }

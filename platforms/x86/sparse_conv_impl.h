@@ -86,8 +86,8 @@ inline void sparse_tile_dispatch(int vectors, const SparseEntry* entry, const Sp
 // says which of its lanes are border (stored as zeros).
 template <typename V, int kStride, int kMaxTile>
 void sparse_run(const SparseConvPacked& w, const float* in, float* out,
-                std::ptrdiff_t out_channel_stride, std::ptrdiff_t length, int oc_begin,
-                int oc_end, const RunPlacement& place, bool relu) {
+                std::ptrdiff_t out_channel_stride, std::ptrdiff_t length, int oc_begin, int oc_end,
+                const RunPlacement& place, bool relu) {
   const typename V::Reg floor = V::activation_floor(relu);
   constexpr int L = V::kLanes;
   const std::ptrdiff_t vectors = (length + L - 1) / L;

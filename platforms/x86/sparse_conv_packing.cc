@@ -51,8 +51,8 @@ std::size_t count_nonzeros(const ConvProblem& p) {
     }
     return count;
   }
-  const std::size_t total = static_cast<std::size_t>(g.out_channels) *
-                            (g.in_channels / g.groups) * g.kernel_h * g.kernel_w;
+  const std::size_t total = static_cast<std::size_t>(g.out_channels) * (g.in_channels / g.groups) *
+                            g.kernel_h * g.kernel_w;
   std::size_t count = 0;
   for (std::size_t i = 0; i < total; ++i) {
     if (p.dense_weights[i] != 0.0f) ++count;

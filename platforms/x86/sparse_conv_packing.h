@@ -85,8 +85,8 @@ inline SparseConvPacked sparse_conv_shift_regions(int out_channels, const void* 
   const std::size_t out = static_cast<std::size_t>(out_channels);
   const std::size_t row_begin = internal::align64(out * sizeof(float));
   const std::size_t entries =
-      row_begin +
-      internal::align64((out * kShiftGroups * static_cast<std::size_t>(blocks) + 1) * sizeof(std::uint32_t));
+      row_begin + internal::align64((out * kShiftGroups * static_cast<std::size_t>(blocks) + 1) *
+                                    sizeof(std::uint32_t));
   return {reinterpret_cast<const float*>(base),
           reinterpret_cast<const std::uint32_t*>(base + row_begin),
           reinterpret_cast<const SparseEntry*>(base + entries)};

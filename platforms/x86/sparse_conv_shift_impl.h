@@ -51,8 +51,8 @@ inline __mmask16 first_lanes(int n) {
 // the overread slack, the vector before the first tile of a plane (S < 0) up to 16 - pad floats
 // before the padded plane (kMaxUnderreadFloats); those lanes reach only discarded outputs.
 template <int MR, int S>
-__attribute__((always_inline)) inline void shift_group(const SparseEntry* e, const SparseEntry* end, const float* in,
-                        __m512 (&acc)[MR]) {
+__attribute__((always_inline)) inline void shift_group(const SparseEntry* e, const SparseEntry* end,
+                                                       const float* in, __m512 (&acc)[MR]) {
   static_assert(S != 0 && S >= -2 && S <= 2, "shifts -2..2");
   if (e == end) return;
   // M[k] sums aligned vector k - 1 (S < 0) or k (S > 0) of the tile, k = 0..MR.
@@ -143,8 +143,8 @@ inline void shift_tile_dispatch(int vectors, const SparseEntry* entries,
 // output pixel; `place` says which lanes are border (stored as zeros, x86/row_gaps.h).
 template <int kMaxTile>
 void shift_run(const SparseConvPacked& w, int blocks, const float* in, float* out,
-               std::ptrdiff_t out_channel_stride, std::ptrdiff_t length, int oc_begin,
-               int oc_end, const RunPlacement& place, bool relu) {
+               std::ptrdiff_t out_channel_stride, std::ptrdiff_t length, int oc_begin, int oc_end,
+               const RunPlacement& place, bool relu) {
   const __m512 floor = VecAvx512::activation_floor(relu);
   const std::ptrdiff_t vectors = (length + 15) / 16;
   const std::ptrdiff_t tiles = (vectors + kMaxTile - 1) / kMaxTile;
@@ -181,16 +181,16 @@ void shift_run(const SparseConvPacked& w, int blocks, const float* in, float* ou
 
 // Stride 1: the flat run [0, (out_height - 1) * row_stride + out_width) of every output channel.
 template <int kMaxTile>
-void sparse_conv_shift(const ConvProblem& p, const void* packed, const float* input,
-                       float* output, int oc_begin, int oc_end) {
+void sparse_conv_shift(const ConvProblem& p, const void* packed, const float* input, float* output,
+                       int oc_begin, int oc_end) {
   const ConvGeometry& g = p.geometry;
   const int blocks = shift_channel_blocks(p);
   const SparseConvPacked w = sparse_conv_shift_regions(g.out_channels, packed, blocks);
   bool tail_gap = false;
   const std::ptrdiff_t length = flat_run_length(p, 0, 16, &tail_gap);
   const RunPlacement place{0, p.out_row_stride, g.out_width};
-  shift_run<kMaxTile>(w, blocks, input, output, p.out_channel_stride, length, oc_begin, oc_end, place,
-                      p.activation == Activation::kRelu);
+  shift_run<kMaxTile>(w, blocks, input, output, p.out_channel_stride, length, oc_begin, oc_end,
+                      place, p.activation == Activation::kRelu);
   if (tail_gap) zero_output_row_gap(p, output, g.out_height - 1, oc_begin, oc_end);
 }
 
@@ -211,8 +211,8 @@ void sparse_conv_phase_shift(const ConvProblem& p, const void* packed, const flo
   for (int oy = 0; oy < g.out_height; ++oy) {
     // Column 0 of the first phase row follows a 16-float margin.
     fill_phase_rows<VecAvx512>(p, input, oy, center, buffer + 16, row_floats, row_floats - 16);
-    shift_run<kMaxTile>(w, blocks, buffer + 16, output + oy * p.out_row_stride, p.out_channel_stride,
-                        g.out_width, oc_begin, oc_end, RunPlacement{},
+    shift_run<kMaxTile>(w, blocks, buffer + 16, output + oy * p.out_row_stride,
+                        p.out_channel_stride, g.out_width, oc_begin, oc_end, RunPlacement{},
                         p.activation == Activation::kRelu);
     zero_output_row_gap(p, output, oy, oc_begin, oc_end);
   }

@@ -29,7 +29,9 @@ struct VecAvx2 {
     return _mm256_castsi256_ps(_mm256_cmpeq_epi32(set, bit));
   }
   static Reg keep(Reg x, Keep k) { return _mm256_and_ps(x, k); }
-  static Reg zero_outside(Reg x, const Tail& t) { return _mm256_and_ps(x, _mm256_castsi256_ps(t.out)); }
+  static Reg zero_outside(Reg x, const Tail& t) {
+    return _mm256_and_ps(x, _mm256_castsi256_ps(t.out));
+  }
   static Reg set1(float x) { return _mm256_set1_ps(x); }
   // max(floor, x) applies the activation: 0 for ReLU, -inf for none (NaN stays NaN).
   static Reg activation_floor(bool relu) { return _mm256_set1_ps(relu ? 0.0f : -__builtin_inff()); }

@@ -40,28 +40,38 @@ gnrt_status fail(gnrt_status code, const char* message) {
 extern "C" {
 
 const char* gnrt_version(void) {
-  return GNRT_STRINGIZE(GNRT_VERSION_MAJOR) "." GNRT_STRINGIZE(GNRT_VERSION_MINOR) "." GNRT_STRINGIZE(
-      GNRT_VERSION_PATCH);
+  return GNRT_STRINGIZE(GNRT_VERSION_MAJOR) "." GNRT_STRINGIZE(
+      GNRT_VERSION_MINOR) "." GNRT_STRINGIZE(GNRT_VERSION_PATCH);
 }
 
 const char* gnrt_status_string(gnrt_status status) {
   switch (status) {
-    case GNRT_OK: return "GNRT_OK";
-    case GNRT_INVALID_ARGUMENT: return "GNRT_INVALID_ARGUMENT";
-    case GNRT_IO_ERROR: return "GNRT_IO_ERROR";
-    case GNRT_INVALID_MODEL: return "GNRT_INVALID_MODEL";
-    case GNRT_UNSUPPORTED: return "GNRT_UNSUPPORTED";
-    case GNRT_OUT_OF_MEMORY: return "GNRT_OUT_OF_MEMORY";
-    case GNRT_RESOURCE_LIMIT: return "GNRT_RESOURCE_LIMIT";
-    case GNRT_INVALID_STATE: return "GNRT_INVALID_STATE";
-    case GNRT_INTERNAL: return "GNRT_INTERNAL";
+    case GNRT_OK:
+      return "GNRT_OK";
+    case GNRT_INVALID_ARGUMENT:
+      return "GNRT_INVALID_ARGUMENT";
+    case GNRT_IO_ERROR:
+      return "GNRT_IO_ERROR";
+    case GNRT_INVALID_MODEL:
+      return "GNRT_INVALID_MODEL";
+    case GNRT_UNSUPPORTED:
+      return "GNRT_UNSUPPORTED";
+    case GNRT_OUT_OF_MEMORY:
+      return "GNRT_OUT_OF_MEMORY";
+    case GNRT_RESOURCE_LIMIT:
+      return "GNRT_RESOURCE_LIMIT";
+    case GNRT_INVALID_STATE:
+      return "GNRT_INVALID_STATE";
+    case GNRT_INTERNAL:
+      return "GNRT_INTERNAL";
   }
   return "GNRT_UNKNOWN_STATUS";
 }
 
 const char* gnrt_last_error(void) { return g_last_error.c_str(); }
 
-static gnrt_status load_common(gnrt_model** model, const void* data, size_t size, const char* path) {
+static gnrt_status load_common(gnrt_model** model, const void* data, size_t size,
+                               const char* path) {
   if (!model) return fail(GNRT_INVALID_ARGUMENT, "model output pointer is NULL");
   *model = nullptr;
   std::unique_ptr<gnrt_model> m(new (std::nothrow) gnrt_model());
@@ -121,8 +131,10 @@ const char* gnrt_model_label(const gnrt_model* model, int index) {
   return model->model.labels[index];
 }
 
-gnrt_status gnrt_model_normalization(const gnrt_model* model, int channel, float* mean, float* std_dev) {
-  if (!model || !mean || !std_dev) return fail(GNRT_INVALID_ARGUMENT, "gnrt_model_normalization: NULL argument");
+gnrt_status gnrt_model_normalization(const gnrt_model* model, int channel, float* mean,
+                                     float* std_dev) {
+  if (!model || !mean || !std_dev)
+    return fail(GNRT_INVALID_ARGUMENT, "gnrt_model_normalization: NULL argument");
   if (channel < 0 || channel >= model->model.input_channels)
     return fail(GNRT_INVALID_ARGUMENT, "gnrt_model_normalization: channel out of range");
   *mean = model->model.mean[channel];
@@ -141,14 +153,16 @@ void gnrt_options_init(gnrt_options* options) {
   options->max_macs = std::uint64_t{1} << 37;
 }
 
-gnrt_status gnrt_plan_create(const gnrt_model* model, const gnrt_options* options, gnrt_plan** plan) {
+gnrt_status gnrt_plan_create(const gnrt_model* model, const gnrt_options* options,
+                             gnrt_plan** plan) {
   if (!plan) return fail(GNRT_INVALID_ARGUMENT, "plan output pointer is NULL");
   *plan = nullptr;
   if (!model) return fail(GNRT_INVALID_ARGUMENT, "model is NULL");
   gnrt_options defaults;
   gnrt_options_init(&defaults);
   if (options && options->struct_size != sizeof(gnrt_options))
-    return fail(GNRT_INVALID_ARGUMENT, "gnrt_options.struct_size mismatch: call gnrt_options_init first");
+    return fail(GNRT_INVALID_ARGUMENT,
+                "gnrt_options.struct_size mismatch: call gnrt_options_init first");
   const gnrt_options& o = options ? *options : defaults;
   if (o.input_height < 0 || o.input_width < 0)
     return fail(GNRT_INVALID_ARGUMENT, "input size must not be negative");
@@ -181,7 +195,9 @@ gnrt_status gnrt_plan_create(const gnrt_model* model, const gnrt_options* option
 void gnrt_plan_destroy(gnrt_plan* plan) { delete plan; }
 
 size_t gnrt_plan_arena_bytes(const gnrt_plan* plan) { return plan ? plan->plan->arena_bytes() : 0; }
-size_t gnrt_plan_weight_bytes(const gnrt_plan* plan) { return plan ? plan->plan->weight_bytes() : 0; }
+size_t gnrt_plan_weight_bytes(const gnrt_plan* plan) {
+  return plan ? plan->plan->weight_bytes() : 0;
+}
 
 static gnrt_status shape_of(const gnrt_plan* plan, int tensor, int dims[4]) {
   const gnrt::TensorLayout& l = plan->plan->layout(tensor);
@@ -208,8 +224,8 @@ gnrt_status gnrt_plan_set_input(gnrt_plan* plan, const float* data, size_t count
   return s.ok() ? GNRT_OK : fail(s);
 }
 
-gnrt_status gnrt_plan_set_input_image_u8(gnrt_plan* plan, const uint8_t* pixels, int height, int width,
-                                         int channels) {
+gnrt_status gnrt_plan_set_input_image_u8(gnrt_plan* plan, const uint8_t* pixels, int height,
+                                         int width, int channels) {
   if (!plan) return fail(GNRT_INVALID_ARGUMENT, "plan is NULL");
   const gnrt::Status s = gnrt::set_input_image(plan->plan.get(), pixels, height, width, channels);
   return s.ok() ? GNRT_OK : fail(s);

@@ -6,19 +6,23 @@
 
 namespace gnrt {
 
-Status set_input_image(Plan* plan, const std::uint8_t* pixels, int height, int width, int channels) {
+Status set_input_image(Plan* plan, const std::uint8_t* pixels, int height, int width,
+                       int channels) {
   if (!pixels) return make_error(GNRT_INVALID_ARGUMENT, "image pixels are NULL");
   if (height < 1 || width < 1 || height > (1 << 15) || width > (1 << 15))
-    return make_error(GNRT_INVALID_ARGUMENT, "image size " + std::to_string(height) + "x" + std::to_string(width) +
+    return make_error(GNRT_INVALID_ARGUMENT, "image size " + std::to_string(height) + "x" +
+                                                 std::to_string(width) +
                                                  " out of range [1, 32768]");
   if (channels != 1 && channels != 3)
-    return make_error(GNRT_INVALID_ARGUMENT, "image must have 1 or 3 channels, got " + std::to_string(channels));
+    return make_error(GNRT_INVALID_ARGUMENT,
+                      "image must have 1 or 3 channels, got " + std::to_string(channels));
   const Model& m = plan->model();
   const int t = plan->input_tensor();
   const TensorLayout& l = plan->layout(t);
   if (l.channels != 1 && l.channels != 3)
-    return make_error(GNRT_UNSUPPORTED, "image input needs a model with 1 or 3 input channels, this one has " +
-                                            std::to_string(l.channels));
+    return make_error(GNRT_UNSUPPORTED,
+                      "image input needs a model with 1 or 3 input channels, this one has " +
+                          std::to_string(l.channels));
   float* dst = plan->tensor_data(t);
   // Bilinear, half-pixel centres (as PyTorch's interpolate with align_corners=false).
   const float scale_y = static_cast<float>(height) / l.height;
@@ -36,7 +40,8 @@ Status set_input_image(Plan* plan, const std::uint8_t* pixels, int height, int w
       float rgb[3];
       for (int c = 0; c < channels; ++c) {
         auto px = [&](int yy, int xx) {
-          return static_cast<float>(pixels[(static_cast<std::size_t>(yy) * width + xx) * channels + c]);
+          return static_cast<float>(
+              pixels[(static_cast<std::size_t>(yy) * width + xx) * channels + c]);
         };
         const float top = px(y0, x0) + (px(y0, x1) - px(y0, x0)) * fx;
         const float bottom = px(y1, x0) + (px(y1, x1) - px(y1, x0)) * fx;
@@ -45,7 +50,9 @@ Status set_input_image(Plan* plan, const std::uint8_t* pixels, int height, int w
       if (channels == 1) rgb[1] = rgb[2] = rgb[0];
       for (int c = 0; c < l.channels; ++c) {
         // Gray from RGB with ITU-R BT.601 weights.
-        float v = l.channels == 1 && channels == 3 ? 0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2] : rgb[c];
+        float v = l.channels == 1 && channels == 3
+                      ? 0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2]
+                      : rgb[c];
         v = (v / 255.0f - m.mean[c]) / m.std_dev[c];
         dst[c * l.channel_stride + y * l.row_stride + x] = v;
       }

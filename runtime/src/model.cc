@@ -16,13 +16,20 @@ namespace gnrt {
 
 const char* op_type_name(OpType type) {
   switch (type) {
-    case OpType::kConv2D: return "Conv2D";
-    case OpType::kMaxPool: return "MaxPool";
-    case OpType::kAvgPool: return "AvgPool";
-    case OpType::kGlobalAvgPool: return "GlobalAvgPool";
-    case OpType::kConcat: return "Concat";
-    case OpType::kFullyConnected: return "FullyConnected";
-    case OpType::kSoftmax: return "Softmax";
+    case OpType::kConv2D:
+      return "Conv2D";
+    case OpType::kMaxPool:
+      return "MaxPool";
+    case OpType::kAvgPool:
+      return "AvgPool";
+    case OpType::kGlobalAvgPool:
+      return "GlobalAvgPool";
+    case OpType::kConcat:
+      return "Concat";
+    case OpType::kFullyConnected:
+      return "FullyConnected";
+    case OpType::kSoftmax:
+      return "Softmax";
   }
   return "?";
 }
@@ -47,11 +54,12 @@ class Validator {
     if (op && op->name()) label += " '" + std::string(op->name()->c_str()) + "'";
     return label;
   }
-  Status decode_weights(const std::string& where, const fb::Weights* w, const std::vector<int>& expected_shape,
-                        WeightRef* out);
+  Status decode_weights(const std::string& where, const fb::Weights* w,
+                        const std::vector<int>& expected_shape, WeightRef* out);
   Status check_tensor_index(const std::string& where, int index) const {
     if (index < 0 || index >= static_cast<int>(m_->tensors.size()))
-      return make_error(GNRT_INVALID_MODEL, where + ": tensor index " + std::to_string(index) + " out of range [0, " +
+      return make_error(GNRT_INVALID_MODEL, where + ": tensor index " + std::to_string(index) +
+                                                " out of range [0, " +
                                                 std::to_string(m_->tensors.size()) + ")");
     return Status::Ok();
   }
@@ -59,19 +67,23 @@ class Validator {
   Model* m_;
 };
 
-bool valid_activation(fb::Activation a) { return a == fb::Activation::NONE || a == fb::Activation::RELU; }
+bool valid_activation(fb::Activation a) {
+  return a == fb::Activation::NONE || a == fb::Activation::RELU;
+}
 
-Status Validator::decode_weights(const std::string& where, const fb::Weights* w, const std::vector<int>& expected_shape,
-                                 WeightRef* out) {
+Status Validator::decode_weights(const std::string& where, const fb::Weights* w,
+                                 const std::vector<int>& expected_shape, WeightRef* out) {
   if (!w) return fail(where + ": weights missing");
   if (!w->shape() || w->shape()->size() != expected_shape.size())
-    return fail(where + ": weight shape must have " + std::to_string(expected_shape.size()) + " dimensions");
+    return fail(where + ": weight shape must have " + std::to_string(expected_shape.size()) +
+                " dimensions");
   for (std::size_t i = 0; i < expected_shape.size(); ++i) {
     if (w->shape()->Get(static_cast<flatbuffers::uoffset_t>(i)) != expected_shape[i]) {
       std::string want, got;
       for (std::size_t j = 0; j < expected_shape.size(); ++j) {
         want += (j ? "x" : "") + std::to_string(expected_shape[j]);
-        got += (j ? "x" : "") + std::to_string(w->shape()->Get(static_cast<flatbuffers::uoffset_t>(j)));
+        got += (j ? "x" : "") +
+               std::to_string(w->shape()->Get(static_cast<flatbuffers::uoffset_t>(j)));
       }
       return fail(where + ": weight shape " + got + " does not match the operator (" + want + ")");
     }
@@ -94,11 +106,13 @@ Status Validator::decode_weights(const std::string& where, const fb::Weights* w,
   out->float16 = vt == fb::ValueType::FLOAT16;
   std::size_t value_count = 0;
   if (out->float16) {
-    if (!w->values_f16() || w->values_f32()) return fail(where + ": float16 weights need exactly values_f16");
+    if (!w->values_f16() || w->values_f32())
+      return fail(where + ": float16 weights need exactly values_f16");
     out->values_f16 = w->values_f16()->data();
     value_count = w->values_f16()->size();
   } else {
-    if (!w->values_f32() || w->values_f16()) return fail(where + ": float32 weights need exactly values_f32");
+    if (!w->values_f32() || w->values_f16())
+      return fail(where + ": float32 weights need exactly values_f32");
     out->values_f32 = w->values_f32()->data();
     value_count = w->values_f32()->size();
     if (reinterpret_cast<std::uintptr_t>(out->values_f32) % alignof(float) != 0)
@@ -110,8 +124,8 @@ Status Validator::decode_weights(const std::string& where, const fb::Weights* w,
     if (w->row_nonzeros() || w->indices_u8() || w->indices_u16() || w->indices_u32())
       return fail(where + ": dense weights must not carry sparse index vectors");
     if (value_count != total)
-      return fail(where + ": dense weights hold " + std::to_string(value_count) + " values, expected " +
-                  std::to_string(total));
+      return fail(where + ": dense weights hold " + std::to_string(value_count) +
+                  " values, expected " + std::to_string(total));
     std::uint64_t nnz = 0;
     for (std::size_t i = 0; i < value_count; ++i) {
       if (out->float16) {
@@ -126,15 +140,17 @@ Status Validator::decode_weights(const std::string& where, const fb::Weights* w,
     if (!w->row_nonzeros() || w->row_nonzeros()->size() != rows)
       return fail(where + ": sparse weights need row_nonzeros with one entry per output channel (" +
                   std::to_string(rows) + ")");
-    const int index_vectors = (w->indices_u8() != nullptr) + (w->indices_u16() != nullptr) + (w->indices_u32() != nullptr);
+    const int index_vectors = (w->indices_u8() != nullptr) + (w->indices_u16() != nullptr) +
+                              (w->indices_u32() != nullptr);
     if (index_vectors != 1) return fail(where + ": sparse weights need exactly one index vector");
     out->row_nonzeros = w->row_nonzeros()->data();
     std::uint64_t sum = 0;
     for (std::uint64_t r = 0; r < rows; ++r) {
       const std::uint32_t count = out->row_nonzeros[r];
       if (count > row_length)
-        return fail(where + ": output channel " + std::to_string(r) + " declares " + std::to_string(count) +
-                    " nonzeros, more than its " + std::to_string(row_length) + " weights");
+        return fail(where + ": output channel " + std::to_string(r) + " declares " +
+                    std::to_string(count) + " nonzeros, more than its " +
+                    std::to_string(row_length) + " weights");
       sum += count;
     }
     std::size_t index_count = 0;
@@ -154,20 +170,23 @@ Status Validator::decode_weights(const std::string& where, const fb::Weights* w,
     }
     (void)index_limit;
     if (index_count != sum || value_count != sum)
-      return fail(where + ": sparse weights declare " + std::to_string(sum) + " nonzeros but hold " +
-                  std::to_string(index_count) + " indices and " + std::to_string(value_count) + " values");
+      return fail(where + ": sparse weights declare " + std::to_string(sum) +
+                  " nonzeros but hold " + std::to_string(index_count) + " indices and " +
+                  std::to_string(value_count) + " values");
     std::uint64_t pos = 0;
     for (std::uint64_t r = 0; r < rows; ++r) {
       std::int64_t previous = -1;
       for (std::uint32_t k = 0; k < out->row_nonzeros[r]; ++k, ++pos) {
-        const std::uint64_t index = out->indices_u8 ? out->indices_u8[pos]
+        const std::uint64_t index = out->indices_u8    ? out->indices_u8[pos]
                                     : out->indices_u16 ? out->indices_u16[pos]
                                                        : out->indices_u32[pos];
         if (index >= row_length)
-          return fail(where + ": output channel " + std::to_string(r) + " has index " + std::to_string(index) +
-                      " out of range [0, " + std::to_string(row_length) + ")");
+          return fail(where + ": output channel " + std::to_string(r) + " has index " +
+                      std::to_string(index) + " out of range [0, " + std::to_string(row_length) +
+                      ")");
         if (static_cast<std::int64_t>(index) <= previous)
-          return fail(where + ": output channel " + std::to_string(r) + " has indices not strictly ascending");
+          return fail(where + ": output channel " + std::to_string(r) +
+                      " has indices not strictly ascending");
         previous = static_cast<std::int64_t>(index);
       }
     }
@@ -182,10 +201,12 @@ Status Validator::run() {
   const fb::Model* root = m_->root;
   const std::uint32_t version = root->format_version();
   if (version / 1000 != kFormatVersionMajor)
-    return fail("unsupported format version " + std::to_string(version / 1000) + "." + std::to_string(version % 1000) +
-                " (this runtime reads " + std::to_string(kFormatVersionMajor) + ".x)");
+    return fail("unsupported format version " + std::to_string(version / 1000) + "." +
+                std::to_string(version % 1000) + " (this runtime reads " +
+                std::to_string(kFormatVersionMajor) + ".x)");
   if (!root->tensors() || root->tensors()->size() == 0) return fail("model has no tensors");
-  if (root->tensors()->size() > static_cast<flatbuffers::uoffset_t>(kMaxTensors)) return fail("model has too many tensors");
+  if (root->tensors()->size() > static_cast<flatbuffers::uoffset_t>(kMaxTensors))
+    return fail("model has too many tensors");
   if (!root->operators() || root->operators()->size() == 0) return fail("model has no operators");
   if (root->operators()->size() > static_cast<flatbuffers::uoffset_t>(kMaxOperators))
     return fail("model has too many operators");
@@ -198,7 +219,8 @@ Status Validator::run() {
     TensorDesc& d = m_->tensors[i];
     d.name = t->name() ? t->name()->str() : "#" + std::to_string(i);
     const std::string where = "tensor " + std::to_string(i) + " '" + d.name + "'";
-    if (!t->shape() || t->shape()->size() != 4) return fail(where + ": shape must be NCHW (4 dimensions)");
+    if (!t->shape() || t->shape()->size() != 4)
+      return fail(where + ": shape must be NCHW (4 dimensions)");
     const auto* s = t->shape();
     if (s->Get(0) != 1) return fail(where + ": batch must be 1");
     if (s->Get(1) < 1 || s->Get(1) > kMaxChannels) return fail(where + ": channels out of range");
@@ -210,7 +232,8 @@ Status Validator::run() {
   }
 
   // Graph inputs and outputs.
-  if (!root->inputs() || root->inputs()->size() != 1) return fail("model must have exactly one input");
+  if (!root->inputs() || root->inputs()->size() != 1)
+    return fail("model must have exactly one input");
   m_->input = root->inputs()->Get(0);
   if (Status s = check_tensor_index("graph input", m_->input); !s.ok()) return s;
   if (!root->outputs() || root->outputs()->size() == 0) return fail("model has no outputs");
@@ -232,20 +255,27 @@ Status Validator::run() {
     OpDesc d;
     d.name = op->name() ? op->name()->str() : "op" + std::to_string(i);
     if (!op->inputs() || op->inputs()->size() == 0) return fail(where + ": no inputs");
-    if (!op->outputs() || op->outputs()->size() != 1) return fail(where + ": must have exactly one output");
-    for (flatbuffers::uoffset_t k = 0; k < op->inputs()->size() && k <= static_cast<flatbuffers::uoffset_t>(kMaxConcatInputs); ++k) {
+    if (!op->outputs() || op->outputs()->size() != 1)
+      return fail(where + ": must have exactly one output");
+    for (flatbuffers::uoffset_t k = 0;
+         k < op->inputs()->size() && k <= static_cast<flatbuffers::uoffset_t>(kMaxConcatInputs);
+         ++k) {
       const int t = op->inputs()->Get(k);
       // (The message is built only on failure: building it per input cost more than the check.)
-      if (t < 0 || t >= static_cast<int>(m_->tensors.size())) return check_tensor_index(where + " input", t);
+      if (t < 0 || t >= static_cast<int>(m_->tensors.size()))
+        return check_tensor_index(where + " input", t);
       if (!defined[t])
-        return fail(where + ": input tensor '" + m_->tensors[t].name + "' is not computed before this operator");
+        return fail(where + ": input tensor '" + m_->tensors[t].name +
+                    "' is not computed before this operator");
       d.inputs.push_back(t);
     }
-    if (op->inputs()->size() > static_cast<flatbuffers::uoffset_t>(kMaxConcatInputs)) return fail(where + ": too many inputs");
+    if (op->inputs()->size() > static_cast<flatbuffers::uoffset_t>(kMaxConcatInputs))
+      return fail(where + ": too many inputs");
     d.output = op->outputs()->Get(0);
     if (Status s = check_tensor_index(where + " output", d.output); !s.ok()) return s;
     if (defined[d.output])
-      return fail(where + ": output tensor '" + m_->tensors[d.output].name + "' is already defined");
+      return fail(where + ": output tensor '" + m_->tensors[d.output].name +
+                  "' is already defined");
     const TensorDesc& in = m_->tensors[d.inputs[0]];
     const TensorDesc& out = m_->tensors[d.output];
     const bool single_input = op->inputs()->size() == 1;
@@ -273,31 +303,37 @@ Status Validator::run() {
           return fail(where + ": kernel size out of range [1, " + std::to_string(kMaxKernel) + "]");
         if (d.stride_h < 1 || d.stride_h > kMaxStride || d.stride_w < 1 || d.stride_w > kMaxStride)
           return fail(where + ": stride out of range");
-        if (d.dilation_h < 1 || d.dilation_h > kMaxKernel || d.dilation_w < 1 || d.dilation_w > kMaxKernel)
+        if (d.dilation_h < 1 || d.dilation_h > kMaxKernel || d.dilation_w < 1 ||
+            d.dilation_w > kMaxKernel)
           return fail(where + ": dilation out of range");
         if (d.pad_top < 0 || d.pad_left < 0 || d.pad_bottom < 0 || d.pad_right < 0 ||
             d.pad_top > kMaxKernel * kMaxKernel || d.pad_left > kMaxKernel * kMaxKernel ||
             d.pad_bottom > kMaxKernel * kMaxKernel || d.pad_right > kMaxKernel * kMaxKernel)
           return fail(where + ": padding out of range");
-        if (d.out_channels < 1 || d.out_channels > kMaxChannels) return fail(where + ": out_channels out of range");
+        if (d.out_channels < 1 || d.out_channels > kMaxChannels)
+          return fail(where + ": out_channels out of range");
         if (d.groups < 1 || in.channels % d.groups != 0 || d.out_channels % d.groups != 0)
-          return fail(where + ": groups (" + std::to_string(d.groups) + ") must divide input channels (" +
-                      std::to_string(in.channels) + ") and out_channels (" + std::to_string(d.out_channels) + ")");
+          return fail(where + ": groups (" + std::to_string(d.groups) +
+                      ") must divide input channels (" + std::to_string(in.channels) +
+                      ") and out_channels (" + std::to_string(d.out_channels) + ")");
         if (!valid_activation(o->activation())) return fail(where + ": unknown activation");
         d.relu = o->activation() == fb::Activation::RELU;
-        if (Status s = decode_weights(where, o->weights(),
-                                      {d.out_channels, in.channels / d.groups, d.kernel_h, d.kernel_w}, &d.weights);
+        if (Status s = decode_weights(
+                where, o->weights(),
+                {d.out_channels, in.channels / d.groups, d.kernel_h, d.kernel_w}, &d.weights);
             !s.ok())
           return s;
         if (o->bias()) {
           if (o->bias()->size() != static_cast<flatbuffers::uoffset_t>(d.out_channels))
-            return fail(where + ": bias has " + std::to_string(o->bias()->size()) + " entries, expected " +
-                        std::to_string(d.out_channels));
+            return fail(where + ": bias has " + std::to_string(o->bias()->size()) +
+                        " entries, expected " + std::to_string(d.out_channels));
           d.bias = o->bias()->data();
         }
         expect_c = d.out_channels;
-        expect_h = shape_rules::conv_out(in.default_height, d.kernel_h, d.stride_h, d.pad_top, d.pad_bottom, d.dilation_h);
-        expect_w = shape_rules::conv_out(in.default_width, d.kernel_w, d.stride_w, d.pad_left, d.pad_right, d.dilation_w);
+        expect_h = shape_rules::conv_out(in.default_height, d.kernel_h, d.stride_h, d.pad_top,
+                                         d.pad_bottom, d.dilation_h);
+        expect_w = shape_rules::conv_out(in.default_width, d.kernel_w, d.stride_w, d.pad_left,
+                                         d.pad_right, d.dilation_w);
         m_->params_dense += static_cast<std::uint64_t>(d.weights.rows) * d.weights.row_length;
         m_->nonzeros += d.weights.nonzeros;
         break;
@@ -312,7 +348,8 @@ Status Validator::run() {
         d.relu = o->activation() == fb::Activation::RELU;
         expect_c = in.channels;
         if (o->global()) {
-          if (o->type() != fb::PoolType::AVERAGE) return fail(where + ": only global average pooling is supported");
+          if (o->type() != fb::PoolType::AVERAGE)
+            return fail(where + ": only global average pooling is supported");
           d.type = OpType::kGlobalAvgPool;
           expect_h = expect_w = 1;
           break;
@@ -334,17 +371,21 @@ Status Validator::run() {
           return fail(where + ": stride out of range");
         // As in PyTorch: padding at most half the window, so every window overlaps the input.
         // (p > k / 2 rather than 2 * p > k: a padding near INT_MAX overflowed; found by fuzz/fuzz_model.)
-        if (d.pad_top < 0 || d.pad_left < 0 || d.pad_bottom < 0 || d.pad_right < 0 || d.pad_top > d.kernel_h / 2 ||
-            d.pad_bottom > d.kernel_h / 2 || d.pad_left > d.kernel_w / 2 || d.pad_right > d.kernel_w / 2)
+        if (d.pad_top < 0 || d.pad_left < 0 || d.pad_bottom < 0 || d.pad_right < 0 ||
+            d.pad_top > d.kernel_h / 2 || d.pad_bottom > d.kernel_h / 2 ||
+            d.pad_left > d.kernel_w / 2 || d.pad_right > d.kernel_w / 2)
           return fail(where + ": padding must be between 0 and half the pooling window");
-        expect_h = shape_rules::pool_out(in.default_height, d.kernel_h, d.stride_h, d.pad_top, d.pad_bottom, d.ceil_mode);
-        expect_w = shape_rules::pool_out(in.default_width, d.kernel_w, d.stride_w, d.pad_left, d.pad_right, d.ceil_mode);
+        expect_h = shape_rules::pool_out(in.default_height, d.kernel_h, d.stride_h, d.pad_top,
+                                         d.pad_bottom, d.ceil_mode);
+        expect_w = shape_rules::pool_out(in.default_width, d.kernel_w, d.stride_w, d.pad_left,
+                                         d.pad_right, d.ceil_mode);
         break;
       }
       case fb::OperatorOptions::ConcatOptions: {
         const fb::ConcatOptions* o = op->options_as_ConcatOptions();
         if (!o) return fail(where + ": Concat options missing");
-        if (o->axis() != 1) return fail(where + ": only channel concatenation (axis 1) is supported");
+        if (o->axis() != 1)
+          return fail(where + ": only channel concatenation (axis 1) is supported");
         d.type = OpType::kConcat;
         for (int t : d.inputs) {
           const TensorDesc& ti = m_->tensors[t];
@@ -355,7 +396,8 @@ Status Validator::run() {
         // Linear, not pairwise: 1024 inputs in each of thousands of concats made loading take
         // seconds per 100 KB of file (found in the fuzzing work; see docs/reliability.md).
         for (int t : d.inputs) {
-          if (concat_seen[t] == static_cast<int>(i)) return fail(where + ": the same tensor appears twice");
+          if (concat_seen[t] == static_cast<int>(i))
+            return fail(where + ": the same tensor appears twice");
           concat_seen[t] = static_cast<int>(i);
         }
         expect_h = in.default_height;
@@ -368,18 +410,21 @@ Status Validator::run() {
         if (!single_input) return fail(where + ": FullyConnected takes one input");
         d.type = OpType::kFullyConnected;
         d.out_channels = o->out_features();
-        if (d.out_channels < 1 || d.out_channels > kMaxChannels) return fail(where + ": out_features out of range");
+        if (d.out_channels < 1 || d.out_channels > kMaxChannels)
+          return fail(where + ": out_features out of range");
         if (!valid_activation(o->activation())) return fail(where + ": unknown activation");
         d.relu = o->activation() == fb::Activation::RELU;
-        const std::int64_t in_features = static_cast<std::int64_t>(in.channels) * in.default_height * in.default_width;
+        const std::int64_t in_features =
+            static_cast<std::int64_t>(in.channels) * in.default_height * in.default_width;
         if (in_features > (1 << 24)) return fail(where + ": too many input features");
-        if (Status s = decode_weights(where, o->weights(), {d.out_channels, static_cast<int>(in_features)}, &d.weights);
+        if (Status s = decode_weights(where, o->weights(),
+                                      {d.out_channels, static_cast<int>(in_features)}, &d.weights);
             !s.ok())
           return s;
         if (o->bias()) {
           if (o->bias()->size() != static_cast<flatbuffers::uoffset_t>(d.out_channels))
-            return fail(where + ": bias has " + std::to_string(o->bias()->size()) + " entries, expected " +
-                        std::to_string(d.out_channels));
+            return fail(where + ": bias has " + std::to_string(o->bias()->size()) +
+                        " entries, expected " + std::to_string(d.out_channels));
           d.bias = o->bias()->data();
         }
         expect_c = d.out_channels;
@@ -394,34 +439,39 @@ Status Validator::run() {
         if (!single_input) return fail(where + ": Softmax takes one input");
         d.type = OpType::kSoftmax;
         d.beta = o->beta();
-        if (!std::isfinite(d.beta) || d.beta <= 0.0f) return fail(where + ": softmax beta must be positive and finite");
+        if (!std::isfinite(d.beta) || d.beta <= 0.0f)
+          return fail(where + ": softmax beta must be positive and finite");
         expect_c = in.channels;
         expect_h = in.default_height;
         expect_w = in.default_width;
         break;
       }
       default:
-        return make_error(GNRT_UNSUPPORTED, where + ": unsupported operator type " +
-                                                std::to_string(static_cast<int>(op->options_type())) +
-                                                " (file written by a newer gnrt?)");
+        return make_error(GNRT_UNSUPPORTED,
+                          where + ": unsupported operator type " +
+                              std::to_string(static_cast<int>(op->options_type())) +
+                              " (file written by a newer gnrt?)");
     }
     if (expect_h < 1 || expect_w < 1)
       return fail(where + ": window does not fit its input at the default size");
     if (out.channels != expect_c || out.default_height != expect_h || out.default_width != expect_w)
-      return fail(where + ": output tensor '" + out.name + "' is " + std::to_string(out.channels) + "x" +
-                  std::to_string(out.default_height) + "x" + std::to_string(out.default_width) +
-                  " but the operator produces " + std::to_string(expect_c) + "x" + std::to_string(expect_h) + "x" +
+      return fail(where + ": output tensor '" + out.name + "' is " + std::to_string(out.channels) +
+                  "x" + std::to_string(out.default_height) + "x" +
+                  std::to_string(out.default_width) + " but the operator produces " +
+                  std::to_string(expect_c) + "x" + std::to_string(expect_h) + "x" +
                   std::to_string(expect_w));
     m_->tensors[d.output].producer = static_cast<int>(i);
     defined[d.output] = true;
     m_->ops.push_back(std::move(d));
   }
   for (int out : m_->outputs)
-    if (!defined[out]) return fail("graph output '" + m_->tensors[out].name + "' is never computed");
+    if (!defined[out])
+      return fail("graph output '" + m_->tensors[out].name + "' is never computed");
   {
     // gnrt_model_info.num_classes is an int (found by fuzz/fuzz_model: the product overflowed).
     const TensorDesc& out = m_->tensors[m_->outputs[0]];
-    const std::uint64_t elements = static_cast<std::uint64_t>(out.channels) * out.default_height * out.default_width;
+    const std::uint64_t elements =
+        static_cast<std::uint64_t>(out.channels) * out.default_height * out.default_width;
     if (elements > 0x7fffffffull)
       return fail("graph output '" + out.name + "' has " + std::to_string(elements) +
                   " elements at the default size, more than 2^31 - 1");
@@ -442,10 +492,11 @@ Status Validator::run() {
       return fail("metadata default size disagrees with the input tensor");
     if (md->labels() && md->labels()->size() > 0) {
       const TensorDesc& out = m_->tensors[m_->outputs[0]];
-      const std::uint64_t classes = static_cast<std::uint64_t>(out.channels) * out.default_height * out.default_width;
+      const std::uint64_t classes =
+          static_cast<std::uint64_t>(out.channels) * out.default_height * out.default_width;
       if (md->labels()->size() != classes)
-        return fail("metadata has " + std::to_string(md->labels()->size()) + " labels for " + std::to_string(classes) +
-                    " outputs");
+        return fail("metadata has " + std::to_string(md->labels()->size()) + " labels for " +
+                    std::to_string(classes) + " outputs");
       for (flatbuffers::uoffset_t i = 0; i < md->labels()->size(); ++i) {
         const flatbuffers::String* s = md->labels()->Get(i);
         if (!s) return fail("metadata label " + std::to_string(i) + " is missing");
@@ -462,7 +513,8 @@ Status Validator::run() {
       if (md->mean()) m_->mean[c] = md->mean()->Get(c);
       if (md->std()) m_->std_dev[c] = md->std()->Get(c);
       if (!std::isfinite(m_->mean[c]) || !std::isfinite(m_->std_dev[c]) || m_->std_dev[c] == 0.0f)
-        return fail("metadata mean/std of channel " + std::to_string(c) + " is not finite or std is zero");
+        return fail("metadata mean/std of channel " + std::to_string(c) +
+                    " is not finite or std is zero");
     }
     if (const fb::PruningSummary* p = md->pruning()) {
       m_->params_dense_training = p->params_dense_training();
@@ -480,8 +532,11 @@ Status Validator::run() {
 
 Status load_model(const void* data, std::size_t size, Model* model) {
   if (!data) return make_error(GNRT_INVALID_ARGUMENT, "model buffer is NULL");
-  if (size < 8) return make_error(GNRT_INVALID_MODEL, "model is too small (" + std::to_string(size) + " bytes)");
-  if (size >= FLATBUFFERS_MAX_BUFFER_SIZE) return make_error(GNRT_INVALID_MODEL, "model exceeds 2 GiB");
+  if (size < 8)
+    return make_error(GNRT_INVALID_MODEL,
+                      "model is too small (" + std::to_string(size) + " bytes)");
+  if (size >= FLATBUFFERS_MAX_BUFFER_SIZE)
+    return make_error(GNRT_INVALID_MODEL, "model exceeds 2 GiB");
   if (reinterpret_cast<std::uintptr_t>(data) % 8 != 0)
     return make_error(GNRT_INVALID_ARGUMENT, "model buffer must be 8-byte aligned");
   const auto* bytes = static_cast<const std::uint8_t*>(data);
@@ -491,7 +546,8 @@ Status load_model(const void* data, std::size_t size, Model* model) {
   // Depth and table limits keep verification linear in the buffer size.
   flatbuffers::Verifier verifier(bytes, size, /*max_depth=*/64, /*max_tables=*/4000000);
   if (!fb::VerifyModelBuffer(verifier))
-    return make_error(GNRT_INVALID_MODEL, "model failed FlatBuffers verification (truncated or corrupt)");
+    return make_error(GNRT_INVALID_MODEL,
+                      "model failed FlatBuffers verification (truncated or corrupt)");
   model->data = bytes;
   model->size = size;
   model->root = fb::GetModel(bytes);
@@ -502,7 +558,9 @@ Status load_model(const void* data, std::size_t size, Model* model) {
 Status load_model_file(const char* path, Model* model) {
   if (!path) return make_error(GNRT_INVALID_ARGUMENT, "model path is NULL");
   const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return make_error(GNRT_IO_ERROR, std::string("cannot open ") + path + ": " + std::strerror(errno));
+  if (fd < 0)
+    return make_error(GNRT_IO_ERROR,
+                      std::string("cannot open ") + path + ": " + std::strerror(errno));
   struct stat st;
   if (::fstat(fd, &st) != 0) {
     const int e = errno;
@@ -522,7 +580,8 @@ Status load_model_file(const char* path, Model* model) {
   void* mapping = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   const int e = errno;
   ::close(fd);
-  if (mapping == MAP_FAILED) return make_error(GNRT_IO_ERROR, std::string("cannot map ") + path + ": " + std::strerror(e));
+  if (mapping == MAP_FAILED)
+    return make_error(GNRT_IO_ERROR, std::string("cannot map ") + path + ": " + std::strerror(e));
   model->mapping = mapping;
   model->mapping_size = size;
   Status s = load_model(mapping, size, model);

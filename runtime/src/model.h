@@ -11,7 +11,15 @@
 
 namespace gnrt {
 
-enum class OpType { kConv2D, kMaxPool, kAvgPool, kGlobalAvgPool, kConcat, kFullyConnected, kSoftmax };
+enum class OpType {
+  kConv2D,
+  kMaxPool,
+  kAvgPool,
+  kGlobalAvgPool,
+  kConcat,
+  kFullyConnected,
+  kSoftmax
+};
 
 const char* op_type_name(OpType type);
 
@@ -26,7 +34,7 @@ struct WeightRef {
   const std::uint16_t* values_f16 = nullptr;
   std::size_t value_count = 0;
   const std::uint32_t* row_nonzeros = nullptr;  // rows entries (sparse)
-  const std::uint8_t* indices_u8 = nullptr;      // one of the three (sparse)
+  const std::uint8_t* indices_u8 = nullptr;     // one of the three (sparse)
   const std::uint16_t* indices_u16 = nullptr;
   const std::uint32_t* indices_u32 = nullptr;
   std::uint64_t nonzeros = 0;  // stored nonzeros (sparse) or nonzero values (dense)
@@ -88,7 +96,8 @@ struct Model {
   int input_channels = 0;
   int default_height = 0;
   int default_width = 0;
-  std::vector<const char*> labels;  // point into the buffer (FlatBuffers strings are NUL-terminated)
+  std::vector<const char*>
+      labels;  // point into the buffer (FlatBuffers strings are NUL-terminated)
   std::vector<float> mean, std_dev;
   std::uint64_t params_dense = 0;
   std::uint64_t nonzeros = 0;

@@ -20,22 +20,27 @@ namespace {
 
 constexpr std::size_t kAlignment = 64;
 
-constexpr std::size_t round_up(std::size_t value, std::size_t multiple) { return (value + multiple - 1) / multiple * multiple; }
+constexpr std::size_t round_up(std::size_t value, std::size_t multiple) {
+  return (value + multiple - 1) / multiple * multiple;
+}
 
 // Slack before the first arena buffer for kernels that read before their input (kernels.h).
-constexpr std::size_t kFrontSlack = round_up(kernels::kMaxUnderreadFloats * sizeof(float), kAlignment);
+constexpr std::size_t kFrontSlack =
+    round_up(kernels::kMaxUnderreadFloats * sizeof(float), kAlignment);
 
 AlignedBlock aligned_block(std::size_t bytes) {
   // posix_memalign rather than aligned_alloc: Android's libc has the latter only from API 28.
   void* p = nullptr;
-  if (posix_memalign(&p, kAlignment, round_up(std::max<std::size_t>(bytes, 1), kAlignment)) != 0) return AlignedBlock();
+  if (posix_memalign(&p, kAlignment, round_up(std::max<std::size_t>(bytes, 1), kAlignment)) != 0)
+    return AlignedBlock();
   return AlignedBlock(p);
 }
 
 std::uint64_t now_ns() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<std::uint64_t>(ts.tv_nsec);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull +
+         static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
 kernels::Activation activation_of(const OpDesc& d) {
@@ -67,7 +72,9 @@ void expand_weights(const WeightRef& w, ExpandedWeights* out) {
   for (int r = 0; r < w.rows; ++r) out->row_begin[r + 1] = out->row_begin[r] + w.row_nonzeros[r];
   out->indices.resize(w.value_count);
   for (std::size_t i = 0; i < w.value_count; ++i)
-    out->indices[i] = w.indices_u8 ? w.indices_u8[i] : w.indices_u16 ? w.indices_u16[i] : w.indices_u32[i];
+    out->indices[i] = w.indices_u8    ? w.indices_u8[i]
+                      : w.indices_u16 ? w.indices_u16[i]
+                                      : w.indices_u32[i];
   out->sparse = {out->row_begin.data(), out->indices.data(), values};
 }
 
@@ -113,7 +120,8 @@ std::vector<int> balanced_ranges(const std::uint32_t* row_begin, int channels, i
 
 }  // namespace
 
-void zero_border(float* data, const TensorLayout& l, int c_begin, int c_end, bool gaps_zeroed, bool ends_read) {
+void zero_border(float* data, const TensorLayout& l, int c_begin, int c_end, bool gaps_zeroed,
+                 bool ends_read) {
   const int p = l.pad;
   if (p == 0 || (gaps_zeroed && !ends_read)) return;
   const std::ptrdiff_t rs = l.row_stride;
@@ -127,14 +135,22 @@ void zero_border(float* data, const TensorLayout& l, int c_begin, int c_end, boo
     // Right border of row y and left border of row y + 1: the gap between the rows (unless the
     // producing kernel left zeros there, kernels.h `zeroes_row_gaps`).
     if (!gaps_zeroed) switch (gap) {
-      case 2: zero_row_gaps<2>(plane, l.height, l.width, rs); break;
-      case 4: zero_row_gaps<4>(plane, l.height, l.width, rs); break;
-      case 6: zero_row_gaps<6>(plane, l.height, l.width, rs); break;
-      case 8: zero_row_gaps<8>(plane, l.height, l.width, rs); break;
-      default:
-        for (int y = 0; y + 1 < l.height; ++y)
-          std::fill(plane + y * rs + l.width, plane + (y + 1) * rs, 0.0f);
-    }
+        case 2:
+          zero_row_gaps<2>(plane, l.height, l.width, rs);
+          break;
+        case 4:
+          zero_row_gaps<4>(plane, l.height, l.width, rs);
+          break;
+        case 6:
+          zero_row_gaps<6>(plane, l.height, l.width, rs);
+          break;
+        case 8:
+          zero_row_gaps<8>(plane, l.height, l.width, rs);
+          break;
+        default:
+          for (int y = 0; y + 1 < l.height; ++y)
+            std::fill(plane + y * rs + l.width, plane + (y + 1) * rs, 0.0f);
+      }
     // Right border of the last row, rows H..H+p-1 and the rest of the padded plane.
     std::fill(plane + (l.height - 1) * rs + l.width, plane + after_origin, 0.0f);
   }
@@ -148,11 +164,13 @@ Status Plan::create(const Model& model, const PlanConfig& config, std::unique_pt
   if (plan->config_.height == 0) plan->config_.height = model.default_height;
   if (plan->config_.width == 0) plan->config_.width = model.default_width;
   if (config.threads < 1 || config.threads > 256)
-    return make_error(GNRT_INVALID_ARGUMENT, "num_threads must be in [1, 256], got " + std::to_string(config.threads));
+    return make_error(GNRT_INVALID_ARGUMENT,
+                      "num_threads must be in [1, 256], got " + std::to_string(config.threads));
   if (plan->config_.height < 1 || plan->config_.height > kMaxSpatial || plan->config_.width < 1 ||
       plan->config_.width > kMaxSpatial)
-    return make_error(GNRT_INVALID_ARGUMENT, "input size " + std::to_string(plan->config_.height) + "x" +
-                                                 std::to_string(plan->config_.width) + " out of range [1, " +
+    return make_error(GNRT_INVALID_ARGUMENT, "input size " + std::to_string(plan->config_.height) +
+                                                 "x" + std::to_string(plan->config_.width) +
+                                                 " out of range [1, " +
                                                  std::to_string(kMaxSpatial) + "]");
   plan->isa_ = config.force_reference ? kernels::Isa::kScalar : kernels::detect_isa();
   if (Status s = plan->infer_shapes(); !s.ok()) return s;
@@ -164,7 +182,8 @@ Status Plan::create(const Model& model, const PlanConfig& config, std::unique_pt
   if (Status s = plan->allocate_arena(); !s.ok()) return s;
   if (config.threads > 1) {
     plan->pool_.reset(new (std::nothrow) ThreadPool(config.threads));
-    if (!plan->pool_) return make_error(GNRT_OUT_OF_MEMORY, "out of memory creating the thread pool");
+    if (!plan->pool_)
+      return make_error(GNRT_OUT_OF_MEMORY, "out of memory creating the thread pool");
   }
   *out = std::move(plan);
   return Status::Ok();
@@ -182,8 +201,10 @@ Status Plan::infer_shapes() {
     const std::int64_t ih = heights_[in], iw = widths_[in];
     switch (d.type) {
       case OpType::kConv2D:
-        h = shape_rules::conv_out(ih, d.kernel_h, d.stride_h, d.pad_top, d.pad_bottom, d.dilation_h);
-        w = shape_rules::conv_out(iw, d.kernel_w, d.stride_w, d.pad_left, d.pad_right, d.dilation_w);
+        h = shape_rules::conv_out(ih, d.kernel_h, d.stride_h, d.pad_top, d.pad_bottom,
+                                  d.dilation_h);
+        w = shape_rules::conv_out(iw, d.kernel_w, d.stride_w, d.pad_left, d.pad_right,
+                                  d.dilation_w);
         break;
       case OpType::kMaxPool:
       case OpType::kAvgPool:
@@ -199,10 +220,11 @@ Status Plan::infer_shapes() {
         w = iw;
         for (int t : d.inputs)
           if (heights_[t] != ih || widths_[t] != iw)
-            return make_error(GNRT_INVALID_ARGUMENT, "operator '" + d.name + "': at input size " +
-                                                         std::to_string(config_.height) + "x" +
-                                                         std::to_string(config_.width) +
-                                                         " the concatenated inputs differ in height/width");
+            return make_error(GNRT_INVALID_ARGUMENT,
+                              "operator '" + d.name + "': at input size " +
+                                  std::to_string(config_.height) + "x" +
+                                  std::to_string(config_.width) +
+                                  " the concatenated inputs differ in height/width");
         break;
       case OpType::kSoftmax:
         h = ih;
@@ -210,18 +232,18 @@ Status Plan::infer_shapes() {
         break;
     }
     if (h < 1 || w < 1)
-      return make_error(GNRT_INVALID_ARGUMENT, "input size " + std::to_string(config_.height) + "x" +
-                                                   std::to_string(config_.width) + " is too small: operator '" +
-                                                   d.name + "' gets a " + std::to_string(ih) + "x" +
-                                                   std::to_string(iw) + " input");
+      return make_error(GNRT_INVALID_ARGUMENT,
+                        "input size " + std::to_string(config_.height) + "x" +
+                            std::to_string(config_.width) + " is too small: operator '" + d.name +
+                            "' gets a " + std::to_string(ih) + "x" + std::to_string(iw) + " input");
     if (d.type == OpType::kFullyConnected) {
       const std::int64_t features = static_cast<std::int64_t>(m.tensors[in].channels) * ih * iw;
       if (features != d.weights.row_length)
-        return make_error(GNRT_INVALID_ARGUMENT, "input size " + std::to_string(config_.height) + "x" +
-                                                     std::to_string(config_.width) + " does not fit operator '" +
-                                                     d.name + "': it expects " +
-                                                     std::to_string(d.weights.row_length) + " features, gets " +
-                                                     std::to_string(features));
+        return make_error(GNRT_INVALID_ARGUMENT,
+                          "input size " + std::to_string(config_.height) + "x" +
+                              std::to_string(config_.width) + " does not fit operator '" + d.name +
+                              "': it expects " + std::to_string(d.weights.row_length) +
+                              " features, gets " + std::to_string(features));
     }
     heights_[d.output] = static_cast<int>(h);
     widths_[d.output] = static_cast<int>(w);
@@ -250,11 +272,11 @@ Status Plan::infer_shapes() {
     }
     const double total = static_cast<double>(macs_) + work;
     if (total > static_cast<double>(config_.max_macs))
-      return make_error(GNRT_RESOURCE_LIMIT, "at input size " + std::to_string(config_.height) + "x" +
-                                                 std::to_string(config_.width) + " one run needs more than max_macs (" +
-                                                 std::to_string(config_.max_macs) +
-                                                 ") multiply-adds and pooling taps (reached at operator '" + d.name +
-                                                 "')");
+      return make_error(
+          GNRT_RESOURCE_LIMIT,
+          "at input size " + std::to_string(config_.height) + "x" + std::to_string(config_.width) +
+              " one run needs more than max_macs (" + std::to_string(config_.max_macs) +
+              ") multiply-adds and pooling taps (reached at operator '" + d.name + "')");
     macs_ = static_cast<std::uint64_t>(total);
   }
   return Status::Ok();
@@ -266,7 +288,8 @@ namespace {
 // front: p more floats than the rows (the bottom-right tap of the last row reaches p columns past
 // the last interior column of row H - 1 + p, which with shared borders is p floats past it),
 // rounded up to 16 floats (64 bytes).
-std::uint64_t channel_stride_of(std::uint64_t height, std::uint64_t rs, int pad, std::uint64_t lead) {
+std::uint64_t channel_stride_of(std::uint64_t height, std::uint64_t rs, int pad,
+                                std::uint64_t lead) {
   const std::uint64_t floats = (height + 2 * static_cast<std::uint64_t>(pad)) * rs + pad + lead;
   return floats < 16 ? floats : round_up(floats, 16);
 }
@@ -360,7 +383,8 @@ Status Plan::assign_layouts() {
     if (static_cast<int>(t) == root) {
       const std::uint64_t bytes = static_cast<std::uint64_t>(l.channels) * cs * sizeof(float);
       if (bytes > config_.max_arena_bytes)
-        return make_error(GNRT_RESOURCE_LIMIT, "tensor '" + m.tensors[t].name + "' needs " + std::to_string(bytes) +
+        return make_error(GNRT_RESOURCE_LIMIT, "tensor '" + m.tensors[t].name + "' needs " +
+                                                   std::to_string(bytes) +
                                                    " bytes, more than max_arena_bytes (" +
                                                    std::to_string(config_.max_arena_bytes) + ")");
       ArenaBuffer b;
@@ -371,7 +395,8 @@ Status Plan::assign_layouts() {
       buffer_of[t] = static_cast<int>(buffers_.size());
       buffers_.push_back(b);
     }
-    l.offset = static_cast<std::ptrdiff_t>(channel) * l.channel_stride + l.lead + l.pad * l.row_stride + l.pad;
+    l.offset = static_cast<std::ptrdiff_t>(channel) * l.channel_stride + l.lead +
+               l.pad * l.row_stride + l.pad;
   }
   for (std::size_t t = 0; t < n; ++t) {
     if (heights_[t] == 0) continue;
@@ -385,7 +410,8 @@ Status Plan::assign_layouts() {
     b.first = std::min(b.first, m.tensors[t].producer);
   }
   for (int k = 0; k < steps; ++k)
-    for (int t : m.ops[k].inputs) buffers_[layouts_[t].buffer].last = std::max(buffers_[layouts_[t].buffer].last, k);
+    for (int t : m.ops[k].inputs)
+      buffers_[layouts_[t].buffer].last = std::max(buffers_[layouts_[t].buffer].last, k);
   for (int t : m.outputs) buffers_[layouts_[t].buffer].last = steps;
   // The input stays reserved for the whole run: gnrt_plan_run runs on "the current input", so a
   // second run without a new set_input must see the same values (found by fuzz/fuzz_model).
@@ -414,9 +440,11 @@ Status Plan::assign_layouts() {
       return static_cast<int>(buffers_.size() - 1);
     };
     if (!in.contiguous())
-      op.scratch_in = add_scratch(static_cast<std::uint64_t>(in.channels) * in.height * in.width, ":input");
+      op.scratch_in =
+          add_scratch(static_cast<std::uint64_t>(in.channels) * in.height * in.width, ":input");
     if (!out.contiguous())
-      op.scratch_out = add_scratch(static_cast<std::uint64_t>(out.channels) * out.height * out.width, ":output");
+      op.scratch_out =
+          add_scratch(static_cast<std::uint64_t>(out.channels) * out.height * out.width, ":output");
   }
   return Status::Ok();
 }
@@ -426,7 +454,8 @@ Status Plan::allocate_arena() {
   // does not overlap a placed buffer whose lifetime intersects its own.
   std::vector<int> order(buffers_.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return buffers_[a].bytes > buffers_[b].bytes; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return buffers_[a].bytes > buffers_[b].bytes; });
   std::vector<int> placed;
   std::vector<std::pair<std::size_t, std::size_t>> busy;
   std::size_t total = 0;
@@ -447,15 +476,17 @@ Status Plan::allocate_arena() {
     placed.push_back(i);
     total = std::max(total, offset + b.bytes);
     if (total > config_.max_arena_bytes)
-      return make_error(GNRT_RESOURCE_LIMIT, "the plan needs more than max_arena_bytes (" +
-                                                 std::to_string(config_.max_arena_bytes) + ") of activations at " +
-                                                 std::to_string(config_.height) + "x" +
-                                                 std::to_string(config_.width));
+      return make_error(GNRT_RESOURCE_LIMIT,
+                        "the plan needs more than max_arena_bytes (" +
+                            std::to_string(config_.max_arena_bytes) + ") of activations at " +
+                            std::to_string(config_.height) + "x" + std::to_string(config_.width));
   }
   // Slack after the last buffer for kernels that over-read (see kernels.h).
   arena_bytes_ = total + round_up(kernels::kMaxOverreadFloats * sizeof(float), kAlignment);
   arena_ = aligned_block(arena_bytes_);
-  if (!arena_) return make_error(GNRT_OUT_OF_MEMORY, "cannot allocate a " + std::to_string(arena_bytes_) + "-byte arena");
+  if (!arena_)
+    return make_error(GNRT_OUT_OF_MEMORY,
+                      "cannot allocate a " + std::to_string(arena_bytes_) + "-byte arena");
   // Deterministic contents (the border rule makes this unnecessary for correctness, but it keeps
   // over-reads of never-written slack finite).
   std::memset(arena_.get(), 0, arena_bytes_);
@@ -469,7 +500,8 @@ float* Plan::tensor_data(int tensor) {
 
 const float* Plan::tensor_data(int tensor) const {
   const TensorLayout& l = layouts_[tensor];
-  return static_cast<const float*>(arena_.get()) + buffers_[l.buffer].offset / sizeof(float) + l.offset;
+  return static_cast<const float*>(arena_.get()) + buffers_[l.buffer].offset / sizeof(float) +
+         l.offset;
 }
 
 Status Plan::prepare_operators() {
@@ -481,15 +513,20 @@ Status Plan::prepare_operators() {
     switch (d.type) {
       case OpType::kMaxPool:
       case OpType::kAvgPool:
-      case OpType::kGlobalAvgPool: v = v || nonnegative[d.inputs[0]]; break;
+      case OpType::kGlobalAvgPool:
+        v = v || nonnegative[d.inputs[0]];
+        break;
       case OpType::kConcat: {
         bool all = true;
         for (int t : d.inputs) all = all && nonnegative[t];
         v = all;
         break;
       }
-      case OpType::kSoftmax: v = true; break;
-      default: break;
+      case OpType::kSoftmax:
+        v = true;
+        break;
+      default:
+        break;
     }
     nonnegative[d.output] = v;
   }
@@ -503,9 +540,9 @@ Status Plan::prepare_operators() {
         ExpandedWeights w;
         expand_weights(d.weights, &w);
         kernels::ConvProblem& p = op.conv;
-        p.geometry = {in.channels, in.height,  in.width,   out.channels, out.height,   out.width,    d.kernel_h,
-                      d.kernel_w,  d.stride_h, d.stride_w, d.pad_top,    d.pad_left,   d.dilation_h, d.dilation_w,
-                      d.groups};
+        p.geometry = {in.channels, in.height,  in.width,     out.channels, out.height,
+                      out.width,   d.kernel_h, d.kernel_w,   d.stride_h,   d.stride_w,
+                      d.pad_top,   d.pad_left, d.dilation_h, d.dilation_w, d.groups};
         p.in_row_stride = in.row_stride;
         p.in_channel_stride = in.channel_stride;
         p.in_pad = in.pad;
@@ -519,9 +556,12 @@ Status Plan::prepare_operators() {
         p.nonzeros = d.weights.nonzeros;
         op.conv_kernel = kernels::select_conv_kernel(p, isa_, config_.force_reference);
         if (weight_bytes_ + op.conv_kernel.packed_bytes > config_.max_arena_bytes)
-          return make_error(GNRT_RESOURCE_LIMIT, "operator '" + d.name + "': packed weights exceed max_arena_bytes");
+          return make_error(GNRT_RESOURCE_LIMIT,
+                            "operator '" + d.name + "': packed weights exceed max_arena_bytes");
         op.packed = aligned_block(op.conv_kernel.packed_bytes);
-        if (!op.packed) return make_error(GNRT_OUT_OF_MEMORY, "operator '" + d.name + "': cannot allocate weights");
+        if (!op.packed)
+          return make_error(GNRT_OUT_OF_MEMORY,
+                            "operator '" + d.name + "': cannot allocate weights");
         op.conv_kernel.pack(p, op.packed.get());
         weight_bytes_ += op.conv_kernel.packed_bytes;
         if (config_.threads > 1 && op.conv_kernel.sparse && w.sparse.row_begin != nullptr)
@@ -546,9 +586,12 @@ Status Plan::prepare_operators() {
         p.nonzeros = d.weights.nonzeros;
         op.fc_kernel = kernels::select_fc_kernel(p, isa_, config_.force_reference);
         if (weight_bytes_ + op.fc_kernel.packed_bytes > config_.max_arena_bytes)
-          return make_error(GNRT_RESOURCE_LIMIT, "operator '" + d.name + "': packed weights exceed max_arena_bytes");
+          return make_error(GNRT_RESOURCE_LIMIT,
+                            "operator '" + d.name + "': packed weights exceed max_arena_bytes");
         op.packed = aligned_block(op.fc_kernel.packed_bytes);
-        if (!op.packed) return make_error(GNRT_OUT_OF_MEMORY, "operator '" + d.name + "': cannot allocate weights");
+        if (!op.packed)
+          return make_error(GNRT_OUT_OF_MEMORY,
+                            "operator '" + d.name + "': cannot allocate weights");
         op.fc_kernel.pack(p, op.packed.get());
         weight_bytes_ += op.fc_kernel.packed_bytes;
         p.dense_weights = nullptr;
@@ -562,9 +605,17 @@ Status Plan::prepare_operators() {
       case OpType::kGlobalAvgPool: {
         kernels::PoolProblem& p = op.pool;
         const bool global = d.type == OpType::kGlobalAvgPool;
-        p.geometry = {in.channels, in.height,  in.width,   out.height, out.width,
-                      global ? in.height : d.kernel_h, global ? in.width : d.kernel_w,
-                      d.stride_h, d.stride_w, d.pad_top, d.pad_left};
+        p.geometry = {in.channels,
+                      in.height,
+                      in.width,
+                      out.height,
+                      out.width,
+                      global ? in.height : d.kernel_h,
+                      global ? in.width : d.kernel_w,
+                      d.stride_h,
+                      d.stride_w,
+                      d.pad_top,
+                      d.pad_left};
         p.max = d.type == OpType::kMaxPool;
         p.global = global;
         p.count_include_pad = d.count_include_pad;
@@ -672,7 +723,8 @@ void Plan::fuse_conv_pool() {
     for (int r = 1; r <= pg.out_height; ++r) {
       const std::uint64_t conv_rows = static_cast<std::uint64_t>(r) * pg.stride_h + pg.kernel_h;
       const std::uint64_t cs = channel_stride_of(conv_rows, rs, out.pad, lead);
-      if (static_cast<std::uint64_t>(out.channels) * cs * sizeof(float) > kBandBytes && r > 1) break;
+      if (static_cast<std::uint64_t>(out.channels) * cs * sizeof(float) > kBandBytes && r > 1)
+        break;
       band_rows = r;
     }
     if (band_rows < 1 || band_rows >= pg.out_height) continue;
@@ -681,7 +733,8 @@ void Plan::fuse_conv_pool() {
     band.height = band_rows * pg.stride_h + pg.kernel_h;  // most conv rows one band holds
     band.row_stride = static_cast<std::ptrdiff_t>(rs);
     band.lead = static_cast<int>(lead);
-    band.channel_stride = static_cast<std::ptrdiff_t>(channel_stride_of(band.height, rs, out.pad, lead));
+    band.channel_stride =
+        static_cast<std::ptrdiff_t>(channel_stride_of(band.height, rs, out.pad, lead));
     band.offset = static_cast<std::ptrdiff_t>(lead + out.pad * rs + out.pad);
     band.buffer = -1;
     // Every band shape must run on the same pool kernel.
@@ -698,9 +751,11 @@ void Plan::fuse_conv_pool() {
     if (!ok) continue;
     // The band replaces the arena buffer of the convolution's output, which nothing else reads
     // and whose lifetime is exactly these two steps.
-    const std::size_t bytes = round_up(
-        (static_cast<std::size_t>(out.channels) * band.channel_stride + kernels::kMaxOverreadFloats) * sizeof(float),
-        kAlignment);
+    const std::size_t bytes =
+        round_up((static_cast<std::size_t>(out.channels) * band.channel_stride +
+                  kernels::kMaxOverreadFloats) *
+                     sizeof(float),
+                 kAlignment);
     if (bytes > buffers_[out.buffer].bytes) continue;
     buffers_[out.buffer].bytes = bytes;
     cop.band_buffer = out.buffer;
@@ -731,7 +786,8 @@ void Plan::mark_border_readers() {
     const PlannedOp& op = ops_[k];
     switch (d.type) {
       case OpType::kConv2D:
-        if (d.pad_top > 0 || d.pad_bottom > 0 || d.pad_left > 0 || d.pad_right > 0) mark(d.inputs[0]);
+        if (d.pad_top > 0 || d.pad_bottom > 0 || d.pad_left > 0 || d.pad_right > 0)
+          mark(d.inputs[0]);
         break;
       case OpType::kMaxPool:
       case OpType::kAvgPool:
@@ -760,14 +816,16 @@ Status Plan::set_input(const float* data, std::size_t count) {
   const std::size_t expected = static_cast<std::size_t>(l.channels) * l.height * l.width;
   if (!data) return make_error(GNRT_INVALID_ARGUMENT, "input data is NULL");
   if (count != expected)
-    return make_error(GNRT_INVALID_ARGUMENT, "input has " + std::to_string(count) + " floats, expected " +
-                                                 std::to_string(expected) + " (" + std::to_string(l.channels) + "x" +
-                                                 std::to_string(l.height) + "x" + std::to_string(l.width) + ")");
+    return make_error(GNRT_INVALID_ARGUMENT,
+                      "input has " + std::to_string(count) + " floats, expected " +
+                          std::to_string(expected) + " (" + std::to_string(l.channels) + "x" +
+                          std::to_string(l.height) + "x" + std::to_string(l.width) + ")");
   float* dst = tensor_data(model_->input);
   for (int c = 0; c < l.channels; ++c)
     for (int y = 0; y < l.height; ++y)
       std::memcpy(dst + c * l.channel_stride + y * l.row_stride,
-                  data + (static_cast<std::size_t>(c) * l.height + y) * l.width, sizeof(float) * l.width);
+                  data + (static_cast<std::size_t>(c) * l.height + y) * l.width,
+                  sizeof(float) * l.width);
   zero_input_border();
   input_set_ = true;
   return Status::Ok();
@@ -787,7 +845,8 @@ void scatter(const float* src, const TensorLayout& l, float* dst) {
   for (int c = 0; c < l.channels; ++c)
     for (int y = 0; y < l.height; ++y)
       std::memcpy(dst + c * l.channel_stride + y * l.row_stride,
-                  src + (static_cast<std::size_t>(c) * l.height + y) * l.width, sizeof(float) * l.width);
+                  src + (static_cast<std::size_t>(c) * l.height + y) * l.width,
+                  sizeof(float) * l.width);
   zero_border(dst, l, 0, l.channels);
 }
 
@@ -801,7 +860,8 @@ struct ConvTask {
 void conv_range(void* context, int begin, int end) {
   const ConvTask& t = *static_cast<const ConvTask*>(context);
   t.op->conv_kernel.run(t.op->conv, t.op->packed.get(), t.input, t.output, begin, end);
-  zero_border(t.output, *t.out_layout, begin, end, t.op->conv_kernel.zeroes_row_gaps, t.op->out_border_read);
+  zero_border(t.output, *t.out_layout, begin, end, t.op->conv_kernel.zeroes_row_gaps,
+              t.op->out_border_read);
 }
 
 struct FcTask {
@@ -825,14 +885,15 @@ struct PoolTask {
 void pool_range(void* context, int begin, int end) {
   const PoolTask& t = *static_cast<const PoolTask*>(context);
   t.op->pool_kernel.run(t.op->pool, t.input, t.output, begin, end);
-  zero_border(t.output, *t.out_layout, begin, end, t.op->pool_kernel.zeroes_row_gaps, t.op->out_border_read);
+  zero_border(t.output, *t.out_layout, begin, end, t.op->pool_kernel.zeroes_row_gaps,
+              t.op->out_border_read);
 }
 
 struct BandTask {
   const PlannedOp* conv;
   const PlannedOp* pool;
-  const float* input;          // the convolution's input
-  float* output;               // the pool's output
+  const float* input;              // the convolution's input
+  float* output;                   // the pool's output
   const TensorLayout* out_layout;  // the pool's output layout
   float* band;                     // the band buffer (in the arena)
 };
@@ -869,7 +930,8 @@ void band_range(void* context, int begin, int end) {
       p.geometry.out_height = rows.hi - first_new;
       p.out_row_stride = rs;
       p.out_channel_stride = cs;
-      const float* in = t.input + static_cast<std::ptrdiff_t>(first_new) * p.geometry.stride_h * p.in_row_stride;
+      const float* in =
+          t.input + static_cast<std::ptrdiff_t>(first_new) * p.geometry.stride_h * p.in_row_stride;
       float* out = origin + static_cast<std::ptrdiff_t>(first_new - rows.lo) * rs;
       c.conv_kernel.run(p, c.packed.get(), in, out, begin, end);
     }
@@ -877,12 +939,15 @@ void band_range(void* context, int begin, int end) {
     done_hi = rows.hi;
     TensorLayout shape = band;
     shape.height = rows.hi - rows.lo;
-    zero_border(origin, shape, begin, end, c.conv_kernel.zeroes_row_gaps, t.pool->pool_kernel.reads_border_rows);
+    zero_border(origin, shape, begin, end, c.conv_kernel.zeroes_row_gaps,
+                t.pool->pool_kernel.reads_border_rows);
     const kernels::PoolProblem bp = band_pool_problem(t.pool->pool, shape, r0, r1, rows);
-    t.pool->pool_kernel.run(bp, origin, t.output + static_cast<std::ptrdiff_t>(r0) * t.out_layout->row_stride,
+    t.pool->pool_kernel.run(bp, origin,
+                            t.output + static_cast<std::ptrdiff_t>(r0) * t.out_layout->row_stride,
                             begin, end);
   }
-  zero_border(t.output, *t.out_layout, begin, end, t.pool->pool_kernel.zeroes_row_gaps, t.pool->out_border_read);
+  zero_border(t.output, *t.out_layout, begin, end, t.pool->pool_kernel.zeroes_row_gaps,
+              t.pool->out_border_read);
 }
 
 }  // namespace
@@ -894,13 +959,16 @@ void Plan::run_op(PlannedOp& op) {
   float* arena = static_cast<float*>(arena_.get());
   auto scratch = [&](int buffer) { return arena + buffers_[buffer].offset / sizeof(float); };
   auto parallel = [&](int count, int grain, ThreadPool::RangeFn fn, void* ctx) {
-    if (pool_) pool_->parallel_for(count, grain, fn, ctx);
-    else fn(ctx, 0, count);
+    if (pool_)
+      pool_->parallel_for(count, grain, fn, ctx);
+    else
+      fn(ctx, 0, count);
   };
   // A convolution's output channels over the threads: balanced ranges when planned, else by count.
   auto parallel_channels = [&](ThreadPool::RangeFn fn, void* ctx) {
     if (pool_ && !op.range_bounds.empty()) {
-      pool_->parallel_ranges(op.range_bounds.data(), static_cast<int>(op.range_bounds.size()) - 1, fn, ctx);
+      pool_->parallel_ranges(op.range_bounds.data(), static_cast<int>(op.range_bounds.size()) - 1,
+                             fn, ctx);
     } else {
       parallel(out.channels, 1, fn, ctx);
     }
@@ -909,7 +977,11 @@ void Plan::run_op(PlannedOp& op) {
   if (op.fused_pool >= 0) {
     const PlannedOp& pool = ops_[op.fused_pool];
     const OpDesc& pd = *pool.desc;
-    BandTask task{&op, &pool, tensor_data(d.inputs[0]), tensor_data(pd.output), &layouts_[pd.output],
+    BandTask task{&op,
+                  &pool,
+                  tensor_data(d.inputs[0]),
+                  tensor_data(pd.output),
+                  &layouts_[pd.output],
                   arena + buffers_[op.band_buffer].offset / sizeof(float)};
     parallel_channels(band_range, &task);
     return;
@@ -979,8 +1051,8 @@ namespace {
 // 5.29 -> 5.20 ms; no change when the caches are warm.
 void prefetch_weights(const PlannedOp& op) {
   if (!op.packed) return;
-  const std::size_t bytes =
-      op.desc->type == OpType::kFullyConnected ? op.fc_kernel.packed_bytes : op.conv_kernel.packed_bytes;
+  const std::size_t bytes = op.desc->type == OpType::kFullyConnected ? op.fc_kernel.packed_bytes
+                                                                     : op.conv_kernel.packed_bytes;
   const char* w = static_cast<const char*>(op.packed.get());
   for (std::size_t i = 0; i < bytes; i += 64) __builtin_prefetch(w + i, 0, 2);
 }
@@ -1010,8 +1082,8 @@ Status Plan::get_output(float* data, std::size_t count) const {
   const std::size_t expected = static_cast<std::size_t>(l.channels) * l.height * l.width;
   if (!data) return make_error(GNRT_INVALID_ARGUMENT, "output buffer is NULL");
   if (count != expected)
-    return make_error(GNRT_INVALID_ARGUMENT,
-                      "output buffer has " + std::to_string(count) + " floats, expected " + std::to_string(expected));
+    return make_error(GNRT_INVALID_ARGUMENT, "output buffer has " + std::to_string(count) +
+                                                 " floats, expected " + std::to_string(expected));
   if (!ran_) return make_error(GNRT_INVALID_STATE, "get_output: the plan has not run yet");
   gather(tensor_data(t), l, data);
   return Status::Ok();

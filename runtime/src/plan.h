@@ -41,9 +41,11 @@ struct TensorLayout {
   std::ptrdiff_t row_stride = 0;
   std::ptrdiff_t channel_stride = 0;
   int lead = 0;               // floats before each padded plane (aligns the interior origin)
-  int buffer = -1;           // index into Plan::buffers
+  int buffer = -1;            // index into Plan::buffers
   std::ptrdiff_t offset = 0;  // floats from the buffer start to element (0, 0, 0)
-  bool contiguous() const { return pad == 0 && channel_stride == static_cast<std::ptrdiff_t>(height) * width; }
+  bool contiguous() const {
+    return pad == 0 && channel_stride == static_cast<std::ptrdiff_t>(height) * width;
+  }
 };
 
 // A region of the arena with a lifetime in operator steps: written at step `first` (-1: before
@@ -157,7 +159,7 @@ class Plan {
 // gaps_zeroed: the producing kernel left zeros in the row gaps and wrote nothing else outside
 // the interior (kernels.h `zeroes_row_gaps`); then only the rows above and below the interior
 // are written, and nothing when `ends_read` is false (no consumer reads them).
-void zero_border(float* data, const TensorLayout& layout, int c_begin, int c_end, bool gaps_zeroed = false,
-                 bool ends_read = true);
+void zero_border(float* data, const TensorLayout& layout, int c_begin, int c_end,
+                 bool gaps_zeroed = false, bool ends_read = true);
 
 }  // namespace gnrt

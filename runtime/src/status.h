@@ -14,6 +14,8 @@ struct Status {
   static Status Ok() { return {}; }
 };
 
-inline Status make_error(gnrt_status code, std::string message) { return Status{code, std::move(message)}; }
+inline Status make_error(gnrt_status code, std::string message) {
+  return Status{code, std::move(message)};
+}
 
 }  // namespace gnrt

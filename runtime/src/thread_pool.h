@@ -61,7 +61,7 @@ class ThreadPool {
   // The current job; stable while any of its ranges is claimed and unfinished.
   RangeFn fn_ = nullptr;
   void* context_ = nullptr;
-  std::atomic<int> ranges_{0};  // atomic: a late worker may compare against it while it changes
+  std::atomic<int> ranges_{0};   // atomic: a late worker may compare against it while it changes
   const int* bounds_ = nullptr;  // nullptr: uniform ranges of chunk_ over [0, count_)
   int count_ = 0;
   int chunk_ = 0;

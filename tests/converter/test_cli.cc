@@ -59,24 +59,24 @@ TEST_CASE("bad command lines give one-line errors and a nonzero exit") {
   write_bytes(tmp / "junk.pt", {1, 2, 3});
   write_bytes(tmp / "recipe.json", {'{', '}'});
   const char* cases[] = {
-      "",                                                        // no subcommand
-      "frobnicate",                                              // unknown subcommand
-      "summary --bogus",                                         // unknown flag
-      "summary --size 32",                                       // 1x1 maps for 3x3/5x5 kernels
-      "summary --classes 1",                                     // out of range
-      "train --out OUT --dataset imagenet",                      // unknown dataset
+      "",                                                         // no subcommand
+      "frobnicate",                                               // unknown subcommand
+      "summary --bogus",                                          // unknown flag
+      "summary --size 32",                                        // 1x1 maps for 3x3/5x5 kernels
+      "summary --classes 1",                                      // out of range
+      "train --out OUT --dataset imagenet",                       // unknown dataset
       "train --out OUT --data-dir /nonexistent --dataset mnist",  // missing dataset
-      "train --out OUT --size 24",                               // too small a resolution
-      "train --out OUT --resume",                                // nothing to resume
-      "eval /nonexistent.pt",                                    // missing file
-      "eval JUNK",                                               // not a checkpoint
-      "export JUNK -o OUT/m.gnrt",                               // not a checkpoint
-      "prune --recipe RECIPE --from JUNK --out OUT",             // recipe without a target
-      "train --out OUT --epochs abc",                            // not a number
-      "pack JUNK -o OUT/p.pt",                                   // not a checkpoint
-      "pack JUNK",                                               // no output
-      "results JUNK",                                            // not a manifest
-      "results RECIPE",                                          // manifest without the keys
+      "train --out OUT --size 24",                                // too small a resolution
+      "train --out OUT --resume",                                 // nothing to resume
+      "eval /nonexistent.pt",                                     // missing file
+      "eval JUNK",                                                // not a checkpoint
+      "export JUNK -o OUT/m.gnrt",                                // not a checkpoint
+      "prune --recipe RECIPE --from JUNK --out OUT",              // recipe without a target
+      "train --out OUT --epochs abc",                             // not a number
+      "pack JUNK -o OUT/p.pt",                                    // not a checkpoint
+      "pack JUNK",                                                // no output
+      "results JUNK",                                             // not a manifest
+      "results RECIPE",                                           // manifest without the keys
   };
   for (std::string args : cases) {
     auto replace = [&](const std::string& key, const std::string& value) {
@@ -114,9 +114,9 @@ TEST_CASE("tiny train -> prune -> export -> eval pipeline") {
   write_toy_mnist(tmp.path, 352, 64);
   const std::string common = "--dataset mnist --data-dir " + tmp.path +
                              " --validation 32 --threads 1 --progress-seconds 60";
-  Result train = run("train " + common + " --size 40 --epochs 1 --batch 32 --lr 0.02 --out " +
-                         (tmp / "dense"),
-                     tmp);
+  Result train =
+      run("train " + common + " --size 40 --epochs 1 --batch 32 --lr 0.02 --out " + (tmp / "dense"),
+          tmp);
   INFO(train.err);
   REQUIRE(train.status == 0);
   auto result = read_json(tmp / "dense/train-result.json");
@@ -124,7 +124,8 @@ TEST_CASE("tiny train -> prune -> export -> eval pipeline") {
 
   // pack --float16: half the bytes of the finished run's checkpoint (which has no optimizer state
   // left), and the same predictions up to float16 rounding.
-  Result pack = run("pack " + (tmp / "dense/checkpoint.pt") + " -o " + (tmp / "dense16.pt") + " --float16", tmp);
+  Result pack = run(
+      "pack " + (tmp / "dense/checkpoint.pt") + " -o " + (tmp / "dense16.pt") + " --float16", tmp);
   INFO(pack.err);
   REQUIRE(pack.status == 0);
   auto file_size = [](const std::string& p) {
@@ -151,10 +152,10 @@ TEST_CASE("tiny train -> prune -> export -> eval pipeline") {
     "retrain": {"epochs": 1, "lr": 0.005, "batch": 32},
     "bn_recalibration_batches": 4
   })";
-  Result prune = run("prune --recipe " + (tmp / "recipe.json") + " --from " +
-                         (tmp / "dense/checkpoint.pt") + " --data-dir " + tmp.path +
-                         " --threads 1 --out " + (tmp / "pruned"),
-                     tmp);
+  Result prune =
+      run("prune --recipe " + (tmp / "recipe.json") + " --from " + (tmp / "dense/checkpoint.pt") +
+              " --data-dir " + tmp.path + " --threads 1 --out " + (tmp / "pruned"),
+          tmp);
   INFO(prune.err);
   REQUIRE(prune.status == 0);
   auto report = read_json(tmp / "pruned/report.json");
@@ -184,22 +185,24 @@ TEST_CASE("tiny train -> prune -> export -> eval pipeline") {
   std::ifstream model(tmp / "m.gnrt", std::ios::binary | std::ios::ate);
   CHECK(model.tellg() > 1000);
 
-  Result eval = run("eval " + (tmp / "pruned/checkpoint.pt") + " --json --data-dir " + tmp.path,
-                    tmp);
+  Result eval =
+      run("eval " + (tmp / "pruned/checkpoint.pt") + " --json --data-dir " + tmp.path, tmp);
   REQUIRE(eval.status == 0);
   auto e = nlohmann::json::parse(eval.out);
-  CHECK(e["accuracy"].get<double>() == doctest::Approx(report["final"]["test_accuracy"].get<double>()));
+  CHECK(e["accuracy"].get<double>() ==
+        doctest::Approx(report["final"]["test_accuracy"].get<double>()));
 
   // libgnrt's own evaluation of the exported file (the gnrt tool: its IDX reader, its resize and
   // the normalization stored in the file) agrees with gn-convert's within 0.1 point.
-  std::string gnrt_cmd = std::string(GNRT_TOOL_PATH) + " eval " + (tmp / "m.gnrt") + " --idx-images " +
-                         (tmp / "t10k-images-idx3-ubyte.gz") + " --idx-labels " +
+  std::string gnrt_cmd = std::string(GNRT_TOOL_PATH) + " eval " + (tmp / "m.gnrt") +
+                         " --idx-images " + (tmp / "t10k-images-idx3-ubyte.gz") + " --idx-labels " +
                          (tmp / "t10k-labels-idx1-ubyte.gz") + " 2>/dev/null";
   FILE* pipe = popen(gnrt_cmd.c_str(), "r");
   REQUIRE(pipe != nullptr);
   std::string gnrt_out;
   std::array<char, 4096> gbuf{};
-  for (std::size_t n; (n = fread(gbuf.data(), 1, gbuf.size(), pipe)) > 0;) gnrt_out.append(gbuf.data(), n);
+  for (std::size_t n; (n = fread(gbuf.data(), 1, gbuf.size(), pipe)) > 0;)
+    gnrt_out.append(gbuf.data(), n);
   REQUIRE(pclose(pipe) == 0);
   auto at = gnrt_out.find("accuracy=");
   REQUIRE(at != std::string::npos);
@@ -216,10 +219,10 @@ TEST_CASE("tiny train -> prune -> export -> eval pipeline") {
     "schedule": {"type": "iterative", "densities": [0.25, 0.125]},
     "retrain": {"epochs": 0}, "snapshots": true, "bn_recalibration_batches": 2
   })";
-  Result groups = run("prune --recipe " + (tmp / "groups.json") + " --from " +
-                          (tmp / "dense/checkpoint.pt") + " --data-dir " + tmp.path +
-                          " --threads 1 --out " + (tmp / "groups"),
-                      tmp);
+  Result groups =
+      run("prune --recipe " + (tmp / "groups.json") + " --from " + (tmp / "dense/checkpoint.pt") +
+              " --data-dir " + tmp.path + " --threads 1 --out " + (tmp / "groups"),
+          tmp);
   INFO(groups.err);
   REQUIRE(groups.status == 0);
   auto g = read_json(tmp / "groups/report.json");
@@ -242,11 +245,13 @@ TEST_CASE("tiny train -> prune -> export -> eval pipeline") {
     REQUIRE(snap_eval.status == 0);
     auto se = nlohmann::json::parse(snap_eval.out);
     CHECK(se["nonzeros_training"].get<long>() == snap["training_graph"]["nonzeros"].get<long>());
-    CHECK(se["accuracy"].get<double>() == doctest::Approx(snap["record"]["test_accuracy"].get<double>()));
+    CHECK(se["accuracy"].get<double>() ==
+          doctest::Approx(snap["record"]["test_accuracy"].get<double>()));
   }
 }
 
-TEST_CASE("SIGKILL at random moments, then --resume, ends with the weights of an uninterrupted run") {
+TEST_CASE(
+    "SIGKILL at random moments, then --resume, ends with the weights of an uninterrupted run") {
   TempDir tmp;
   write_toy_mnist(tmp.path, 96, 16);  // 64 training images: 4 steps per epoch at batch 16
   const std::string args = "train --dataset mnist --data-dir " + tmp.path +
@@ -275,8 +280,9 @@ TEST_CASE("SIGKILL at random moments, then --resume, ends with the weights of an
       ++kills;
       // Whatever the moment, the last checkpoint (if any) is intact.
       if (std::ifstream(tmp / "b/checkpoint.pt").good()) {
-        CHECK(run("eval " + (tmp / "b/checkpoint.pt") + " --data-dir " + tmp.path + " --limit 4",
-                  tmp).status == 0);
+        CHECK(
+            run("eval " + (tmp / "b/checkpoint.pt") + " --data-dir " + tmp.path + " --limit 4", tmp)
+                .status == 0);
       }
     }
   }
@@ -299,7 +305,8 @@ TEST_CASE("a full disk or an unwritable output gives a clear error and keeps the
   write_toy_mnist(tmp.path, 96, 16);  // 64 training images: 4 steps per epoch at batch 16
   const std::string args = "train --dataset mnist --data-dir " + tmp.path +
                            " --validation 32 --size 40 --epochs 2 --batch 16 --lr 0.02 --threads 1"
-                           " --seed 5 --out " + (tmp / "run");
+                           " --seed 5 --out " +
+                           (tmp / "run");
   // First epoch only: a checkpoint to protect.
   Result first = run(args + " --max-steps 4", tmp);
   INFO(first.err);
@@ -319,8 +326,8 @@ TEST_CASE("a full disk or an unwritable output gives a clear error and keeps the
   CHECK(lines(full.err) >= 1);
   CHECK(full.err.find("gn-convert: error: cannot write") != std::string::npos);
   CHECK(full.err.find("File too large") != std::string::npos);
-  CHECK(bytes_of(ckpt) == before);                                 // the last checkpoint is intact
-  CHECK_FALSE(std::ifstream(ckpt + ".tmp").good());                // and no partial file is left
+  CHECK(bytes_of(ckpt) == before);                   // the last checkpoint is intact
+  CHECK_FALSE(std::ifstream(ckpt + ".tmp").good());  // and no partial file is left
   // ... and a later run resumes from it and finishes.
   Result finish = run(args + " --resume", tmp);
   INFO(finish.err);

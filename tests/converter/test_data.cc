@@ -75,7 +75,8 @@ TEST_CASE("corrupt or wrong IDX files give clean errors") {
 
   auto header_only = std::vector<std::uint8_t>(good.begin(), good.begin() + 9);
   write_bytes(dir / "hdr", header_only);
-  CHECK(contains(error_of([&] { read_idx(dir / "hdr", dir / "lab", 10); }), "truncated IDX header"));
+  CHECK(
+      contains(error_of([&] { read_idx(dir / "hdr", dir / "lab", 10); }), "truncated IDX header"));
 
   auto float_type = good;
   float_type[2] = 0x0D;
@@ -88,12 +89,14 @@ TEST_CASE("corrupt or wrong IDX files give clean errors") {
 
   // Count mismatch and label range.
   write_bytes(dir / "lab3", idx_labels({1, 2, 3}));
-  CHECK(contains(error_of([&] { read_idx(dir / "img", dir / "lab3", 10); }), "3 labels for 2 images"));
+  CHECK(contains(error_of([&] { read_idx(dir / "img", dir / "lab3", 10); }),
+                 "3 labels for 2 images"));
   write_bytes(dir / "lab_big", idx_labels({1, 12}));
   CHECK(contains(error_of([&] { read_idx(dir / "img", dir / "lab_big", 10); }), "out of range"));
 
   // Huge declared dimensions must not allocate.
-  std::vector<std::uint8_t> huge = {0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1};
+  std::vector<std::uint8_t> huge = {0,    0,    8,    3,    0xff, 0xff, 0xff, 0xff,
+                                    0xff, 0xff, 0xff, 0xff, 0,    0,    0,    1};
   write_bytes(dir / "huge", huge);
   CHECK_THROWS_AS(read_idx(dir / "huge", dir / "lab", 10), DataError);
 
@@ -193,15 +196,20 @@ TEST_CASE("recipes parse and reject mistakes") {
   CHECK(r.final_retrain.epochs == 0);
 
   CHECK(contains(error_of([] { parse_recipe(R"({"mode": "global"})", "r"); }), "missing 'target'"));
-  CHECK(contains(error_of([] { parse_recipe(R"({"mode": "magic", "target": {"density": 0.1}})", "r"); }),
-                 "mode must be"));
-  CHECK(contains(error_of([] { parse_recipe(R"({"target": {"density": 0.1}, "retrian": {}})", "r"); }),
-                 "unknown key 'retrian'"));
-  CHECK(contains(error_of([] { parse_recipe(R"({"target": {"density": 0.1, "nonzeros": 5}})", "r"); }),
-                 "exactly one"));
+  CHECK(contains(
+      error_of([] { parse_recipe(R"({"mode": "magic", "target": {"density": 0.1}})", "r"); }),
+      "mode must be"));
+  CHECK(contains(
+      error_of([] { parse_recipe(R"({"target": {"density": 0.1}, "retrian": {}})", "r"); }),
+      "unknown key 'retrian'"));
+  CHECK(contains(
+      error_of([] { parse_recipe(R"({"target": {"density": 0.1, "nonzeros": 5}})", "r"); }),
+      "exactly one"));
   CHECK(contains(error_of([] { parse_recipe(R"({"target": {"density": 1.5}})", "r"); }), "(0, 1]"));
   CHECK(contains(error_of([] { parse_recipe("{not json", "r"); }), "not valid JSON"));
-  CHECK(contains(error_of([] { parse_recipe(R"({"target": {"density": 0.1}, "layers": {"conv1": 0.5}})", "r"); }),
+  CHECK(contains(error_of([] {
+                   parse_recipe(R"({"target": {"density": 0.1}, "layers": {"conv1": 0.5}})", "r");
+                 }),
                  "only used by mode layer"));
 
   // Auxiliary heads as their own group, and per-iteration snapshots.
@@ -212,18 +220,30 @@ TEST_CASE("recipes parse and reject mistakes") {
   CHECK(a.aux_mode == "std");
   CHECK(a.aux_target_nonzeros == 40000);
   CHECK(a.snapshots);
-  CHECK(parse_recipe(R"({"target": {"density": 0.1, "scope": "deployed"}, "aux": {"compression": 50}})", "r")
+  CHECK(parse_recipe(
+            R"({"target": {"density": 0.1, "scope": "deployed"}, "aux": {"compression": 50}})", "r")
             .aux_target_density == doctest::Approx(0.02));
-  CHECK(contains(error_of([] { parse_recipe(R"({"target": {"density": 0.1}, "aux": {"nonzeros": 5}})", "r"); }),
+  CHECK(contains(error_of([] {
+                   parse_recipe(R"({"target": {"density": 0.1}, "aux": {"nonzeros": 5}})", "r");
+                 }),
                  "target.scope must be \"deployed\""));
-  CHECK(contains(error_of([] { parse_recipe(R"({"target": {"density": 0.1, "scope": "deployed"},
-                                                "aux": {"mode": "cost", "nonzeros": 5}})", "r"); }),
+  CHECK(contains(error_of([] {
+                   parse_recipe(R"({"target": {"density": 0.1, "scope": "deployed"},
+                                                "aux": {"mode": "cost", "nonzeros": 5}})",
+                                "r");
+                 }),
                  "aux.mode must be std or global"));
-  CHECK(contains(error_of([] { parse_recipe(R"({"target": {"density": 0.1, "scope": "deployed"},
-                                                "aux": {"nonzeros": 5, "density": 0.1}})", "r"); }),
+  CHECK(contains(error_of([] {
+                   parse_recipe(R"({"target": {"density": 0.1, "scope": "deployed"},
+                                                "aux": {"nonzeros": 5, "density": 0.1}})",
+                                "r");
+                 }),
                  "exactly one"));
-  CHECK(contains(error_of([] { parse_recipe(R"({"target": {"density": 0.1}, "schedule": {"type": "gradual"},
-                                                "snapshots": true})", "r"); }),
+  CHECK(contains(error_of([] {
+                   parse_recipe(R"({"target": {"density": 0.1}, "schedule": {"type": "gradual"},
+                                                "snapshots": true})",
+                                "r");
+                 }),
                  "snapshots are kept per iteration"));
 }
 
@@ -241,42 +261,45 @@ TEST_CASE("iterative and gradual density schedules") {
 
 TEST_CASE("results table renders a pipeline manifest and names missing keys") {
   auto graph = [](double params, double nonzeros, double macs, double macs224) {
-    return nlohmann::json{{"params", params},           {"nonzeros", nonzeros},
-                          {"compression", params / nonzeros}, {"macs_fraction", macs},
+    return nlohmann::json{{"params", params},
+                          {"nonzeros", nonzeros},
+                          {"compression", params / nonzeros},
+                          {"macs_fraction", macs},
                           {"macs_fraction_224", macs224}};
   };
   auto bench = [](double gnrt_ms, double xnn_ms) {
-    return nlohmann::json{{"engines", {{"libgnrt", {{"median_ms", gnrt_ms}}}, {"xnnpack_dense", {{"median_ms", xnn_ms}}}}},
-                          {"speedup_vs_xnnpack_dense", xnn_ms / gnrt_ms}};
+    return nlohmann::json{
+        {"engines",
+         {{"libgnrt", {{"median_ms", gnrt_ms}}}, {"xnnpack_dense", {{"median_ms", xnn_ms}}}}},
+        {"speedup_vs_xnnpack_dense", xnn_ms / gnrt_ms}};
   };
-  nlohmann::json m = {
-      {"dense_eval", {{"accuracy", 0.9321}}},
-      {"prune_report",
-       {{"training_graph", graph(10318144, 403000, 0.05, 0.04)},
-        {"deployed_graph", graph(5970240, 373000, 0.045, 0.0412)},
-        {"resolution", {48, 48}},
-        {"iterations", {{{"after_prune", 0.55}, {"after_retrain", 0.93}}}},
-        {"final", {{"test_accuracy", 0.9305}}}}},
-      {"gnrt_info", {{"file_bytes", 900000}}},
-      {"gnrt_eval_accuracy", 0.9306},
-      {"gnrt_eval_accuracy_fp16", 0.9304},
-      {"dense_gnrt_bytes", 24000000},
-      {"fp16_gnrt_bytes", 600000},
-      {"bench_224", bench(4.0, 30.0)},
-      {"tradeoff",
-       {{{"label", "std 16x"},
-         {"snapshot",
-          {{"deployed_graph", graph(5970240, 373000, 0.045, 0.0412)},
-           {"training_graph", graph(10318144, 403000, 0.05, 0.04)},
-           {"record", {{"test_accuracy", 0.9290}}}}},
-         {"bench_224", bench(4.0, 30.0)}},
-        // A whole run's report (no snapshots) as a row: its "final" accuracy.
-        {{"label", "global 16x, fine-tuned"},
-         {"snapshot",
-          {{"deployed_graph", graph(5970240, 373000, 0.09, 0.095)},
-           {"training_graph", graph(10318144, 403000, 0.1, 0.1)},
-           {"final", {{"test_accuracy", 0.9312}}}}}}}},
-      {"shipped_gnrt_eval", {{"file", "models/x.gnrt"}, {"accuracy", 0.9311}}}};
+  nlohmann::json m = {{"dense_eval", {{"accuracy", 0.9321}}},
+                      {"prune_report",
+                       {{"training_graph", graph(10318144, 403000, 0.05, 0.04)},
+                        {"deployed_graph", graph(5970240, 373000, 0.045, 0.0412)},
+                        {"resolution", {48, 48}},
+                        {"iterations", {{{"after_prune", 0.55}, {"after_retrain", 0.93}}}},
+                        {"final", {{"test_accuracy", 0.9305}}}}},
+                      {"gnrt_info", {{"file_bytes", 900000}}},
+                      {"gnrt_eval_accuracy", 0.9306},
+                      {"gnrt_eval_accuracy_fp16", 0.9304},
+                      {"dense_gnrt_bytes", 24000000},
+                      {"fp16_gnrt_bytes", 600000},
+                      {"bench_224", bench(4.0, 30.0)},
+                      {"tradeoff",
+                       {{{"label", "std 16x"},
+                         {"snapshot",
+                          {{"deployed_graph", graph(5970240, 373000, 0.045, 0.0412)},
+                           {"training_graph", graph(10318144, 403000, 0.05, 0.04)},
+                           {"record", {{"test_accuracy", 0.9290}}}}},
+                         {"bench_224", bench(4.0, 30.0)}},
+                        // A whole run's report (no snapshots) as a row: its "final" accuracy.
+                        {{"label", "global 16x, fine-tuned"},
+                         {"snapshot",
+                          {{"deployed_graph", graph(5970240, 373000, 0.09, 0.095)},
+                           {"training_graph", graph(10318144, 403000, 0.1, 0.1)},
+                           {"final", {{"test_accuracy", 0.9312}}}}}}}},
+                      {"shipped_gnrt_eval", {{"file", "models/x.gnrt"}, {"accuracy", 0.9311}}}};
   std::string t = render_results(m);
   CHECK(contains(t, "| 10.32 M |"));
   CHECK(contains(t, "403 K (25.6x)"));
@@ -290,7 +313,9 @@ TEST_CASE("results table renders a pipeline manifest and names missing keys") {
   CHECK(contains(t, "93.04%"));
   CHECK(contains(t, "4.000 ms vs 30.000 ms (**7.50x**)"));
   CHECK(contains(t, "| std 16x | 16.0x | 373 K | 403 K | 4.50% / 4.12% | 92.90% | -0.31 |"));
-  CHECK(contains(t, "| global 16x, fine-tuned | 16.0x | 373 K | 403 K | 9.00% / 9.50% | 93.12% | -0.09 | - |"));
+  CHECK(contains(
+      t,
+      "| global 16x, fine-tuned | 16.0x | 373 K | 403 K | 9.00% / 9.50% | 93.12% | -0.09 | - |"));
   CHECK(contains(t, "`models/x.gnrt`), test accuracy in libgnrt | - | 93.11% (-0.10 points) |"));
   nlohmann::json broken = m;
   broken["prune_report"].erase("deployed_graph");

@@ -62,40 +62,42 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 void exercise_collectives(const std::string& url, int world) {
   std::mutex mutex;
-  auto errors = run_ranks([&] {
-    std::vector<int> r;
-    for (int i = 0; i < world; ++i) r.push_back(i);
-    return r;
-  }(), [&](int rank) {
-    auto group = ProcessGroup::join(options(world, rank, url));
-    REQUIRE(group->size() == world);
-    // Sum of (rank + 1) * (i + 1) over the ranks, exact in float for these sizes.
-    std::vector<float> f(3000);
-    for (std::size_t i = 0; i < f.size(); ++i) f[i] = static_cast<float>((rank + 1) * (i + 1));
-    group->allreduce_sum(f.data(), f.size(), "test");
-    const float ranks_sum = static_cast<float>(world * (world + 1) / 2);
-    bool sums_ok = true;
-    for (std::size_t i = 0; i < f.size(); ++i) sums_ok = sums_ok && f[i] == ranks_sum * (i + 1);
-    double d[2] = {0.25 * rank, 1.0};
-    group->allreduce_sum(d, 2, "test");
-    std::vector<double> gathered(2 * world);
-    const double mine[2] = {static_cast<double>(rank), -static_cast<double>(rank)};
-    group->allgather(mine, 2, gathered.data(), "test");
-    std::string text = rank == 0 ? std::string(100000, 'x') + "end" : "";
-    group->broadcast_string(&text, 0, "test");
-    group->barrier("test");
-    std::lock_guard<std::mutex> lock(mutex);
-    CHECK(sums_ok);
-    CHECK(d[0] == doctest::Approx(0.25 * world * (world - 1) / 2));
-    CHECK(d[1] == world);
-    for (int r = 0; r < world; ++r) {
-      CHECK(gathered[2 * r] == r);
-      CHECK(gathered[2 * r + 1] == -r);
-    }
-    CHECK(text.size() == 100003);
-    CHECK(text.substr(100000) == "end");
-    CHECK(group->stats().calls >= 5);
-  });
+  auto errors = run_ranks(
+      [&] {
+        std::vector<int> r;
+        for (int i = 0; i < world; ++i) r.push_back(i);
+        return r;
+      }(),
+      [&](int rank) {
+        auto group = ProcessGroup::join(options(world, rank, url));
+        REQUIRE(group->size() == world);
+        // Sum of (rank + 1) * (i + 1) over the ranks, exact in float for these sizes.
+        std::vector<float> f(3000);
+        for (std::size_t i = 0; i < f.size(); ++i) f[i] = static_cast<float>((rank + 1) * (i + 1));
+        group->allreduce_sum(f.data(), f.size(), "test");
+        const float ranks_sum = static_cast<float>(world * (world + 1) / 2);
+        bool sums_ok = true;
+        for (std::size_t i = 0; i < f.size(); ++i) sums_ok = sums_ok && f[i] == ranks_sum * (i + 1);
+        double d[2] = {0.25 * rank, 1.0};
+        group->allreduce_sum(d, 2, "test");
+        std::vector<double> gathered(2 * world);
+        const double mine[2] = {static_cast<double>(rank), -static_cast<double>(rank)};
+        group->allgather(mine, 2, gathered.data(), "test");
+        std::string text = rank == 0 ? std::string(100000, 'x') + "end" : "";
+        group->broadcast_string(&text, 0, "test");
+        group->barrier("test");
+        std::lock_guard<std::mutex> lock(mutex);
+        CHECK(sums_ok);
+        CHECK(d[0] == doctest::Approx(0.25 * world * (world - 1) / 2));
+        CHECK(d[1] == world);
+        for (int r = 0; r < world; ++r) {
+          CHECK(gathered[2 * r] == r);
+          CHECK(gathered[2 * r + 1] == -r);
+        }
+        CHECK(text.size() == 100003);
+        CHECK(text.substr(100000) == "end");
+        CHECK(group->stats().calls >= 5);
+      });
   for (const auto& e : errors) CHECK(e == "");
 }
 
@@ -122,8 +124,8 @@ struct RedisServer {
     pid = ::fork();
     if (pid == 0) {
       std::string p = std::to_string(port);
-      ::execlp("redis-server", "redis-server", "--port", p.c_str(), "--bind", "127.0.0.1",
-               "--save", "", "--appendonly", "no", "--dir", dir.c_str(), "--logfile",
+      ::execlp("redis-server", "redis-server", "--port", p.c_str(), "--bind", "127.0.0.1", "--save",
+               "", "--appendonly", "no", "--dir", dir.c_str(), "--logfile",
                (dir + "/redis.log").c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
@@ -203,7 +205,8 @@ TEST_CASE("a rank that vanishes mid-run is named by the others") {
       group.reset();  // closes its connections, as a killed process would
       return;
     }
-    for (int i = 0; i < 3; ++i) group->allreduce_sum(grads.data(), grads.size(), "gradient all-reduce");
+    for (int i = 0; i < 3; ++i)
+      group->allreduce_sum(grads.data(), grads.size(), "gradient all-reduce");
   });
   double elapsed = seconds_since(start);
   CHECK(errors[2] == "");

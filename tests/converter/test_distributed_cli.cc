@@ -111,7 +111,8 @@ double relative_difference(Session& a, Session& b) {
     }
   };
   auto pb = b.net->named_parameters();
-  for (const auto& item : a.net->named_parameters()) consider(item.key(), item.value(), pb[item.key()]);
+  for (const auto& item : a.net->named_parameters())
+    consider(item.key(), item.value(), pb[item.key()]);
   auto bb = b.net->named_buffers();
   for (const auto& item : a.net->named_buffers()) {
     // num_batches_tracked only counts calls (and is not kept meaningfully across checkpoints).
@@ -162,8 +163,8 @@ struct RedisServer {
     pid = ::fork();
     if (pid == 0) {
       std::string p = std::to_string(port);
-      ::execlp("redis-server", "redis-server", "--port", p.c_str(), "--bind", "127.0.0.1",
-               "--save", "", "--appendonly", "no", "--dir", dir.c_str(), "--logfile",
+      ::execlp("redis-server", "redis-server", "--port", p.c_str(), "--bind", "127.0.0.1", "--save",
+               "", "--appendonly", "no", "--dir", dir.c_str(), "--logfile",
                (dir + "/redis.log").c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
@@ -214,10 +215,10 @@ TEST_CASE("bad distributed command lines give one-line errors") {
   const std::string out = " --out " + tmp / "out";
   const char* cases[] = {
       "train --world-size 2 --rank 2 --rendezvous file:///tmp/x",
-      "train --world-size 2 --rank 0",                              // no rendezvous
-      "train --world-size 2 --rank 0 --rendezvous http://host:1",   // unknown store
+      "train --world-size 2 --rank 0",                             // no rendezvous
+      "train --world-size 2 --rank 0 --rendezvous http://host:1",  // unknown store
       "train --world-size 2 --rank 0 --rendezvous file://relative",
-      "train --rank 1",                                             // rank >= world size 1
+      "train --rank 1",  // rank >= world size 1
       "train --world-size 0",
       "train --world-size 3 --rank 0 --rendezvous file:///tmp/x --batch 64",  // 64 % 3 != 0
       "train --device tpu",

@@ -63,7 +63,8 @@ std::vector<float> read_floats(const std::string& path) {
   const auto size = static_cast<std::size_t>(in.tellg());
   std::vector<float> v(size / sizeof(float));
   in.seekg(0);
-  in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(float)));
+  in.read(reinterpret_cast<char*>(v.data()),
+          static_cast<std::streamsize>(v.size() * sizeof(float)));
   return v;
 }
 
@@ -99,7 +100,8 @@ void write_toy_cifar(const std::string& dir, int per_file) {
       bytes.push_back(static_cast<std::uint8_t>(label));
       for (int p = 0; p < 3072; ++p) {
         const int channel = p / 1024;
-        bytes.push_back(static_cast<std::uint8_t>((rng() % 128) + (channel == label % 3 ? 100 : 0)));
+        bytes.push_back(
+            static_cast<std::uint8_t>((rng() % 128) + (channel == label % 3 ? 100 : 0)));
       }
     }
     write_bytes(dir + "/" + name, bytes);
@@ -109,8 +111,9 @@ void write_toy_cifar(const std::string& dir, int per_file) {
 }
 
 // Runs an exported .gnrt (logits output) in libgnrt on float inputs (N x C x H x W).
-std::vector<float> run_gnrt(const std::vector<std::uint8_t>& bytes, const std::vector<float>& inputs,
-                            int n, int c, int h, int w, int classes) {
+std::vector<float> run_gnrt(const std::vector<std::uint8_t>& bytes,
+                            const std::vector<float>& inputs, int n, int c, int h, int w,
+                            int classes) {
   gnrt_model* model = nullptr;
   REQUIRE(gnrt_model_load_buffer(bytes.data(), bytes.size(), &model) == GNRT_OK);
   gnrt_options options;
@@ -142,7 +145,8 @@ Diff compare(const std::vector<float>& got, const std::vector<float>& reference)
   REQUIRE(got.size() == reference.size());
   Diff d;
   for (std::size_t i = 0; i < got.size(); ++i) {
-    d.max_abs_diff = std::max(d.max_abs_diff, std::fabs(static_cast<double>(got[i]) - reference[i]));
+    d.max_abs_diff =
+        std::max(d.max_abs_diff, std::fabs(static_cast<double>(got[i]) - reference[i]));
     d.max_abs = std::max(d.max_abs, std::fabs(static_cast<double>(reference[i])));
   }
   return d;
@@ -240,7 +244,8 @@ TEST_CASE("a torchvision GoogLeNet from Python: import, eval, export, prune, ret
   write_toy_mnist(tmp.path, 160, 32);
   const std::string data = " --dataset mnist --data-dir " + tmp.path;
 
-  Result imp = run("import " + (py / "gray.pt") + data + " --validation 32 --out " + (tmp / "imp"), tmp);
+  Result imp =
+      run("import " + (py / "gray.pt") + data + " --validation 32 --out " + (tmp / "imp"), tmp);
   INFO(imp.out << imp.err);
   REQUIRE(imp.status == 0);
   CHECK(imp.out.find("transform_input off (module)") != std::string::npos);
@@ -337,24 +342,28 @@ TEST_CASE("a torchvision GoogLeNet from Python: import, eval, export, prune, ret
   CHECK(exp2.out.find("verify: 8 validation images") != std::string::npos);
 
   // train --init starts from the import (its layout and weights); two steps are enough here.
-  Result train = run("train --init " + (tmp / "imp/checkpoint.pt") + data +
-                         " --validation 32 --epochs 1 --batch 16 --max-steps 2 --checkpoint-steps 1 --threads 1 "
-                         "--progress-seconds 60 --out " + (tmp / "tuned"),
-                     tmp);
+  Result train = run(
+      "train --init " + (tmp / "imp/checkpoint.pt") + data +
+          " --validation 32 --epochs 1 --batch 16 --max-steps 2 --checkpoint-steps 1 --threads 1 "
+          "--progress-seconds 60 --out " +
+          (tmp / "tuned"),
+      tmp);
   INFO(train.err);
   REQUIRE(train.status == 0);
   auto tuned = read_checkpoint_meta(tmp / "tuned/checkpoint.pt");
   CHECK(tuned["model"]["layout"] == "torchvision");
 }
 
-TEST_CASE("transform_input=True (traced, 3 channels) is detected and folded into the normalization") {
+TEST_CASE(
+    "transform_input=True (traced, 3 channels) is detected and folded into the normalization") {
   const TempDir& py = python_models();
   const auto meta = read_json(py / "meta.json");
   TempDir tmp;
   write_toy_cifar(tmp.path, 8);
   const std::string data = " --dataset cifar10 --data-dir " + tmp.path + " --validation 8";
 
-  Result off = run("import " + (py / "rgb.pt") + data + " --transform-input off --out " + (tmp / "off"), tmp);
+  Result off = run(
+      "import " + (py / "rgb.pt") + data + " --transform-input off --out " + (tmp / "off"), tmp);
   CHECK(off.status == 1);
   CHECK(lines(off.err) == 1);
   CHECK(off.err.find("logits differ") != std::string::npos);
@@ -362,7 +371,8 @@ TEST_CASE("transform_input=True (traced, 3 channels) is detected and folded into
   Result imp = run("import " + (py / "rgb.pt") + data + " --out " + (tmp / "imp"), tmp);
   INFO(imp.out << imp.err);
   REQUIRE(imp.status == 0);
-  CHECK(imp.out.find("transform_input on, folded into the normalization (outputs)") != std::string::npos);
+  CHECK(imp.out.find("transform_input on, folded into the normalization (outputs)") !=
+        std::string::npos);
   auto info = read_json(tmp / "imp/import.json");
   CHECK(info["aux_heads"] == false);
 
@@ -429,7 +439,8 @@ TEST_CASE("import: bad input gives one-line errors and a nonzero exit") {
       {"import " + (py / "gray.pt") + " --mean 0.1 0.2 --std 0.3 --out OUT" + data, "--mean needs"},
       {"import " + (py / "gray.pt") + " --transform-input on --out OUT" + data,
        "transform_input needs 3 input channels"},
-      {"import " + (py / "gray.pt") + " --transform-input maybe --out OUT" + data, "transform-input"},
+      {"import " + (py / "gray.pt") + " --transform-input maybe --out OUT" + data,
+       "transform-input"},
   };
   for (Case c : cases) {
     for (auto pos = c.args.find("OUT"); pos != std::string::npos; pos = c.args.find("OUT")) {
@@ -454,8 +465,10 @@ TEST_CASE("import: bad input gives one-line errors and a nonzero exit") {
   Result again = run("import " + (py / "gray.pt") + " --out " + (tmp / "out") + data, tmp);
   CHECK(again.status == 1);
   CHECK(again.err.find("exists") != std::string::npos);
-  CHECK(run("import " + (py / "gray.pt") + " --force --out " + (tmp / "out") + data, tmp).status == 0);
-  Result ckpt = run("import " + (tmp / "out/checkpoint.pt") + " --out " + (tmp / "out2") + data, tmp);
+  CHECK(run("import " + (py / "gray.pt") + " --force --out " + (tmp / "out") + data, tmp).status ==
+        0);
+  Result ckpt =
+      run("import " + (tmp / "out/checkpoint.pt") + " --out " + (tmp / "out2") + data, tmp);
   CHECK(ckpt.status == 1);
   CHECK(lines(ckpt.err) == 1);
   CHECK(ckpt.err.find("gn-convert checkpoint") != std::string::npos);

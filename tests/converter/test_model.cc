@@ -172,7 +172,8 @@ TEST_CASE("threshold modes hit their targets") {
         // Every layer keeps about the same fraction.
         for (std::size_t i = 0; i < layers.size(); ++i) {
           double density = static_cast<double>(d.keep[i]) / layers[i].params;
-          CHECK(density == doctest::Approx(static_cast<double>(d.kept_in_scope) / total).epsilon(0.02));
+          CHECK(density ==
+                doctest::Approx(static_cast<double>(d.kept_in_scope) / total).epsilon(0.02));
         }
       }
     }
@@ -232,7 +233,8 @@ TEST_CASE("threshold modes hit their targets") {
   // Without an auxiliary target the auxiliary layers keep everything.
   d = decide_groups(layers, groups, deployed / 16, -1);
   for (std::size_t i = 0; i < layers.size(); ++i) {
-    if (!layers[i].deployed) CHECK(d.keep[i] == static_cast<std::int64_t>(layers[i].survivors.size()));
+    if (!layers[i].deployed)
+      CHECK(d.keep[i] == static_cast<std::int64_t>(layers[i].survivors.size()));
   }
 }
 

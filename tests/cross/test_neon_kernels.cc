@@ -119,10 +119,10 @@ std::string describe(const ConvCase& c) {
   s << "conv " << g.in_channels << "x" << g.in_height << "x" << g.in_width << " -> "
     << g.out_channels << "x" << g.out_height << "x" << g.out_width << " k" << g.kernel_h << "x"
     << g.kernel_w << " s" << g.stride_h << "x" << g.stride_w << " p" << g.pad_top << ","
-    << g.pad_left << " in_pad " << c.in_pad << "+" << c.in_extra_row << "/"
-    << c.in_extra_channel << " out_pad " << c.out_pad << "+" << c.out_extra_row << "/"
-    << c.out_extra_channel << " slice " << c.out_channel_offset << "/" << c.out_channels_total
-    << " density " << c.density << (c.relu ? " relu" : "") << (c.with_bias ? " bias" : "")
+    << g.pad_left << " in_pad " << c.in_pad << "+" << c.in_extra_row << "/" << c.in_extra_channel
+    << " out_pad " << c.out_pad << "+" << c.out_extra_row << "/" << c.out_extra_channel << " slice "
+    << c.out_channel_offset << "/" << c.out_channels_total << " density " << c.density
+    << (c.relu ? " relu" : "") << (c.with_bias ? " bias" : "")
     << (c.dense_weights ? " dense-weights" : "");
   return s.str();
 }
@@ -174,9 +174,15 @@ void fill_input(const PlaneLayout& layout, std::mt19937& rng, float* region, std
   for (std::size_t i = 0; i < floats; ++i) {
     int channel = 0;
     switch (layout.kind(static_cast<std::ptrdiff_t>(i), &channel)) {
-      case PlaneLayout::kInterior: region[i] = value(rng); break;
-      case PlaneLayout::kBorder: region[i] = 0.0f; break;
-      case PlaneLayout::kOutside: region[i] = nan; break;
+      case PlaneLayout::kInterior:
+        region[i] = value(rng);
+        break;
+      case PlaneLayout::kBorder:
+        region[i] = 0.0f;
+        break;
+      case PlaneLayout::kOutside:
+        region[i] = nan;
+        break;
     }
   }
 }
@@ -225,8 +231,8 @@ void run_conv_case(const ConvCase& c, std::mt19937& rng, bool expect_merged = fa
   const ConvGeometry& g = c.g;
   const PlaneLayout in(g.in_channels, g.in_height, g.in_width, c.in_pad, c.in_extra_row,
                        c.in_extra_channel);
-  const PlaneLayout out(c.out_channels_total, g.out_height, g.out_width, c.out_pad,
-                        c.out_extra_row, c.out_extra_channel);
+  const PlaneLayout out(c.out_channels_total, g.out_height, g.out_width, c.out_pad, c.out_extra_row,
+                        c.out_extra_channel);
   const std::size_t in_floats = in.planes_floats() + kMaxOverreadFloats;
 
   const std::size_t taps = static_cast<std::size_t>(g.in_channels) * g.kernel_h * g.kernel_w;
@@ -426,8 +432,8 @@ TEST_CASE("NEON sparse convolution: general geometry (strides, asymmetric pads, 
     // The smallest border that covers every tap, plus a random surplus.
     const int need_bottom = (g.out_height - 1) * g.stride_h + g.kernel_h - g.pad_top - g.in_height;
     const int need_right = (g.out_width - 1) * g.stride_w + g.kernel_w - g.pad_left - g.in_width;
-    c.in_pad = std::max({g.pad_top, g.pad_left, need_bottom, need_right, 0}) +
-               random_int(rng, 0, 1);
+    c.in_pad =
+        std::max({g.pad_top, g.pad_left, need_bottom, need_right, 0}) + random_int(rng, 0, 1);
     c.out_pad = random_int(rng, 0, 2);
     c.in_extra_row = random_int(rng, 0, 3);
     c.out_extra_row = random_int(rng, 0, 3);
@@ -589,9 +595,9 @@ void run_fc_case(int in_features, int out_features, double density, bool relu, b
       std::memcpy(guarded.data(), input.data(), sizeof(float) * in_features);
       std::vector<float> output(out_features, kSentinel);
       const int o_begin = layout == 0 ? 0 : static_cast<int>(rng() % out_features);
-      const int o_end =
-          layout == 0 ? out_features
-                      : o_begin + 1 + static_cast<int>(rng() % (out_features - o_begin));
+      const int o_end = layout == 0
+                            ? out_features
+                            : o_begin + 1 + static_cast<int>(rng() % (out_features - o_begin));
       kernel.run(problem, packed.data, guarded.data(), output.data(), o_begin, o_end);
       for (int o = 0; o < out_features; ++o) {
         INFO("output " << o << " range [" << o_begin << ", " << o_end << ")");
@@ -697,8 +703,7 @@ TEST_CASE("NEON 3x3 max pooling: random shapes, strides 1 and 2, against the sca
     std::vector<float> input(in_floats);
     fill_nonnegative_input(in, rng, input.data(), in_floats);
     const Activation activation = trial % 3 == 0 ? Activation::kRelu : Activation::kNone;
-    std::vector<float> reference(static_cast<std::size_t>(g.channels) * g.out_height *
-                                 g.out_width);
+    std::vector<float> reference(static_cast<std::size_t>(g.channels) * g.out_height * g.out_width);
     gnrt::kernels::f32_maxpool2d__scalar(
         g, {input.data() + in.origin_offset(), in.row_stride, in.channel_stride},
         {reference.data(), g.out_width, static_cast<std::ptrdiff_t>(g.out_height) * g.out_width},
@@ -718,8 +723,8 @@ TEST_CASE("NEON 3x3 max pooling: random shapes, strides 1 and 2, against the sca
     p.out_pad = out.pad;
     p.activation = activation;
 
-    const auto* variant = find_pool_variant(stride == 1 ? "f32_maxpool2d_3x3s1__neon"
-                                                        : "f32_maxpool2d_3x3s2__neon");
+    const auto* variant =
+        find_pool_variant(stride == 1 ? "f32_maxpool2d_3x3s1__neon" : "f32_maxpool2d_3x3s2__neon");
     REQUIRE(variant != nullptr);
     REQUIRE(variant->supports(p));
     const PoolKernel selected =
@@ -735,8 +740,7 @@ TEST_CASE("NEON 3x3 max pooling: random shapes, strides 1 and 2, against the sca
       std::vector<float> out_region(out.planes_floats(), kSentinel);
       const int c_begin = layout == 0 ? 0 : static_cast<int>(rng() % g.channels);
       const int c_end =
-          layout == 0 ? g.channels
-                      : c_begin + 1 + static_cast<int>(rng() % (g.channels - c_begin));
+          layout == 0 ? g.channels : c_begin + 1 + static_cast<int>(rng() % (g.channels - c_begin));
       variant->kernel.run(p, guarded.data() + in.origin_offset(),
                           out_region.data() + out.origin_offset() + offset * out.channel_stride,
                           c_begin, c_end);
@@ -758,8 +762,8 @@ TEST_CASE("NEON 3x3 max pooling: random shapes, strides 1 and 2, against the sca
           }
         } else if (out_region[i] != kSentinel) {
           ok = false;  // pooling writes interiors only
-          FAIL_CHECK("wrote " << out_region[i] << " outside the interior of channels ["
-                              << c_begin << ", " << c_end << ") at flat " << i);
+          FAIL_CHECK("wrote " << out_region[i] << " outside the interior of channels [" << c_begin
+                              << ", " << c_end << ") at flat " << i);
         }
       }
     }
@@ -807,8 +811,7 @@ TEST_CASE("NEON global average pooling against the scalar reference") {
 
     GuardedFloats guarded(in_floats, trial % 2 == 0);
     std::memcpy(guarded.data(), input.data(), in_floats * sizeof(float));
-    std::vector<float> output(static_cast<std::size_t>(channels) * p.out_channel_stride,
-                              kSentinel);
+    std::vector<float> output(static_cast<std::size_t>(channels) * p.out_channel_stride, kSentinel);
     variant->kernel.run(p, guarded.data() + in.origin_offset(), output.data(), 0, channels);
     for (std::size_t i = 0; i < output.size(); ++i) {
       if (i % p.out_channel_stride != 0) {

@@ -42,11 +42,14 @@ class Planes {
                       (shared ? pad : 0) + extra_channel;
     // 16 floats of headroom (gnrt::kernels::kMaxUnderreadFloats, which kernels may read) before
     // the region, also with a misaligned origin.
-    storage_.assign(static_cast<std::size_t>(16 + 16 + channels * channel_stride_ + slack + 16), 0.0f);
+    storage_.assign(static_cast<std::size_t>(16 + 16 + channels * channel_stride_ + slack + 16),
+                    0.0f);
     if (misalign < 0) {
       const std::uintptr_t want = static_cast<std::uintptr_t>(-1 - misalign) * sizeof(float);
       misalign = 0;
-      while (reinterpret_cast<std::uintptr_t>(storage_.data() + 16 + misalign + pad * row_stride_ + pad) % 64 !=
+      while (reinterpret_cast<std::uintptr_t>(storage_.data() + 16 + misalign + pad * row_stride_ +
+                                              pad) %
+                 64 !=
              want)
         ++misalign;
     }

@@ -70,16 +70,16 @@ ConvCase random_case(std::mt19937& rng, int stride, bool allow_groups, bool alig
     g.pad_left = same ? reach_w / 2 : uniform(0, reach_w);
     const int pad_bottom = same ? reach_h - reach_h / 2 : uniform(0, reach_h);
     const int pad_right = same ? reach_w - reach_w / 2 : uniform(0, reach_w);
-    g.out_height = gnrt_test::conv_out_size(g.in_height, g.kernel_h, stride, g.pad_top,
-                                            pad_bottom, g.dilation_h);
+    g.out_height = gnrt_test::conv_out_size(g.in_height, g.kernel_h, stride, g.pad_top, pad_bottom,
+                                            g.dilation_h);
     g.out_width = gnrt_test::conv_out_size(g.in_width, g.kernel_w, stride, g.pad_left, pad_right,
                                            g.dilation_w);
     if (g.out_height < 1 || g.out_width < 1) continue;
     // The border covers every tap (what the planner guarantees), sometimes with room to spare.
     const int need = std::max({g.pad_top, g.pad_left, pad_bottom, pad_right});
     c.in_pad = need + (uniform(0, 3) == 0 ? uniform(1, 2) : 0);
-    c.same_row_stride = stride == 1 && g.out_height == g.in_height &&
-                        g.out_width == g.in_width && uniform(0, 3) != 0;
+    c.same_row_stride = stride == 1 && g.out_height == g.in_height && g.out_width == g.in_width &&
+                        uniform(0, 3) != 0;
     c.out_pad = c.same_row_stride ? c.in_pad : uniform(0, 3);
     c.extra_row = c.same_row_stride ? 0 : uniform(0, 3);
     c.extra_channel = uniform(0, 2) * 5;
@@ -89,7 +89,8 @@ ConvCase random_case(std::mt19937& rng, int stride, bool allow_groups, bool alig
     c.planner_alignment = uniform(0, 1) == 1;
     // The planner's layout with both origins equally placed against 64-byte lines (0: aligned),
     // which turns on the flat run's aligned early start (aligned_lead) when not 0.
-    if (c.planner_alignment && uniform(0, 1) == 1) c.misalign = Planes::align_origin(uniform(0, 15));
+    if (c.planner_alignment && uniform(0, 1) == 1)
+      c.misalign = Planes::align_origin(uniform(0, 15));
     if (c.planner_alignment) {
       const int plane = (g.in_height + 2 * c.in_pad) * (g.in_width + 2 * c.in_pad + c.extra_row);
       c.extra_channel = (16 - plane % 16) % 16;
@@ -112,7 +113,8 @@ ConvCase random_case(std::mt19937& rng, int stride, bool allow_groups, bool alig
       c.extra_row = (16 - row % 16) % 16;
       const int plane = (g.in_height + 2 * c.in_pad) * (row + c.extra_row) + c.in_pad;
       c.extra_channel = (16 - plane % 16) % 16 + 16 * uniform(0, 1);
-      if (!c.planner_alignment || uniform(0, 1) == 1) c.misalign = Planes::align_origin(uniform(0, 1) * uniform(0, 15));
+      if (!c.planner_alignment || uniform(0, 1) == 1)
+        c.misalign = Planes::align_origin(uniform(0, 1) * uniform(0, 15));
       c.planner_alignment = true;
     }
     return c;
@@ -127,8 +129,8 @@ std::string describe(const ConvCase& c) {
                 "out_pad %d same_stride %d misalign %d planner_alignment %d shared %d",
                 g.in_channels, g.in_height, g.in_width, g.out_channels, g.out_height, g.out_width,
                 g.kernel_h, g.kernel_w, g.stride_h, g.pad_top, g.pad_left, g.dilation_h,
-                g.dilation_w, g.groups, c.in_pad, c.out_pad, c.same_row_stride ? 1 : 0,
-                c.misalign, c.planner_alignment ? 1 : 0, c.shared ? 1 : 0);
+                g.dilation_w, g.groups, c.in_pad, c.out_pad, c.same_row_stride ? 1 : 0, c.misalign,
+                c.planner_alignment ? 1 : 0, c.shared ? 1 : 0);
   return buffer;
 }
 
@@ -144,7 +146,8 @@ bool check_conv_kernel(const k::x86::ConvKernelInfo& info, const ConvCase& c, do
   // Output strides: equal to the input's in the planner's common case.
   Planes output(g.out_channels, g.out_height, g.out_width, c.out_pad,
                 c.same_row_stride ? c.extra_row : c.extra_row + 1, c.extra_channel, 0,
-                c.planner_alignment || c.misalign < 0 ? c.misalign : (c.misalign + 3) % 16, c.shared);
+                c.planner_alignment || c.misalign < 0 ? c.misalign : (c.misalign + 3) % 16,
+                c.shared);
   if (c.same_row_stride) REQUIRE(output.row_stride() == input.row_stride());
   output.fill_all(kSentinel);
 
@@ -193,8 +196,7 @@ bool check_conv_kernel(const k::x86::ConvKernelInfo& info, const ConvCase& c, do
   Planes expected(g.out_channels, g.out_height, g.out_width, 0);
   k::f32_conv2d_dense__scalar(g, {input.origin(), input.row_stride(), input.channel_stride()},
                               kept_weights.data(), kept_bias.data(),
-                              {expected.origin(), expected.row_stride(),
-                               expected.channel_stride()},
+                              {expected.origin(), expected.row_stride(), expected.channel_stride()},
                               p.activation, 0, g.out_channels);
   const double tolerance = 2e-5 * gnrt_test::conv_magnitude_bound(g, kept_weights);
   int wrong = 0, stray = 0;
@@ -212,8 +214,8 @@ bool check_conv_kernel(const k::x86::ConvKernelInfo& info, const ConvCase& c, do
     const auto pos = static_cast<std::ptrdiff_t>(i);
     const int ch = output.channel_of(pos);
     const std::ptrdiff_t in_plane = pos % output.channel_stride();
-    const bool own = ch >= oc_begin && in_plane / output.row_stride() <
-                                           output.height() + 2 * output.pad();
+    const bool own =
+        ch >= oc_begin && in_plane / output.row_stride() < output.height() + 2 * output.pad();
     // (With shared borders the pad floats after the last row are border as well; a flat run
     // never reaches them, so they stay out of `own`.)
     if (!own && output.region()[i] != kSentinel) ++stray;
@@ -321,8 +323,7 @@ TEST_CASE("x86 fully connected kernels match the scalar reference") {
         const int in = std::uniform_int_distribution<int>(1, 1100)(rng);
         const int out = std::uniform_int_distribution<int>(1, 70)(rng);
         const double density = std::vector<double>{0.0, 0.01, 0.0625, 0.3, 1.0}[trial % 5];
-        auto w = gnrt_test::random_sparse_weights(rng, static_cast<std::size_t>(in) * out,
-                                                  density);
+        auto w = gnrt_test::random_sparse_weights(rng, static_cast<std::size_t>(in) * out, density);
         auto bias = gnrt_test::random_vector(rng, out);
         const auto x = gnrt_test::random_vector(rng, in);
         auto csr = gnrt_test::to_csr(w, out, in);
@@ -597,8 +598,8 @@ TEST_CASE("on AVX-512 the selector prefers the 512-bit sparse kernels where they
   // row: the row stride (0: size + 2 * pad, the unshared layout).
   auto select = [&](int size, int pad, int kernel, int row = 0) {
     const int channels = 32;
-    const k::ConvGeometry g{channels, size, size, 64, size, size, kernel, kernel, 1, 1,
-                            kernel / 2, kernel / 2, 1, 1, 1};
+    const k::ConvGeometry g{channels, size, size,       64,         size, size, kernel, kernel,
+                            1,        1,    kernel / 2, kernel / 2, 1,    1,    1};
     const std::size_t filter = static_cast<std::size_t>(channels) * kernel * kernel;
     auto weights = gnrt_test::random_sparse_weights(rng, filter * 64, 0.0625);
     auto csr = gnrt_test::to_csr(weights, 64, filter);
@@ -666,7 +667,8 @@ TEST_CASE("interior lane masks of flat runs match a position-by-position count")
       const std::ptrdiff_t p = r.start + first + l;
       if (p >= 0 && p % r.row_stride < r.width) want |= 1u << l;
     }
-    INFO("start ", r.start, " row_stride ", r.row_stride, " width ", r.width, " first ", first, " lanes ", lanes);
+    INFO("start ", r.start, " row_stride ", r.row_stride, " width ", r.width, " first ", first,
+         " lanes ", lanes);
     REQUIRE(k::x86::interior_lane_bits(r, first, lanes) == want);
   }
   k::x86::RunPlacement row;  // row_stride 0: one row segment, all lanes interior

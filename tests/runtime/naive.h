@@ -16,7 +16,9 @@ struct Tensor {
   int c = 0, h = 0, w = 0;
   std::vector<float> data;
   float& at(int ci, int y, int x) { return data[(static_cast<std::size_t>(ci) * h + y) * w + x]; }
-  float at(int ci, int y, int x) const { return data[(static_cast<std::size_t>(ci) * h + y) * w + x]; }
+  float at(int ci, int y, int x) const {
+    return data[(static_cast<std::size_t>(ci) * h + y) * w + x];
+  }
 };
 
 inline Tensor make(int c, int h, int w) {
@@ -30,8 +32,10 @@ inline Tensor make(int c, int h, int w) {
 
 inline Tensor conv(const Tensor& in, const gnrt::ConvParams& p, const std::vector<float>& wt,
                    const std::vector<float>& bias) {
-  const int oh = gnrt::conv_output_size(in.h, p.kernel_h, p.stride_h, p.pad_top, p.pad_bottom, p.dilation_h);
-  const int ow = gnrt::conv_output_size(in.w, p.kernel_w, p.stride_w, p.pad_left, p.pad_right, p.dilation_w);
+  const int oh =
+      gnrt::conv_output_size(in.h, p.kernel_h, p.stride_h, p.pad_top, p.pad_bottom, p.dilation_h);
+  const int ow =
+      gnrt::conv_output_size(in.w, p.kernel_w, p.stride_w, p.pad_left, p.pad_right, p.dilation_w);
   Tensor out = make(p.out_channels, oh, ow);
   const int icg = in.c / p.groups, ocg = p.out_channels / p.groups;
   for (int o = 0; o < p.out_channels; ++o) {
@@ -45,10 +49,14 @@ inline Tensor conv(const Tensor& in, const gnrt::ConvParams& p, const std::vecto
               const int iy = y * p.stride_h - p.pad_top + ky * p.dilation_h;
               const int ix = x * p.stride_w - p.pad_left + kx * p.dilation_w;
               if (iy < 0 || iy >= in.h || ix < 0 || ix >= in.w) continue;
-              acc += static_cast<double>(wt[((static_cast<std::size_t>(o) * icg + i) * p.kernel_h + ky) * p.kernel_w + kx]) *
-                     in.at(g * icg + i, iy, ix);
+              acc +=
+                  static_cast<double>(
+                      wt[((static_cast<std::size_t>(o) * icg + i) * p.kernel_h + ky) * p.kernel_w +
+                         kx]) *
+                  in.at(g * icg + i, iy, ix);
             }
-        out.at(o, y, x) = p.relu ? std::max(0.0f, static_cast<float>(acc)) : static_cast<float>(acc);
+        out.at(o, y, x) =
+            p.relu ? std::max(0.0f, static_cast<float>(acc)) : static_cast<float>(acc);
       }
   }
   return out;
@@ -65,8 +73,10 @@ inline Tensor pool(const Tensor& in, const gnrt::PoolParams& p, bool max) {
     }
     return out;
   }
-  const int oh = gnrt::pool_output_size(in.h, p.kernel_h, p.stride_h, p.pad_top, p.pad_bottom, p.ceil_mode);
-  const int ow = gnrt::pool_output_size(in.w, p.kernel_w, p.stride_w, p.pad_left, p.pad_right, p.ceil_mode);
+  const int oh =
+      gnrt::pool_output_size(in.h, p.kernel_h, p.stride_h, p.pad_top, p.pad_bottom, p.ceil_mode);
+  const int ow =
+      gnrt::pool_output_size(in.w, p.kernel_w, p.stride_w, p.pad_left, p.pad_right, p.ceil_mode);
   Tensor out = make(in.c, oh, ow);
   for (int c = 0; c < in.c; ++c)
     for (int y = 0; y < oh; ++y)
@@ -85,7 +95,8 @@ inline Tensor pool(const Tensor& in, const gnrt::PoolParams& p, bool max) {
           }
         int divisor = n;
         if (p.count_include_pad) {
-          const int ye = std::min(y0 + p.kernel_h, in.h + p.pad_bottom), xe = std::min(x0 + p.kernel_w, in.w + p.pad_right);
+          const int ye = std::min(y0 + p.kernel_h, in.h + p.pad_bottom),
+                    xe = std::min(x0 + p.kernel_w, in.w + p.pad_right);
           divisor = (ye - y0) * (xe - x0);
         }
         float v = max ? m : static_cast<float>(s / divisor);
@@ -106,8 +117,8 @@ inline Tensor concat(const std::vector<const Tensor*>& parts) {
   return out;
 }
 
-inline Tensor fc(const Tensor& in, int out_features, const std::vector<float>& wt, const std::vector<float>& bias,
-                 bool relu) {
+inline Tensor fc(const Tensor& in, int out_features, const std::vector<float>& wt,
+                 const std::vector<float>& bias, bool relu) {
   Tensor out = make(out_features, 1, 1);
   const std::size_t n = in.data.size();
   for (int o = 0; o < out_features; ++o) {
@@ -131,7 +142,8 @@ inline Tensor softmax(const Tensor& in) {
 }
 
 // Random weights with roughly `density` nonzeros.
-inline std::vector<float> random_weights(std::mt19937& rng, std::size_t n, double density, float scale = 0.5f) {
+inline std::vector<float> random_weights(std::mt19937& rng, std::size_t n, double density,
+                                         float scale = 0.5f) {
   std::uniform_real_distribution<float> u(-scale, scale);
   std::bernoulli_distribution keep(density);
   std::vector<float> w(n);
@@ -139,7 +151,8 @@ inline std::vector<float> random_weights(std::mt19937& rng, std::size_t n, doubl
   return w;
 }
 
-inline std::vector<float> random_vector(std::mt19937& rng, std::size_t n, float lo = -1.0f, float hi = 1.0f) {
+inline std::vector<float> random_vector(std::mt19937& rng, std::size_t n, float lo = -1.0f,
+                                        float hi = 1.0f) {
   std::uniform_real_distribution<float> u(lo, hi);
   std::vector<float> v(n);
   for (float& x : v) x = u(rng);

@@ -58,8 +58,11 @@ TEST_CASE("load from buffer and from file give the same model and results") {
 
   gnrt_model* from_buffer = nullptr;
   gnrt_model* from_file = nullptr;
-  REQUIRE_MESSAGE(gnrt_model_load_buffer(aligned.words.data(), aligned.size, &from_buffer) == GNRT_OK, std::string(gnrt_last_error()));
-  REQUIRE_MESSAGE(gnrt_model_load_file(path, &from_file) == GNRT_OK, std::string(gnrt_last_error()));
+  REQUIRE_MESSAGE(
+      gnrt_model_load_buffer(aligned.words.data(), aligned.size, &from_buffer) == GNRT_OK,
+      std::string(gnrt_last_error()));
+  REQUIRE_MESSAGE(gnrt_model_load_file(path, &from_file) == GNRT_OK,
+                  std::string(gnrt_last_error()));
   unlink(path);
 
   gnrt_model_info info;
@@ -192,7 +195,8 @@ TEST_CASE("profiling reports a time per operator") {
   REQUIRE(gnrt_plan_set_input(plan, input.data(), input.size()) == GNRT_OK);
   REQUIRE(gnrt_plan_run(plan) == GNRT_OK);
   std::uint64_t total = 0;
-  for (int i = 0; i < gnrt_plan_num_operators(plan); ++i) total += gnrt_plan_operator_nanoseconds(plan, i);
+  for (int i = 0; i < gnrt_plan_num_operators(plan); ++i)
+    total += gnrt_plan_operator_nanoseconds(plan, i);
   CHECK(total > 0);
   gnrt_plan_destroy(plan);
   gnrt_model_destroy(model);

@@ -87,25 +87,29 @@ struct RawConv {
       auto shape = b.CreateVector(weight_shape);
       auto vals = b.CreateVector(values);
       if (dense) {
-        weights = fb::CreateWeights(b, shape, fb::WeightLayout::DENSE, fb::ValueType::FLOAT32, vals);
+        weights =
+            fb::CreateWeights(b, shape, fb::WeightLayout::DENSE, fb::ValueType::FLOAT32, vals);
       } else {
         auto rows = b.CreateVector(row_nonzeros);
         auto idx = b.CreateVector(indices);
-        weights = fb::CreateWeights(b, shape, fb::WeightLayout::SPARSE_ROWS, fb::ValueType::FLOAT32, vals, 0, rows, 0,
-                                    idx);
+        weights = fb::CreateWeights(b, shape, fb::WeightLayout::SPARSE_ROWS, fb::ValueType::FLOAT32,
+                                    vals, 0, rows, 0, idx);
       }
     }
     auto bias_vec = b.CreateVector(bias);
-    auto conv = fb::CreateConv2DOptions(b, k, k, stride, stride, pad, pad, pad, pad, 1, 1, groups, out_c,
-                                        fb::Activation::RELU, weights, bias_vec);
-    auto op = fb::CreateOperator(b, b.CreateString("conv"), b.CreateVector(op_inputs), b.CreateVector(op_outputs),
-                                 fb::OperatorOptions::Conv2DOptions, conv.Union());
+    auto conv = fb::CreateConv2DOptions(b, k, k, stride, stride, pad, pad, pad, pad, 1, 1, groups,
+                                        out_c, fb::Activation::RELU, weights, bias_vec);
+    auto op = fb::CreateOperator(b, b.CreateString("conv"), b.CreateVector(op_inputs),
+                                 b.CreateVector(op_outputs), fb::OperatorOptions::Conv2DOptions,
+                                 conv.Union());
     std::vector<flatbuffers::Offset<fb::Tensor>> tensors{
-        fb::CreateTensor(b, b.CreateString("input"), b.CreateVector(std::vector<int>{1, in_c, h, w})),
+        fb::CreateTensor(b, b.CreateString("input"),
+                         b.CreateVector(std::vector<int>{1, in_c, h, w})),
         fb::CreateTensor(b, b.CreateString("output"), b.CreateVector(out_shape))};
     std::vector<flatbuffers::Offset<flatbuffers::String>> label_strings;
     for (int i = 0; i < labels; ++i) label_strings.push_back(b.CreateString("l"));
-    auto meta = fb::CreateMetadata(b, b.CreateString("raw"), 0, 0, labels ? b.CreateVector(label_strings) : 0);
+    auto meta = fb::CreateMetadata(b, b.CreateString("raw"), 0, 0,
+                                   labels ? b.CreateVector(label_strings) : 0);
     auto model = fb::CreateModel(b, version, meta, b.CreateVector(tensors),
                                  b.CreateVector(std::vector<flatbuffers::Offset<fb::Operator>>{op}),
                                  b.CreateVector(graph_inputs), b.CreateVector(graph_outputs));
@@ -144,7 +148,12 @@ TEST_CASE("semantic violations are each reported with the offending field") {
   expect_invalid([](RawConv& r) { r.k = 1000000; }, "kernel size");
   expect_invalid([](RawConv& r) { r.stride = -2; }, "stride");
   expect_invalid([](RawConv& r) { r.pad = -1; }, "padding");
-  expect_invalid([](RawConv& r) { r.groups = 2; r.out_c = 3; }, "groups");
+  expect_invalid(
+      [](RawConv& r) {
+        r.groups = 2;
+        r.out_c = 3;
+      },
+      "groups");
   expect_invalid([](RawConv& r) { r.out_c = 4; }, "weight shape");
   expect_invalid([](RawConv& r) { r.in_c = 2000000000; }, "channels out of range");
   expect_invalid([](RawConv& r) { r.h = 1 << 30; }, "height/width out of range");
@@ -178,7 +187,8 @@ TEST_CASE("hundreds of truncated and bit-flipped models never crash") {
   REQUIRE_MESSAGE(exercise(bytes, &message) == GNRT_OK, message);
   int rejected = 0, accepted = 0;
   // Truncations: every length class, including one byte short.
-  for (std::size_t cut = 0; cut < bytes.size(); cut += std::max<std::size_t>(1, bytes.size() / 150)) {
+  for (std::size_t cut = 0; cut < bytes.size();
+       cut += std::max<std::size_t>(1, bytes.size() / 150)) {
     std::vector<std::uint8_t> t(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(cut));
     const gnrt_status s = exercise(t, &message);
     CHECK(s != GNRT_OK);
@@ -189,7 +199,8 @@ TEST_CASE("hundreds of truncated and bit-flipped models never crash") {
   std::mt19937 rng(1234);
   for (int i = 0; i < 600; ++i) {
     std::vector<std::uint8_t> f = bytes;
-    std::uniform_int_distribution<std::size_t> anywhere(0, f.size() - 1), head(0, std::min<std::size_t>(511, f.size() - 1));
+    std::uniform_int_distribution<std::size_t> anywhere(0, f.size() - 1),
+        head(0, std::min<std::size_t>(511, f.size() - 1));
     const int flips = 1 + i % 3;
     for (int k = 0; k < flips; ++k) {
       const std::size_t pos = (i % 2) ? head(rng) : anywhere(rng);
@@ -203,6 +214,7 @@ TEST_CASE("hundreds of truncated and bit-flipped models never crash") {
       CHECK(!message.empty());
     }
   }
-  MESSAGE("bit flips: " << rejected << " rejected with a message, " << accepted << " still valid and ran");
+  MESSAGE("bit flips: " << rejected << " rejected with a message, " << accepted
+                        << " still valid and ran");
   CHECK(rejected > 0);
 }

@@ -40,9 +40,15 @@ struct Graph {
     for (std::size_t i = 0; i < steps.size(); ++i) {
       const Step& s = steps[i];
       switch (s.kind) {
-        case Step::kConv: ids[i] = b.conv2d(s.name, id(s.inputs[0]), s.conv, s.weights, s.bias, weight_options); break;
-        case Step::kMaxPool: ids[i] = b.max_pool(s.name, id(s.inputs[0]), s.pool); break;
-        case Step::kAvgPool: ids[i] = b.avg_pool(s.name, id(s.inputs[0]), s.pool); break;
+        case Step::kConv:
+          ids[i] = b.conv2d(s.name, id(s.inputs[0]), s.conv, s.weights, s.bias, weight_options);
+          break;
+        case Step::kMaxPool:
+          ids[i] = b.max_pool(s.name, id(s.inputs[0]), s.pool);
+          break;
+        case Step::kAvgPool:
+          ids[i] = b.avg_pool(s.name, id(s.inputs[0]), s.pool);
+          break;
         case Step::kConcat: {
           std::vector<gnrt::TensorId> in;
           for (int k : s.inputs) in.push_back(id(k));
@@ -50,9 +56,12 @@ struct Graph {
           break;
         }
         case Step::kFc:
-          ids[i] = b.fully_connected(s.name, id(s.inputs[0]), s.out_features, s.weights, s.bias, s.relu, weight_options);
+          ids[i] = b.fully_connected(s.name, id(s.inputs[0]), s.out_features, s.weights, s.bias,
+                                     s.relu, weight_options);
           break;
-        case Step::kSoftmax: ids[i] = b.softmax(s.name, id(s.inputs[0])); break;
+        case Step::kSoftmax:
+          ids[i] = b.softmax(s.name, id(s.inputs[0]));
+          break;
       }
     }
     b.set_metadata(metadata);
@@ -65,17 +74,27 @@ struct Graph {
     for (std::size_t i = 0; i < steps.size(); ++i) {
       const Step& s = steps[i];
       switch (s.kind) {
-        case Step::kConv: values[i] = naive::conv(val(s.inputs[0]), s.conv, s.weights, s.bias); break;
-        case Step::kMaxPool: values[i] = naive::pool(val(s.inputs[0]), s.pool, true); break;
-        case Step::kAvgPool: values[i] = naive::pool(val(s.inputs[0]), s.pool, false); break;
+        case Step::kConv:
+          values[i] = naive::conv(val(s.inputs[0]), s.conv, s.weights, s.bias);
+          break;
+        case Step::kMaxPool:
+          values[i] = naive::pool(val(s.inputs[0]), s.pool, true);
+          break;
+        case Step::kAvgPool:
+          values[i] = naive::pool(val(s.inputs[0]), s.pool, false);
+          break;
         case Step::kConcat: {
           std::vector<const naive::Tensor*> parts;
           for (int k : s.inputs) parts.push_back(&val(k));
           values[i] = naive::concat(parts);
           break;
         }
-        case Step::kFc: values[i] = naive::fc(val(s.inputs[0]), s.out_features, s.weights, s.bias, s.relu); break;
-        case Step::kSoftmax: values[i] = naive::softmax(val(s.inputs[0])); break;
+        case Step::kFc:
+          values[i] = naive::fc(val(s.inputs[0]), s.out_features, s.weights, s.bias, s.relu);
+          break;
+        case Step::kSoftmax:
+          values[i] = naive::softmax(val(s.inputs[0]));
+          break;
       }
     }
     return values.back();
@@ -89,15 +108,16 @@ struct GraphMaker {
   double density;
   std::vector<int> channels;  // per step
 
-  GraphMaker(int in_channels, int height, int width, unsigned seed, double density_) : rng(seed), density(density_) {
+  GraphMaker(int in_channels, int height, int width, unsigned seed, double density_)
+      : rng(seed), density(density_) {
     graph.in_channels = in_channels;
     graph.height = height;
     graph.width = width;
   }
   int ch(int step) const { return step < 0 ? graph.in_channels : channels[step]; }
 
-  int conv(int input, int out, int k, int stride, int pad, bool relu = true, int groups = 1, int dilation = 1,
-           int pad_extra_br = 0) {
+  int conv(int input, int out, int k, int stride, int pad, bool relu = true, int groups = 1,
+           int dilation = 1, int pad_extra_br = 0) {
     Step s{Step::kConv, "conv" + std::to_string(graph.steps.size()), {input}};
     s.conv.out_channels = out;
     s.conv.kernel_h = s.conv.kernel_w = k;
@@ -107,13 +127,17 @@ struct GraphMaker {
     s.conv.dilation_h = s.conv.dilation_w = dilation;
     s.conv.groups = groups;
     s.conv.relu = relu;
-    s.weights = naive::random_weights(rng, static_cast<std::size_t>(out) * (ch(input) / groups) * k * k, density);
+    s.weights = naive::random_weights(
+        rng, static_cast<std::size_t>(out) * (ch(input) / groups) * k * k, density);
     s.bias = naive::random_vector(rng, out, -0.1f, 0.1f);
     channels.push_back(out);
     return graph.add(std::move(s));
   }
-  int pool(int input, bool max, int k, int stride, int pad, bool ceil_mode = false, bool include_pad = false) {
-    Step s{max ? Step::kMaxPool : Step::kAvgPool, "pool" + std::to_string(graph.steps.size()), {input}};
+  int pool(int input, bool max, int k, int stride, int pad, bool ceil_mode = false,
+           bool include_pad = false) {
+    Step s{max ? Step::kMaxPool : Step::kAvgPool,
+           "pool" + std::to_string(graph.steps.size()),
+           {input}};
     s.pool.kernel_h = s.pool.kernel_w = k;
     s.pool.stride_h = s.pool.stride_w = stride;
     s.pool.pad_top = s.pool.pad_left = s.pool.pad_bottom = s.pool.pad_right = pad;

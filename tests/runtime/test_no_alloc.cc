@@ -75,7 +75,8 @@ TEST_CASE("gnrt_plan_run allocates nothing (1 and 2 threads, several runs)") {
   gnrt::GoogLeNetConfig config;
   config.num_classes = 10;
   config.height = config.width = 64;
-  const std::vector<std::uint8_t> bytes = gnrt::build_googlenet(config, gnrt::random_pruned_weights(4, 0.1), {});
+  const std::vector<std::uint8_t> bytes =
+      gnrt::build_googlenet(config, gnrt::random_pruned_weights(4, 0.1), {});
   std::vector<std::uint64_t> words((bytes.size() + 7) / 8);
   std::memcpy(words.data(), bytes.data(), bytes.size());
   gnrt_model* model = nullptr;

@@ -52,7 +52,8 @@ TEST_CASE("arena: live buffers never overlap and the arena is no larger than nee
         const auto& b = buffers[j];
         const bool live_together = a.first <= b.last && b.first <= a.last;
         const bool overlap = a.offset < b.offset + b.bytes && b.offset < a.offset + a.bytes;
-        if (live_together && overlap) FAIL_CHECK(a.what << " and " << b.what << " overlap while both live");
+        if (live_together && overlap)
+          FAIL_CHECK(a.what << " and " << b.what << " overlap while both live");
       }
     }
     // Lower bound: the most bytes live at any one step.
@@ -65,12 +66,12 @@ TEST_CASE("arena: live buffers never overlap and the arena is no larger than nee
       peak = std::max(peak, live);
     }
     CHECK(end >= peak);
-    CHECK(end < sum);                       // reuse happened
-    CHECK(end <= peak + peak / 4);          // greedy placement stays close to the bound
+    CHECK(end < sum);               // reuse happened
+    CHECK(end <= peak + peak / 4);  // greedy placement stays close to the bound
     CHECK(plan->arena_bytes() >= end);
     CHECK(plan->arena_bytes() <= end + 4096);
-    MESSAGE("GoogLeNet " << size << "x" << size << ": arena " << plan->arena_bytes() << " bytes, peak live " << peak
-                         << ", no reuse " << sum);
+    MESSAGE("GoogLeNet " << size << "x" << size << ": arena " << plan->arena_bytes()
+                         << " bytes, peak live " << peak << ", no reuse " << sum);
   }
 }
 
@@ -206,7 +207,8 @@ TEST_CASE("a light convolution and its max pool fused in row bands match naive l
         REQUIRE_MESSAGE(s.ok(), s.message);
         const bool fused = plan->ops()[0].fused_pool == 1 && plan->ops()[1].fused_into == 0;
         // Fused whenever a vectorized pool kernel runs the pool (scalar pools are never fused).
-        const bool vector_pool = std::string(plan->ops()[1].kernel_name).find("__scalar") == std::string::npos;
+        const bool vector_pool =
+            std::string(plan->ops()[1].kernel_name).find("__scalar") == std::string::npos;
         if (band_bytes == 1) CHECK(fused == vector_pool);
         if (fused) ++fused_plans;
         for (int run = 0; run < 2; ++run) {  // a second run sees the bands' leftovers
@@ -243,7 +245,8 @@ TEST_CASE("output borders are re-zeroed only where a consumer reads them, and ru
   std::unique_ptr<gnrt::Plan> fast, reference;
   REQUIRE(gnrt::Plan::create(loaded.model, fast_config, &fast).ok());
   REQUIRE(gnrt::Plan::create(loaded.model, reference_config, &reference).ok());
-  const bool x86 = fast->isa() == gnrt::kernels::Isa::kAvx2 || fast->isa() == gnrt::kernels::Isa::kAvx512;
+  const bool x86 =
+      fast->isa() == gnrt::kernels::Isa::kAvx2 || fast->isa() == gnrt::kernels::Isa::kAvx512;
   int branches = 0, reduces = 0;
   for (const auto* plan : {fast.get(), reference.get()}) {
     for (const auto& op : plan->ops()) {
@@ -251,7 +254,8 @@ TEST_CASE("output borders are re-zeroed only where a consumer reads them, and ru
       if (name.rfind("inception", 0) != 0 || op.desc->type == gnrt::OpType::kConcat) continue;
       CAPTURE(name);
       const bool reduce = name.find("_reduce") != std::string::npos;
-      const bool pool_input = name.find("_pool") != std::string::npos;  // b4_pool: read by the 1x1 b4
+      const bool pool_input =
+          name.find("_pool") != std::string::npos;  // b4_pool: read by the 1x1 b4
       if (reduce) {
         CHECK(op.out_border_read);
         ++reduces;

@@ -29,14 +29,15 @@ struct PlanHandle {
 struct AlignedBytes {
   std::vector<std::uint64_t> storage;
   std::size_t size = 0;
-  explicit AlignedBytes(const std::vector<std::uint8_t>& bytes) : storage((bytes.size() + 7) / 8), size(bytes.size()) {
+  explicit AlignedBytes(const std::vector<std::uint8_t>& bytes)
+      : storage((bytes.size() + 7) / 8), size(bytes.size()) {
     std::memcpy(storage.data(), bytes.data(), bytes.size());
   }
   const void* data() const { return storage.data(); }
 };
 
-std::vector<float> run_model(const gnrt_model* model, int height, int width, const std::vector<float>& input,
-                             int threads, bool reference) {
+std::vector<float> run_model(const gnrt_model* model, int height, int width,
+                             const std::vector<float>& input, int threads, bool reference) {
   gnrt_options options;
   gnrt_options_init(&options);
   options.input_height = height;
@@ -44,7 +45,8 @@ std::vector<float> run_model(const gnrt_model* model, int height, int width, con
   options.num_threads = threads;
   options.force_reference = reference;
   PlanHandle plan;
-  REQUIRE_MESSAGE(gnrt_plan_create(model, &options, &plan.plan) == GNRT_OK, std::string(gnrt_last_error()));
+  REQUIRE_MESSAGE(gnrt_plan_create(model, &options, &plan.plan) == GNRT_OK,
+                  std::string(gnrt_last_error()));
   REQUIRE(gnrt_plan_set_input(plan.plan, input.data(), input.size()) == GNRT_OK);
   REQUIRE(gnrt_plan_run(plan.plan) == GNRT_OK);
   int dims[4];
@@ -72,18 +74,20 @@ void check_close(const std::vector<float>& got, const std::vector<float>& want, 
 // An inception-style graph exercising every operator and option the format has.
 testing_graph::Graph mini_inception(unsigned seed, double density) {
   GraphMaker g(3, 19, 23, seed, density);
-  int x = g.conv(-1, 8, 7, 2, 3);                 // stem 7x7/2
-  x = g.pool(x, true, 3, 2, 0, /*ceil*/ true);    // ceil-mode max pool
+  int x = g.conv(-1, 8, 7, 2, 3);               // stem 7x7/2
+  x = g.pool(x, true, 3, 2, 0, /*ceil*/ true);  // ceil-mode max pool
   int b1 = g.conv(x, 6, 1, 1, 0);
   int b2 = g.conv(g.conv(x, 4, 1, 1, 0), 7, 3, 1, 1);
   int b3 = g.conv(g.conv(x, 4, 1, 1, 0), 5, 5, 1, 2);
   int b4 = g.conv(g.pool(x, true, 3, 1, 1), 3, 1, 1, 0);
-  int cat = g.concat({b1, b2, b3, b4});           // 21 channels
+  int cat = g.concat({b1, b2, b3, b4});  // 21 channels
   // dilation, groups, asymmetric padding (2x2 kernel, pad 0 before / 1 after)
-  int inner = g.concat({g.conv(cat, 4, 3, 1, 2, false, 1, 2), g.conv(cat, 6, 1, 1, 0, true, 3), g.conv(cat, 3, 2, 1, 0, true, 1, 1, 1)});
-  int outer = g.concat({inner, g.pool(cat, false, 3, 1, 1, false, true)});  // nested concat, avg incl. pad
-  x = g.pool(outer, false, 2, 2, 0, true);        // avg pool, ceil mode
-  x = g.conv(x, 10, 3, 2, 1, false);              // stride 2, no relu
+  int inner = g.concat({g.conv(cat, 4, 3, 1, 2, false, 1, 2), g.conv(cat, 6, 1, 1, 0, true, 3),
+                        g.conv(cat, 3, 2, 1, 0, true, 1, 1, 1)});
+  int outer =
+      g.concat({inner, g.pool(cat, false, 3, 1, 1, false, true)});  // nested concat, avg incl. pad
+  x = g.pool(outer, false, 2, 2, 0, true);                          // avg pool, ceil mode
+  x = g.conv(x, 10, 3, 2, 1, false);                                // stride 2, no relu
   x = g.global_pool(x);
   x = g.fc(x, 10, 12, true);
   x = g.fc(x, 12, 5);
@@ -95,13 +99,15 @@ testing_graph::Graph mini_inception(unsigned seed, double density) {
 
 TEST_CASE("every operator matches naive loops at several input sizes") {
   for (double density : {1.0, 0.3, 0.05}) {
-    for (gnrt::WeightEncoding encoding : {gnrt::WeightEncoding::kDense, gnrt::WeightEncoding::kSparse}) {
+    for (gnrt::WeightEncoding encoding :
+         {gnrt::WeightEncoding::kDense, gnrt::WeightEncoding::kSparse}) {
       testing_graph::Graph graph = mini_inception(7, density);
       graph.weight_options.encoding = encoding;
       const std::vector<std::uint8_t> bytes = graph.build();
       AlignedBytes aligned(bytes);
       ModelHandle model;
-      REQUIRE_MESSAGE(gnrt_model_load_buffer(aligned.data(), aligned.size, &model.model) == GNRT_OK, std::string(gnrt_last_error()));
+      REQUIRE_MESSAGE(gnrt_model_load_buffer(aligned.data(), aligned.size, &model.model) == GNRT_OK,
+                      std::string(gnrt_last_error()));
       std::mt19937 rng(11);
       for (auto size : {std::pair<int, int>{19, 23}, {32, 32}, {13, 17}}) {
         CAPTURE(density);
@@ -114,8 +120,9 @@ TEST_CASE("every operator matches naive loops at several input sizes") {
           for (int threads : {1, 2}) {
             CAPTURE(reference);
             CAPTURE(threads);
-            check_close(run_model(model.model, size.first, size.second, input.data, threads, reference), want.data,
-                        2e-4f);
+            check_close(
+                run_model(model.model, size.first, size.second, input.data, threads, reference),
+                want.data, 2e-4f);
           }
       }
     }
@@ -129,11 +136,13 @@ TEST_CASE("float16 weights load and match the same weights rounded to half preci
   graph.weight_options.storage = gnrt::ValueStorage::kFloat16;
   AlignedBytes aligned(graph.build());
   ModelHandle model;
-  REQUIRE_MESSAGE(gnrt_model_load_buffer(aligned.data(), aligned.size, &model.model) == GNRT_OK, std::string(gnrt_last_error()));
+  REQUIRE_MESSAGE(gnrt_model_load_buffer(aligned.data(), aligned.size, &model.model) == GNRT_OK,
+                  std::string(gnrt_last_error()));
   std::mt19937 rng(5);
   naive::Tensor input = naive::make(3, 19, 23);
   input.data = naive::random_vector(rng, input.data.size());
-  check_close(run_model(model.model, 0, 0, input.data, 1, false), graph.evaluate(input).data, 2e-4f);
+  check_close(run_model(model.model, 0, 0, input.data, 1, false), graph.evaluate(input).data,
+              2e-4f);
 }
 
 TEST_CASE("half conversion round-trips and rounds to nearest even") {
@@ -150,10 +159,12 @@ TEST_CASE("GoogLeNet from one file runs at 32x32, 64x64 and 224x224") {
   config.height = config.width = 64;
   gnrt::ModelMetadata meta;
   meta.name = "googlenet-random";
-  const std::vector<std::uint8_t> bytes = gnrt::build_googlenet(config, gnrt::random_pruned_weights(1, 0.0625), meta);
+  const std::vector<std::uint8_t> bytes =
+      gnrt::build_googlenet(config, gnrt::random_pruned_weights(1, 0.0625), meta);
   AlignedBytes aligned(bytes);
   ModelHandle model;
-  REQUIRE_MESSAGE(gnrt_model_load_buffer(aligned.data(), aligned.size, &model.model) == GNRT_OK, std::string(gnrt_last_error()));
+  REQUIRE_MESSAGE(gnrt_model_load_buffer(aligned.data(), aligned.size, &model.model) == GNRT_OK,
+                  std::string(gnrt_last_error()));
   gnrt_model_info info;
   REQUIRE(gnrt_model_get_info(model.model, &info) == GNRT_OK);
   CHECK(info.num_classes == 10);

@@ -89,7 +89,8 @@ int main(int argc, char** argv) {
   if (!r.started) problems.push_back("could not start: " + r.error);
   if (r.timed_out) problems.push_back("timed out after " + std::to_string(timeout) + " s");
   if (r.signaled) problems.push_back("died by signal " + std::to_string(r.signal));
-  if (r.err.find("Sanitizer") != std::string::npos || r.err.find("runtime error:") != std::string::npos) {
+  if (r.err.find("Sanitizer") != std::string::npos ||
+      r.err.find("runtime error:") != std::string::npos) {
     problems.push_back("sanitizer report on stderr");
   }
   if (r.started && !r.timed_out && !r.signaled) {

@@ -81,8 +81,8 @@ std::vector<Variant> make_variants(const std::vector<std::uint8_t>& model, int t
 
   // Overwritten aligned 32-bit words: hits offsets, vector lengths and integer fields (shapes,
   // kernel sizes, strides, counts) with the values most likely to break arithmetic.
-  static const std::uint32_t kWords[] = {0xffffffffu, 0x7fffffffu, 0x80000000u, 0u, 1u,
-                                         0x10000u,    0x01000000u, 0xfffffffeu};
+  static const std::uint32_t kWords[] = {0xffffffffu, 0x7fffffffu, 0x80000000u, 0u,
+                                         1u,          0x10000u,    0x01000000u, 0xfffffffeu};
   const int words = std::max(10, target - int(variants.size()));
   for (int i = 0; i < words; ++i) {
     const std::size_t pos = position(size / 4) * 4;

@@ -44,8 +44,8 @@ std::vector<std::uint8_t> logits_model() {
   for (std::size_t i = 0; i < fc.size(); i += 3) fc[i] = 0.0f;
   gnrt::WeightOptions sparse;
   sparse.encoding = gnrt::WeightEncoding::kSparse;
-  const gnrt::TensorId out = b.fully_connected("fc", p, 4, fc, {0.0f, 0.1f, 0.2f, 0.3f}, false,
-                                               sparse);
+  const gnrt::TensorId out =
+      b.fully_connected("fc", p, 4, fc, {0.0f, 0.1f, 0.2f, 0.3f}, false, sparse);
   gnrt::ModelMetadata meta;
   meta.name = "test logits model";  // a blank in the name on purpose
   b.set_metadata(meta);

@@ -100,8 +100,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, double timeout_s
     std::this_thread::sleep_for(sleep_for);
     if (sleep_for < std::chrono::milliseconds(10)) sleep_for *= 2;
   }
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!result.timed_out) {
     if (WIFSIGNALED(status)) {
       result.signaled = true;

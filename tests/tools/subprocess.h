@@ -12,7 +12,7 @@ struct ProcessResult {
   bool timed_out = false;  // killed with SIGKILL after the timeout
   bool signaled = false;   // died by a signal (not counting our timeout kill)
   int signal = 0;
-  int exit_code = -1;      // valid when neither signaled nor timed out
+  int exit_code = -1;  // valid when neither signaled nor timed out
   double seconds = 0;
   std::string out;
   std::string err;

@@ -23,9 +23,9 @@
 #include "imageio.h"
 #include "subprocess.h"
 
-using nlohmann::json;
 using gnrt::testing::ProcessResult;
 using gnrt::testing::split_lines;
+using nlohmann::json;
 
 namespace {
 
@@ -35,8 +35,8 @@ const std::string kModel = GNRT_TEST_DEMO_MODEL;
 const std::string kSample = GNRT_TEST_SAMPLE_IMAGE;
 const std::string kData = GNRT_TEST_DATA_DIR;
 
-const std::vector<std::string> kLabels = {"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                          "Coat",        "Sandal",  "Shirt",    "Sneaker",
+const std::vector<std::string> kLabels = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                          "Coat",        "Sandal",    "Shirt",    "Sneaker",
                                           "Bag",         "Ankle boot"};
 
 ProcessResult run(std::vector<std::string> args, int expect_exit = 0) {
@@ -148,10 +148,11 @@ TEST_CASE("info: the text format is what docs/cli.md says and matches the JSON")
 
   // Header: "key: value" lines in a fixed order, then one blank line.
   const std::vector<std::string> keys = {
-      "file", "file_bytes", "format_version", "name", "description", "producer", "input",
-      "classes", "labels", "normalization", "params_dense", "nonzeros", "density",
-      "weight_bytes", "pruning", "macs", "test_accuracy", "isa", "arena_bytes",
-      "plan_weight_bytes"};
+      "file",          "file_bytes",    "format_version", "name",
+      "description",   "producer",      "input",          "classes",
+      "labels",        "normalization", "params_dense",   "nonzeros",
+      "density",       "weight_bytes",  "pruning",        "macs",
+      "test_accuracy", "isa",           "arena_bytes",    "plan_weight_bytes"};
   REQUIRE(lines.size() > keys.size() + 3);
   std::map<std::string, std::string> values;
   for (std::size_t i = 0; i < keys.size(); ++i) {
@@ -273,8 +274,8 @@ TEST_CASE("run: every PGM/PPM encoding of one image gives the same answer") {
     check_close(probabilities(j), expected, 0.0f);
   }
   // Gray -> RGB -> gray may round differently inside the runtime; allow float noise.
-  const json color = run_json({"run", kModel, "--input", dir + "/color.ppm", "--json", "--top",
-                               "10"});
+  const json color =
+      run_json({"run", kModel, "--input", dir + "/color.ppm", "--json", "--top", "10"});
   check_close(probabilities(color), expected, 1e-3f);
 }
 
@@ -300,24 +301,24 @@ TEST_CASE("run: raw float32 input equals the normalized image") {
   const std::vector<float> from_raw = probabilities(
       run_json({"run", kModel, "--input", dir + "/gray128.f32", "--json", "--top", "10"}));
   check_close(from_raw, from_image, 1e-4f);
-  const std::vector<float> forced = probabilities(run_json(
-      {"run", kModel, "--input", dir + "/gray128.bin", "--raw", "--raw-shape", "1,48,48",
-       "--json", "--top", "10"}));
+  const std::vector<float> forced =
+      probabilities(run_json({"run", kModel, "--input", dir + "/gray128.bin", "--raw",
+                              "--raw-shape", "1,48,48", "--json", "--top", "10"}));
   check_close(forced, from_raw, 0.0f);
 
   // A raw shape picks the plan size: 1x40x40 floats.
   std::vector<std::uint8_t> raw40(40 * 40 * sizeof(float), 0);
   gnrt::tools::write_file(dir + "/zeros40.f32", raw40);
-  const json j = run_json({"run", kModel, "--input", dir + "/zeros40.f32", "--raw-shape",
-                           "1,40,40", "--json"});
+  const json j = run_json(
+      {"run", kModel, "--input", dir + "/zeros40.f32", "--raw-shape", "1,40,40", "--json"});
   CHECK(j["input_shape"] == json({1, 1, 40, 40}));
 }
 
 TEST_CASE("run: one model file at several input sizes") {
   for (int size : {32, 64, 224}) {
     INFO("size " << size);
-    const json j = run_json({"run", kModel, "--input", kSample, "--size", std::to_string(size),
-                             "--json"});
+    const json j =
+        run_json({"run", kModel, "--input", kSample, "--size", std::to_string(size), "--json"});
     CHECK(j["input_shape"] == json({1, 1, size, size}));
     CHECK(j["top"].size() == 5);
   }
@@ -325,9 +326,9 @@ TEST_CASE("run: one model file at several input sizes") {
 
 TEST_CASE("eval: last line format, and the same answers as run") {
   constexpr int kCount = 16;
-  const ProcessResult r = run({"eval", kModel, "--idx-images", kData + "/images.idx",
-                               "--idx-labels", kData + "/labels.idx.gz", "--limit",
-                               std::to_string(kCount)});
+  const ProcessResult r =
+      run({"eval", kModel, "--idx-images", kData + "/images.idx", "--idx-labels",
+           kData + "/labels.idx.gz", "--limit", std::to_string(kCount)});
   const std::vector<std::string> lines = split_lines(r.out);
   REQUIRE_FALSE(lines.empty());
   std::smatch m;
@@ -352,8 +353,7 @@ TEST_CASE("eval: last line format, and the same answers as run") {
     correct += j["top"][0]["class"].get<int>() == labels.labels[std::size_t(i)];
   }
   char expected[64];
-  std::snprintf(expected, sizeof(expected), "accuracy=%.4f n=%d", double(correct) / kCount,
-                kCount);
+  std::snprintf(expected, sizeof(expected), "accuracy=%.4f n=%d", double(correct) / kCount, kCount);
   CHECK(lines.back() == expected);
 }
 

@@ -172,9 +172,15 @@ TEST_CASE("pnm: random mutations never crash") {
     for (int e = 0; e < edits; ++e) {
       const std::size_t pos = rng() % b.size();
       switch (rng() % 3) {
-        case 0: b[pos] = static_cast<std::uint8_t>(rng()); break;
-        case 1: b[pos] = static_cast<std::uint8_t>("0123456789 #\n"[rng() % 13]); break;
-        default: b.resize(pos); break;
+        case 0:
+          b[pos] = static_cast<std::uint8_t>(rng());
+          break;
+        case 1:
+          b[pos] = static_cast<std::uint8_t>("0123456789 #\n"[rng() % 13]);
+          break;
+        default:
+          b.resize(pos);
+          break;
       }
       if (b.empty()) break;
     }
@@ -275,8 +281,7 @@ TEST_CASE("idx: wrong magic, type and rank") {
   CHECK(labels_error(header(0x0c, {1})).find("int32") != std::string::npos);
   // Labels read as images and images read as labels.
   CHECK(images_error(header(0x08, {4})).find("expected 3") != std::string::npos);
-  CHECK(labels_error(encode_idx_images(small_images())).find("expected 1") !=
-        std::string::npos);
+  CHECK(labels_error(encode_idx_images(small_images())).find("expected 1") != std::string::npos);
   CHECK(images_error(header(0x08, {1, 2, 3, 4})).find("dimension") != std::string::npos);
 }
 

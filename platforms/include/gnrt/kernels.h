@@ -116,7 +116,6 @@ void f32_fc_sparse__scalar(int in_features, int out_features, const float* input
 // Numerically stable softmax of n values: exp(beta * (x - max)) / sum.
 void f32_softmax__scalar(int n, const float* input, float* output, float beta);
 
-
 // ---------------------------------------------------------------------------------------------
 // Kernel selection. The runtime describes a layer once at plan time (a *Problem*), asks for a
 // kernel, lets the kernel pack its weights into plan-owned memory, then calls `run` on channel
@@ -244,7 +243,7 @@ struct PoolProblem {
   std::ptrdiff_t in_row_stride;
   std::ptrdiff_t in_channel_stride;
   int in_pad;
-  std::ptrdiff_t out_row_stride;   // global: ignored
+  std::ptrdiff_t out_row_stride;      // global: ignored
   std::ptrdiff_t out_channel_stride;  // global: distance between outputs (1 when contiguous)
   int out_pad;
   Activation activation;
@@ -253,7 +252,8 @@ struct PoolProblem {
 struct PoolKernel {
   const char* name;
   // Channels [c_begin, c_end). `input`/`output` point at element (0, 0, 0).
-  void (*run)(const PoolProblem& problem, const float* input, float* output, int c_begin, int c_end);
+  void (*run)(const PoolProblem& problem, const float* input, float* output, int c_begin,
+              int c_end);
   bool zeroes_row_gaps;  // as ConvKernel::zeroes_row_gaps
   // Whether run reads the input's border rows (layout contract above); set per problem.
   bool reads_border_rows = true;

@@ -42,8 +42,8 @@ typedef enum gnrt_status {
   GNRT_INVALID_MODEL = 3,    /* the bytes are not a valid .gnrt model */
   GNRT_UNSUPPORTED = 4,      /* valid, but uses something this build cannot run */
   GNRT_OUT_OF_MEMORY = 5,
-  GNRT_RESOURCE_LIMIT = 6,   /* the plan would exceed gnrt_options.max_arena_bytes or max_macs */
-  GNRT_INVALID_STATE = 7,    /* e.g. run before an input was set */
+  GNRT_RESOURCE_LIMIT = 6, /* the plan would exceed gnrt_options.max_arena_bytes or max_macs */
+  GNRT_INVALID_STATE = 7,  /* e.g. run before an input was set */
   GNRT_INTERNAL = 8
 } gnrt_status;
 
@@ -68,18 +68,18 @@ GNRT_API gnrt_status gnrt_model_load_file(const char* path, gnrt_model** model);
 GNRT_API void gnrt_model_destroy(gnrt_model* model);
 
 typedef struct gnrt_model_info {
-  const char* name;          /* never NULL; "" if absent */
+  const char* name; /* never NULL; "" if absent */
   int input_channels;
   int default_height;
   int default_width;
-  int num_classes;           /* elements of the (first) output at any input size */
+  int num_classes; /* elements of the (first) output at any input size */
   int num_operators;
   int num_tensors;
-  uint64_t params_dense;     /* weights of the deployed conv/FC layers if stored dense */
-  uint64_t nonzeros;         /* nonzero weights actually stored */
+  uint64_t params_dense;          /* weights of the deployed conv/FC layers if stored dense */
+  uint64_t nonzeros;              /* nonzero weights actually stored */
   uint64_t params_dense_training; /* pruning summary from the producer, 0 if unknown */
   uint64_t nonzeros_training;
-  float test_accuracy;       /* as recorded by the producer, -1 if unknown */
+  float test_accuracy; /* as recorded by the producer, -1 if unknown */
 } gnrt_model_info;
 
 GNRT_API gnrt_status gnrt_model_get_info(const gnrt_model* model, gnrt_model_info* info);
@@ -95,14 +95,14 @@ GNRT_API gnrt_status gnrt_model_normalization(const gnrt_model* model, int chann
 /* Plans */
 
 typedef struct gnrt_options {
-  size_t struct_size;      /* sizeof(gnrt_options); set by gnrt_options_init */
-  int num_threads;         /* >= 1; default 1 */
-  int input_height;        /* 0: the model's default */
-  int input_width;         /* 0: the model's default */
-  size_t max_arena_bytes;  /* plans needing a larger arena fail with GNRT_RESOURCE_LIMIT;
+  size_t struct_size;     /* sizeof(gnrt_options); set by gnrt_options_init */
+  int num_threads;        /* >= 1; default 1 */
+  int input_height;       /* 0: the model's default */
+  int input_width;        /* 0: the model's default */
+  size_t max_arena_bytes; /* plans needing a larger arena fail with GNRT_RESOURCE_LIMIT;
                               default 512 MiB; 0 means the default */
-  int force_reference;     /* nonzero: use the scalar reference kernels only (for testing) */
-  uint64_t max_macs;       /* plans whose one run needs more dense-equivalent multiply-adds plus
+  int force_reference;    /* nonzero: use the scalar reference kernels only (for testing) */
+  uint64_t max_macs;      /* plans whose one run needs more dense-equivalent multiply-adds plus
                               pooling taps fail with GNRT_RESOURCE_LIMIT; default 2^37 (GoogLeNet
                               at 224x224 needs 1.6e9); 0 means the default */
 } gnrt_options;

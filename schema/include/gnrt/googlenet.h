@@ -50,8 +50,8 @@ const std::vector<InceptionSpec>& googlenet_inception_specs();
 
 // A weighted layer of the deployed graph, in graph order.
 struct LayerSpec {
-  std::string name;          // "conv1", "inception3a.b2_reduce", "inception3a.b2", ..., "fc"
-  std::vector<int> shape;    // OIHW for convolutions, [out, in] for fc
+  std::string name;        // "conv1", "inception3a.b2_reduce", "inception3a.b2", ..., "fc"
+  std::vector<int> shape;  // OIHW for convolutions, [out, in] for fc
   bool is_fc = false;
 };
 

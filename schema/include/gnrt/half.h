@@ -29,7 +29,8 @@ inline std::uint16_t float_to_half(float value) {
     if (remainder > halfway || (remainder == halfway && (half_mantissa & 1u))) ++half_mantissa;
     return static_cast<std::uint16_t>(sign | half_mantissa);
   }
-  std::uint32_t result = sign | (static_cast<std::uint32_t>(half_exponent) << 10) | (mantissa >> 13);
+  std::uint32_t result =
+      sign | (static_cast<std::uint32_t>(half_exponent) << 10) | (mantissa >> 13);
   const std::uint32_t remainder = mantissa & 0x1fffu;
   // Round to nearest even; a carry into the exponent is the correct result (may become inf).
   if (remainder > 0x1000u || (remainder == 0x1000u && (result & 1u))) ++result;
