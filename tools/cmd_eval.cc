@@ -14,18 +14,12 @@
 #include "cli_commands.h"
 #include "cli_common.h"
 #include "fileio.h"
+#include "datasets.h"
 #include "idx.h"
-
-#ifndef GNRT_FASHION_MNIST_DIR
-#define GNRT_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
-#endif
 
 namespace gnrt::cli {
 
-std::string fashion_mnist_dir() {
-  const char* env = std::getenv("GNRT_FASHION_MNIST_DIR");
-  return (env && *env) ? std::string(env) : std::string(GNRT_FASHION_MNIST_DIR);
-}
+std::string fashion_mnist_dir() { return tools::fashion_mnist_dir(); }
 
 namespace {
 
