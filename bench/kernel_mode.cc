@@ -197,13 +197,27 @@ struct XnnOperator {
   }
 };
 
-void bench_xnnpack_dense(benchmark::State& state, const ConvCase& c) {
-  CaseWeights w;
+// The weights of an XNNPACK case; false (and the case skipped) when XNNPACK cannot start.
+bool xnnpack_weights(benchmark::State& state, const ConvCase& c, CaseWeights* w) {
   if (!xnnpack_ready()) {
     state.SkipWithError("xnn_initialize failed");
-    return;
+    return false;
   }
-  load_weights(c, &w);
+  load_weights(c, w);
+  return true;
+}
+
+// The timed loop of an XNNPACK case: the operator is created and set up.
+void run_operator(benchmark::State& state, xnn_operator_t op) {
+  for (auto _ : state) {
+    xnn_run_operator(op, nullptr);
+    benchmark::ClobberMemory();
+  }
+}
+
+void bench_xnnpack_dense(benchmark::State& state, const ConvCase& c) {
+  CaseWeights w;
+  if (!xnnpack_weights(state, c, &w)) return;
   const k::ConvGeometry& g = c.geometry;
   const int ig = g.in_channels / g.groups;
   std::vector<float> ohwi(w.dense.values.size());
@@ -236,20 +250,13 @@ void bench_xnnpack_dense(benchmark::State& state, const ConvCase& c) {
     state.SkipWithError("xnn_setup_convolution2d_nhwc_f32 failed");
     return;
   }
-  for (auto _ : state) {
-    xnn_run_operator(x.op, nullptr);
-    benchmark::ClobberMemory();
-  }
+  run_operator(state, x.op);
   set_counters(state, c, dense_macs(g), w.dense.density());
 }
 
 void bench_xnnpack_spmm(benchmark::State& state, const ConvCase& c) {
   CaseWeights w;
-  if (!xnnpack_ready()) {
-    state.SkipWithError("xnn_initialize failed");
-    return;
-  }
-  load_weights(c, &w);
+  if (!xnnpack_weights(state, c, &w)) return;
   const k::ConvGeometry& g = c.geometry;
   XnnOperator x;
   // 1x1, stride 1, no padding: XNNPACK's NCHW convolution takes its sparse path (f32-spmm), which
@@ -273,10 +280,7 @@ void bench_xnnpack_spmm(benchmark::State& state, const ConvCase& c) {
     state.SkipWithError("xnn_setup_convolution2d_nchw_f32 failed");
     return;
   }
-  for (auto _ : state) {
-    xnn_run_operator(x.op, nullptr);
-    benchmark::ClobberMemory();
-  }
+  run_operator(state, x.op);
   set_counters(state, c, static_cast<double>(plane) * static_cast<double>(w.values.size()),
                w.dense.density());
 }
