@@ -42,8 +42,9 @@ class XnnpackBaseline {
  public:
   // Reads the model with the runtime's loader (gnrt::load_model; the bytes are only used during
   // create: XNNPACK packs its own copy of the weights), takes the tensor shapes at the requested
-  // input size from a runtime plan, creates and sets up every operator. Returns nullptr with a one-line message in
-  // `error` when the model cannot be expressed with XNNPACK's operators or XNNPACK fails.
+  // input size from a runtime plan, creates and sets up every operator. Returns nullptr with a
+  // one-line message in `error` when the model cannot be expressed with XNNPACK's operators or
+  // XNNPACK fails.
   static std::unique_ptr<XnnpackBaseline> create(const void* model_data, std::size_t model_size,
                                                  const XnnpackBaselineOptions& options,
                                                  std::string* error);
