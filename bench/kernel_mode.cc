@@ -37,31 +37,26 @@
 #include <string>
 #include <vector>
 
+#include "aligned_buffer.h"
 #include "bench_common.h"
-#include "gnrt/gnrt_generated.h"
 #include "gnrt/kernels.h"
+#include "kernel_mode.h"
 #include "model.h"
+#include "model_weights.h"
 #include "plan.h"
-#include "xnnpack_googlenet.h"
 
 namespace gnrt_bench {
 namespace {
 
-namespace fb = gnrt::fb;
 namespace k = gnrt::kernels;
 
-struct AlignedFree {
-  void operator()(void* p) const { std::free(p); }
-};
-using Floats = std::unique_ptr<float, AlignedFree>;
+using Floats = AlignedFloats;
 
-Floats aligned_floats(std::size_t count) {
-  const std::size_t bytes = (count * sizeof(float) + 63) / 64 * 64 + 64;
-  auto* p = static_cast<float*>(std::aligned_alloc(64, bytes));
-  if (p == nullptr) std::abort();
-  std::memset(p, 0, bytes);
-  return Floats(p);
-}
+// A built model as the runtime's loader decodes it; the bytes are read in place.
+struct LoadedModel {
+  std::vector<std::uint8_t> bytes;
+  gnrt::Model model;
+};
 
 // A tensor's planes as the planner lays them out (gnrt::TensorLayout): the floats before the
 // interior origin of the first plane, and the strides.
@@ -76,8 +71,9 @@ struct ConvCase {
   std::string layer;        // e.g. "inception3a.b2"
   std::string density_tag;  // e.g. "d0.0625"
   double requested_density = 0;
-  std::shared_ptr<const std::vector<std::uint8_t>> model;  // keeps the weights alive
+  std::shared_ptr<const LoadedModel> model;  // keeps the weights alive
   int op_index = 0;
+  const gnrt::OpDesc& op() const { return model->model.ops[static_cast<std::size_t>(op_index)]; }
   k::ConvGeometry geometry{};
   PlaneLayout in, out;
   bool stored_sparse = false;
@@ -100,15 +96,9 @@ struct CaseWeights {
   std::vector<float> values;
 };
 
-bool load_weights(const ConvCase& c, CaseWeights* w, std::string* error) {
-  const fb::Model* model = fb::GetModel(c.model->data());
-  const fb::Conv2DOptions* conv = model->operators()
-                                      ->Get(static_cast<flatbuffers::uoffset_t>(c.op_index))
-                                      ->options_as_Conv2DOptions();
-  if (!expand_weights(conv->weights(), &w->dense, error)) return false;
-  w->bias.assign(static_cast<std::size_t>(c.geometry.out_channels), 0.0f);
-  if (conv->bias() != nullptr)
-    std::copy(conv->bias()->begin(), conv->bias()->end(), w->bias.begin());
+void load_weights(const ConvCase& c, CaseWeights* w) {
+  w->dense = expand_weights(c.op().weights);
+  w->bias = bias_or_zeros(c.op());
   const std::size_t row_length =
       w->dense.values.size() / static_cast<std::size_t>(c.geometry.out_channels);
   w->row_begin.assign(1, 0);
@@ -121,7 +111,6 @@ bool load_weights(const ConvCase& c, CaseWeights* w, std::string* error) {
     }
     w->row_begin.push_back(static_cast<std::uint32_t>(w->values.size()));
   }
-  return true;
 }
 
 double dense_macs(const k::ConvGeometry& g) {
@@ -146,11 +135,7 @@ void random_fill(float* data, std::size_t count, unsigned seed) {
 
 void bench_gnrt(benchmark::State& state, const ConvCase& c) {
   CaseWeights w;
-  std::string error;
-  if (!load_weights(c, &w, &error)) {
-    state.SkipWithError(error.c_str());
-    return;
-  }
+  load_weights(c, &w);
   const k::ConvGeometry& g = c.geometry;
   k::ConvProblem p{};
   p.geometry = g;
@@ -212,17 +197,27 @@ struct XnnOperator {
   }
 };
 
-void bench_xnnpack_dense(benchmark::State& state, const ConvCase& c) {
-  CaseWeights w;
-  std::string error;
+// The weights of an XNNPACK case; false (and the case skipped) when XNNPACK cannot start.
+bool xnnpack_weights(benchmark::State& state, const ConvCase& c, CaseWeights* w) {
   if (!xnnpack_ready()) {
     state.SkipWithError("xnn_initialize failed");
-    return;
+    return false;
   }
-  if (!load_weights(c, &w, &error)) {
-    state.SkipWithError(error.c_str());
-    return;
+  load_weights(c, w);
+  return true;
+}
+
+// The timed loop of an XNNPACK case: the operator is created and set up.
+void run_operator(benchmark::State& state, xnn_operator_t op) {
+  for (auto _ : state) {
+    xnn_run_operator(op, nullptr);
+    benchmark::ClobberMemory();
   }
+}
+
+void bench_xnnpack_dense(benchmark::State& state, const ConvCase& c) {
+  CaseWeights w;
+  if (!xnnpack_weights(state, c, &w)) return;
   const k::ConvGeometry& g = c.geometry;
   const int ig = g.in_channels / g.groups;
   std::vector<float> ohwi(w.dense.values.size());
@@ -234,16 +229,12 @@ void bench_xnnpack_dense(benchmark::State& state, const ConvCase& c) {
               w.dense
                   .values[((static_cast<std::size_t>(o) * ig + ic) * g.kernel_h + ky) * g.kernel_w +
                           kx];
-  const fb::Model* model = fb::GetModel(c.model->data());
-  const fb::Conv2DOptions* conv = model->operators()
-                                      ->Get(static_cast<flatbuffers::uoffset_t>(c.op_index))
-                                      ->options_as_Conv2DOptions();
+  const gnrt::OpDesc& conv = c.op();
   XnnOperator x;
   xnn_status status = xnn_create_convolution2d_nhwc_f32(
-      conv->pad_top(), conv->pad_right(), conv->pad_bottom(), conv->pad_left(), g.kernel_h,
-      g.kernel_w, g.stride_h, g.stride_w, g.dilation_h, g.dilation_w, g.groups, ig,
-      g.out_channels / g.groups, g.in_channels, g.out_channels, ohwi.data(), w.bias.data(), 0.0f,
-      INFINITY, 0, &x.op);
+      conv.pad_top, conv.pad_right, conv.pad_bottom, conv.pad_left, g.kernel_h, g.kernel_w,
+      g.stride_h, g.stride_w, g.dilation_h, g.dilation_w, g.groups, ig, g.out_channels / g.groups,
+      g.in_channels, g.out_channels, ohwi.data(), w.bias.data(), 0.0f, INFINITY, 0, &x.op);
   if (status != xnn_status_success) {
     state.SkipWithError("xnn_create_convolution2d_nhwc_f32 failed");
     return;
@@ -259,24 +250,13 @@ void bench_xnnpack_dense(benchmark::State& state, const ConvCase& c) {
     state.SkipWithError("xnn_setup_convolution2d_nhwc_f32 failed");
     return;
   }
-  for (auto _ : state) {
-    xnn_run_operator(x.op, nullptr);
-    benchmark::ClobberMemory();
-  }
+  run_operator(state, x.op);
   set_counters(state, c, dense_macs(g), w.dense.density());
 }
 
 void bench_xnnpack_spmm(benchmark::State& state, const ConvCase& c) {
   CaseWeights w;
-  std::string error;
-  if (!xnnpack_ready()) {
-    state.SkipWithError("xnn_initialize failed");
-    return;
-  }
-  if (!load_weights(c, &w, &error)) {
-    state.SkipWithError(error.c_str());
-    return;
-  }
+  if (!xnnpack_weights(state, c, &w)) return;
   const k::ConvGeometry& g = c.geometry;
   XnnOperator x;
   // 1x1, stride 1, no padding: XNNPACK's NCHW convolution takes its sparse path (f32-spmm), which
@@ -300,50 +280,45 @@ void bench_xnnpack_spmm(benchmark::State& state, const ConvCase& c) {
     state.SkipWithError("xnn_setup_convolution2d_nchw_f32 failed");
     return;
   }
-  for (auto _ : state) {
-    xnn_run_operator(x.op, nullptr);
-    benchmark::ClobberMemory();
-  }
+  run_operator(state, x.op);
   set_counters(state, c, static_cast<double>(plane) * static_cast<double>(w.values.size()),
                w.dense.density());
 }
 
 // Every Conv2D of a built model, with the activation layout of a plan of it at its own input
-// size (one thread). Empty with `error` set when the model cannot be planned.
-std::vector<ConvCase> conv_cases(const std::shared_ptr<const std::vector<std::uint8_t>>& bytes,
-                                 double density, const std::string& tag, std::string* error) {
-  gnrt::Model planned;
-  gnrt::Status status = gnrt::load_model(bytes->data(), bytes->size(), &planned);
+// size (one thread). Empty with `error` set when the model cannot be loaded or planned.
+std::vector<ConvCase> conv_cases(std::vector<std::uint8_t> bytes, double density,
+                                 const std::string& tag, std::string* error) {
+  auto loaded = std::make_shared<LoadedModel>();
+  loaded->bytes = std::move(bytes);
+  const gnrt::Model& model = loaded->model;
+  gnrt::Status status =
+      gnrt::load_model(loaded->bytes.data(), loaded->bytes.size(), &loaded->model);
   std::unique_ptr<gnrt::Plan> plan;
-  if (status.ok()) status = gnrt::Plan::create(planned, gnrt::PlanConfig{}, &plan);
+  if (status.ok()) status = gnrt::Plan::create(model, gnrt::PlanConfig{}, &plan);
   if (!status.ok()) {
     *error = status.message;
     return {};
   }
-  const fb::Model* model = fb::GetModel(bytes->data());
-  const auto* tensors = model->tensors();
-  auto shape = [&](int t, int d) {
-    return tensors->Get(static_cast<flatbuffers::uoffset_t>(t))->shape()->Get(d);
-  };
   std::vector<ConvCase> cases;
-  for (flatbuffers::uoffset_t i = 0; i < model->operators()->size(); ++i) {
-    const fb::Operator* op = model->operators()->Get(i);
-    const fb::Conv2DOptions* conv = op->options_as_Conv2DOptions();
-    if (conv == nullptr) continue;
-    const int in = op->inputs()->Get(0), out = op->outputs()->Get(0);
+  for (std::size_t i = 0; i < model.ops.size(); ++i) {
+    const gnrt::OpDesc& op = model.ops[i];
+    if (op.type != gnrt::OpType::kConv2D) continue;
+    const gnrt::TensorDesc& in = model.tensors[static_cast<std::size_t>(op.inputs[0])];
+    const gnrt::TensorDesc& out = model.tensors[static_cast<std::size_t>(op.output)];
     ConvCase c;
-    c.layer = op->name()->str();
+    c.layer = op.name;
     c.density_tag = tag;
     c.requested_density = density;
-    c.model = bytes;
+    c.model = loaded;
     c.op_index = static_cast<int>(i);
-    c.geometry = {shape(in, 1),       shape(in, 2),       shape(in, 3),     shape(out, 1),
-                  shape(out, 2),      shape(out, 3),      conv->kernel_h(), conv->kernel_w(),
-                  conv->stride_h(),   conv->stride_w(),   conv->pad_top(),  conv->pad_left(),
-                  conv->dilation_h(), conv->dilation_w(), conv->groups()};
-    c.in = plane_layout(plan->layout(in));
-    c.out = plane_layout(plan->layout(out));
-    c.stored_sparse = conv->weights()->layout() == fb::WeightLayout::SPARSE_ROWS;
+    c.geometry = {in.channels,        in.default_height, in.default_width, out.channels,
+                  out.default_height, out.default_width, op.kernel_h,      op.kernel_w,
+                  op.stride_h,        op.stride_w,       op.pad_top,       op.pad_left,
+                  op.dilation_h,      op.dilation_w,     op.groups};
+    c.in = plane_layout(plan->layout(op.inputs[0]));
+    c.out = plane_layout(plan->layout(op.output));
+    c.stored_sparse = op.weights.sparse;
     cases.push_back(c);
   }
   return cases;
@@ -429,15 +404,18 @@ void print_summary(const CapturingReporter& r, const std::vector<ConvCase>& case
   }
 }
 
-}  // namespace
-
-int kernel_mode_main(int argc, char** argv) {
-  // Our flags first; everything else goes to Google Benchmark.
+// Kernel mode's own flags; everything else goes to Google Benchmark.
+struct KernelFlags {
   std::vector<double> densities = {1.0, 0.25, 0.0625};
   int size = 224;
   unsigned seed = 1;
   bool console = true;
-  std::vector<char*> rest = {argv[0]};
+  std::vector<char*> rest;  // argv[0] and the Google Benchmark flags
+};
+
+// Returns -1 when the flags are good, else the exit code (after the error line).
+int parse_kernel_flags(int argc, char** argv, KernelFlags* f) {
+  f->rest = {argv[0]};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&](const std::string& flag, std::string* out) {
@@ -456,7 +434,7 @@ int kernel_mode_main(int argc, char** argv) {
     try {
       if (a == "--kernels") continue;
       if (value("--kernel-densities", &v)) {
-        densities.clear();
+        f->densities.clear();
         std::stringstream list(v);
         std::string item;
         while (std::getline(list, item, ',')) {
@@ -464,19 +442,19 @@ int kernel_mode_main(int argc, char** argv) {
           const double d = std::stod(item, &used);
           if (used != item.size() || !(d > 0.0 && d <= 1.0))
             return report_error("--kernel-densities: '" + item + "' is not a density in (0, 1]");
-          densities.push_back(d);
+          f->densities.push_back(d);
         }
-        if (densities.empty()) return report_error("--kernel-densities: empty list");
+        if (f->densities.empty()) return report_error("--kernel-densities: empty list");
       } else if (value("--size", &v)) {
         std::size_t used = 0;
-        size = std::stoi(v, &used);
-        if (used != v.size() || size < 8 || size > 4096)
+        f->size = std::stoi(v, &used);
+        if (used != v.size() || f->size < 8 || f->size > 4096)
           return report_error("--size: expected 8..4096, got " + v);
       } else if (value("--seed", &v)) {
-        seed = static_cast<unsigned>(std::stoul(v));
+        f->seed = static_cast<unsigned>(std::stoul(v));
       } else if (a.rfind("--benchmark_", 0) == 0 || a == "--help" || a == "-h") {
         if (a.rfind("--benchmark_format=", 0) == 0 && a != "--benchmark_format=console")
-          console = false;
+          f->console = false;
         if (a == "--help" || a == "-h") {
           std::printf(
               "bench_sparse --kernels [--kernel-densities 1,0.25,0.0625] [--size 224] [--seed 1] "
@@ -486,7 +464,7 @@ int kernel_mode_main(int argc, char** argv) {
               "Example: bench_sparse --kernels --kernel-densities 0.0625 "
               "--benchmark_filter='inception4'\n\n");
         }
-        rest.push_back(argv[i]);
+        f->rest.push_back(argv[i]);
       } else {
         return report_error("kernel mode: unknown flag '" + a +
                             "' (see bench_sparse --kernels --help)");
@@ -495,36 +473,10 @@ int kernel_mode_main(int argc, char** argv) {
       return report_error("kernel mode: bad value for '" + a + "'");
     }
   }
-  int rest_argc = static_cast<int>(rest.size());
-  benchmark::Initialize(&rest_argc, rest.data());
-  if (benchmark::ReportUnrecognizedArguments(rest_argc, rest.data())) return 1;
+  return -1;
+}
 
-  std::printf("bench_sparse --kernels: isa=%s size=%d seed=%u densities=",
-              k::isa_name(k::detect_isa()), size, seed);
-  for (std::size_t i = 0; i < densities.size(); ++i)
-    std::printf("%s%g", i ? "," : "", densities[i]);
-  std::printf(" threads=1\n");
-  std::fflush(stdout);
-
-  std::vector<ConvCase> all;
-  for (double d : densities) {
-    RandomGoogLeNet spec;
-    spec.density = d;
-    spec.seed = seed;
-    spec.size = size;
-    std::shared_ptr<const std::vector<std::uint8_t>> bytes;
-    try {
-      bytes = std::make_shared<const std::vector<std::uint8_t>>(build_random_googlenet(spec));
-    } catch (const std::exception& e) {
-      return report_error(std::string("building the random GoogLeNet failed: ") + e.what());
-    }
-    char tag[32];
-    std::snprintf(tag, sizeof tag, "d%g", d);
-    std::string error;
-    const std::vector<ConvCase> cases = conv_cases(bytes, d, tag, &error);
-    if (cases.empty()) return report_error("planning the random GoogLeNet failed: " + error);
-    all.insert(all.end(), cases.begin(), cases.end());
-  }
+void register_cases(const std::vector<ConvCase>& all) {
   for (const ConvCase& c : all) {
     const std::string suffix = "/" + c.density_tag + "/" + c.layer;
     benchmark::RegisterBenchmark(("gnrt" + suffix).c_str(), [c](benchmark::State& s) {
@@ -541,7 +493,45 @@ int kernel_mode_main(int argc, char** argv) {
       })->Unit(benchmark::kMicrosecond);
     }
   }
-  if (console) {
+}
+
+}  // namespace
+
+int kernel_mode_main(int argc, char** argv) {
+  KernelFlags f;
+  if (const int code = parse_kernel_flags(argc, argv, &f); code >= 0) return code;
+  int rest_argc = static_cast<int>(f.rest.size());
+  benchmark::Initialize(&rest_argc, f.rest.data());
+  if (benchmark::ReportUnrecognizedArguments(rest_argc, f.rest.data())) return 1;
+
+  std::printf("bench_sparse --kernels: isa=%s size=%d seed=%u densities=",
+              k::isa_name(k::detect_isa()), f.size, f.seed);
+  for (std::size_t i = 0; i < f.densities.size(); ++i)
+    std::printf("%s%g", i ? "," : "", f.densities[i]);
+  std::printf(" threads=1\n");
+  std::fflush(stdout);
+
+  std::vector<ConvCase> all;
+  for (double d : f.densities) {
+    RandomGoogLeNet spec;
+    spec.density = d;
+    spec.seed = f.seed;
+    spec.size = f.size;
+    std::vector<std::uint8_t> bytes;
+    try {
+      bytes = build_random_googlenet(spec);
+    } catch (const std::exception& e) {
+      return report_error(std::string("building the random GoogLeNet failed: ") + e.what());
+    }
+    char tag[32];
+    std::snprintf(tag, sizeof tag, "d%g", d);
+    std::string error;
+    const std::vector<ConvCase> cases = conv_cases(std::move(bytes), d, tag, &error);
+    if (cases.empty()) return report_error("planning the random GoogLeNet failed: " + error);
+    all.insert(all.end(), cases.begin(), cases.end());
+  }
+  register_cases(all);
+  if (f.console) {
     CapturingReporter reporter;
     benchmark::RunSpecifiedBenchmarks(&reporter);
     print_summary(reporter, all);

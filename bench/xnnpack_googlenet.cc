@@ -10,87 +10,12 @@
 #include <cstring>
 #include <limits>
 
-#include "gnrt/gnrt_generated.h"
-#include "gnrt/half.h"
-#include "gnrt/shape_rules.h"
+#include "aligned_buffer.h"
+#include "model.h"
+#include "model_weights.h"
+#include "plan.h"
 
 namespace gnrt_bench {
-
-namespace fb = gnrt::fb;
-
-double DenseWeights::density() const {
-  return values.empty() ? 0.0 : static_cast<double>(nonzeros) / static_cast<double>(values.size());
-}
-
-bool expand_weights(const fb::Weights* weights, DenseWeights* out, std::string* error) {
-  if (weights == nullptr || weights->shape() == nullptr || weights->shape()->size() == 0) {
-    *error = "weights without a shape";
-    return false;
-  }
-  out->shape.assign(weights->shape()->begin(), weights->shape()->end());
-  std::size_t count = 1;
-  for (int d : out->shape) {
-    if (d <= 0) {
-      *error = "weights with a non-positive dimension";
-      return false;
-    }
-    count *= static_cast<std::size_t>(d);
-  }
-  const std::size_t rows = static_cast<std::size_t>(out->shape[0]);
-  const std::size_t row_length = count / rows;
-  const bool f16 = weights->value_type() == fb::ValueType::FLOAT16;
-  const std::size_t stored = f16 ? (weights->values_f16() ? weights->values_f16()->size() : 0)
-                                 : (weights->values_f32() ? weights->values_f32()->size() : 0);
-  auto value = [&](std::size_t i) -> float {
-    return f16 ? gnrt::half_to_float(
-                     weights->values_f16()->Get(static_cast<flatbuffers::uoffset_t>(i)))
-               : weights->values_f32()->Get(static_cast<flatbuffers::uoffset_t>(i));
-  };
-  out->values.assign(count, 0.0f);
-  if (weights->layout() == fb::WeightLayout::DENSE) {
-    if (stored != count) {
-      *error = "dense weights hold " + std::to_string(stored) + " values, expected " +
-               std::to_string(count);
-      return false;
-    }
-    out->nonzeros = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-      out->values[i] = value(i);
-      if (out->values[i] != 0.0f) ++out->nonzeros;
-    }
-    return true;
-  }
-  const auto* row_nonzeros = weights->row_nonzeros();
-  if (row_nonzeros == nullptr || row_nonzeros->size() != rows) {
-    *error = "sparse weights without one row count per output channel";
-    return false;
-  }
-  std::size_t total = 0;
-  for (std::uint32_t n : *row_nonzeros) total += n;
-  const auto* u8 = weights->indices_u8();
-  const auto* u16 = weights->indices_u16();
-  const auto* u32 = weights->indices_u32();
-  const std::size_t index_count = u8 ? u8->size() : u16 ? u16->size() : u32 ? u32->size() : 0;
-  if (stored != total || index_count != total) {
-    *error = "sparse weights: row counts, indices and values disagree";
-    return false;
-  }
-  std::size_t entry = 0;
-  for (std::size_t row = 0; row < rows; ++row) {
-    for (std::uint32_t k = 0; k < row_nonzeros->Get(static_cast<flatbuffers::uoffset_t>(row));
-         ++k, ++entry) {
-      const auto e = static_cast<flatbuffers::uoffset_t>(entry);
-      const std::size_t index = u8 ? u8->Get(e) : u16 ? u16->Get(e) : u32->Get(e);
-      if (index >= row_length) {
-        *error = "sparse weight index out of range";
-        return false;
-      }
-      out->values[row * row_length + index] = value(entry);
-    }
-  }
-  out->nonzeros = total;
-  return true;
-}
 
 namespace {
 
@@ -114,14 +39,11 @@ const char* xnn_status_name(xnn_status status) {
   return "unknown status";
 }
 
-constexpr std::size_t kAlignment = 64;
 // XNNPACK may read (never use) up to XNN_EXTRA_BYTES past the end of an input; keep a full cache
 // line of slack after every buffer.
 constexpr std::size_t kSlackBytes = 64;
 
-std::size_t align_up(std::size_t bytes) {
-  return (bytes + kAlignment - 1) / kAlignment * kAlignment;
-}
+constexpr float kInf = std::numeric_limits<float>::infinity();
 
 // Where a tensor's NHWC data lives: element (y, x, c) is at
 // arena + buffer offset + ((y * width + x) * pixel_stride + channel_offset + c) floats.
@@ -149,17 +71,13 @@ struct BufferInfo {
   std::size_t offset = 0;
 };
 
-struct AlignedFree {
-  void operator()(void* p) const { std::free(p); }
-};
-
 }  // namespace
 
 struct XnnpackBaseline::Impl {
   pthreadpool_t threadpool = nullptr;
   std::vector<xnn_operator_t> operators;
   std::vector<std::string> operator_names;
-  std::unique_ptr<float, AlignedFree> arena;
+  AlignedFloats arena;
   std::size_t arena_bytes = 0;
   int num_threads = 1;
   bool initialized = false;
@@ -190,110 +108,51 @@ struct XnnpackBaseline::Impl {
     return fail(what + ": XNNPACK " + xnn_status_name(status));
   }
 
-  bool build(const fb::Model* model, const XnnpackBaselineOptions& options);
-  bool infer_shapes(const fb::Model* model, int height, int width);
-  bool assign_storage(const fb::Model* model);
+  bool build(const gnrt::Model& model, const XnnpackBaselineOptions& options);
+  bool infer_shapes(const gnrt::Model& model, int height, int width);
+  bool assign_storage(const gnrt::Model& model);
   void plan_arena();
-  bool create_operators(const fb::Model* model);
+  bool create_operators(const gnrt::Model& model);
+  bool create_convolution(const gnrt::OpDesc& op, const TensorInfo& in, const TensorInfo& out,
+                          const float* x, float* y);
+  bool create_pooling(const gnrt::OpDesc& op, const TensorInfo& in, const TensorInfo& out,
+                      const float* x, float* y);
+  bool create_fully_connected(const gnrt::OpDesc& op, const TensorInfo& in, const TensorInfo& out,
+                              float beta, const float* x, float* y);
+  bool create_softmax(const gnrt::OpDesc& op, const TensorInfo& in, const TensorInfo& out,
+                      const float* x, float* y);
 };
 
-bool XnnpackBaseline::Impl::infer_shapes(const fb::Model* model, int height, int width) {
-  const auto* ops = model->operators();
-  for (flatbuffers::uoffset_t i = 0; i < model->tensors()->size(); ++i) {
-    const auto* shape = model->tensors()->Get(i)->shape();
-    if (shape == nullptr || shape->size() != 4)
-      return fail("tensor " + std::to_string(i) + " is not 4-D");
-  }
-  tensors.assign(model->tensors()->size(), TensorInfo{});
-  if (model->inputs() == nullptr || model->inputs()->size() != 1 || model->outputs() == nullptr ||
-      model->outputs()->size() != 1)
+// The runtime's shape inference: a one-thread plan of the model at this input size, kept only for
+// its tensor layouts. It also rejects every input size the runtime rejects.
+bool XnnpackBaseline::Impl::infer_shapes(const gnrt::Model& model, int height, int width) {
+  if (model.outputs.size() != 1)
     return fail("the baseline supports one graph input and one output");
-  input_tensor = model->inputs()->Get(0);
-  output_tensor = model->outputs()->Get(0);
-  if (input_tensor < 0 || static_cast<std::size_t>(input_tensor) >= tensors.size() ||
-      output_tensor < 0 || static_cast<std::size_t>(output_tensor) >= tensors.size())
-    return fail("graph input/output index out of range");
-  TensorInfo& in = tensors[input_tensor];
-  in.channels = model->tensors()->Get(input_tensor)->shape()->Get(1);
-  in.height = height;
-  in.width = width;
-  for (flatbuffers::uoffset_t i = 0; i < ops->size(); ++i) {
-    const fb::Operator* op = ops->Get(i);
-    const std::string name = op->name() ? op->name()->str() : "op" + std::to_string(i);
-    if (op->inputs() == nullptr || op->inputs()->size() == 0 || op->outputs() == nullptr ||
-        op->outputs()->size() != 1)
-      return fail(name + ": needs inputs and exactly one output");
-    for (int t : *op->inputs()) {
-      if (t < 0 || static_cast<std::size_t>(t) >= tensors.size() ||
-          (tensors[t].producer < 0 && t != input_tensor))
-        return fail(name + ": input tensor " + std::to_string(t) + " is not produced before use");
-      ++tensors[t].consumers;
-    }
-    const int o = op->outputs()->Get(0);
-    if (o < 0 || static_cast<std::size_t>(o) >= tensors.size() || o == input_tensor ||
-        tensors[o].producer >= 0)
-      return fail(name + ": bad output tensor");
-    TensorInfo& out = tensors[o];
-    out.producer = static_cast<int>(i);
-    const TensorInfo& x = tensors[op->inputs()->Get(0)];
-    switch (op->options_type()) {
-      case fb::OperatorOptions::Conv2DOptions: {
-        const auto* c = op->options_as_Conv2DOptions();
-        out.channels = c->out_channels();
-        out.height = static_cast<int>(
-            gnrt::shape_rules::conv_out(x.height, c->kernel_h(), c->stride_h(), c->pad_top(),
-                                        c->pad_bottom(), c->dilation_h()));
-        out.width = static_cast<int>(gnrt::shape_rules::conv_out(
-            x.width, c->kernel_w(), c->stride_w(), c->pad_left(), c->pad_right(), c->dilation_w()));
-        break;
-      }
-      case fb::OperatorOptions::Pool2DOptions: {
-        const auto* p = op->options_as_Pool2DOptions();
-        out.channels = x.channels;
-        if (p->global()) {
-          out.height = out.width = 1;
-        } else {
-          out.height = static_cast<int>(
-              gnrt::shape_rules::pool_out(x.height, p->kernel_h(), p->stride_h(), p->pad_top(),
-                                          p->pad_bottom(), p->ceil_mode()));
-          out.width = static_cast<int>(gnrt::shape_rules::pool_out(x.width, p->kernel_w(),
-                                                                   p->stride_w(), p->pad_left(),
-                                                                   p->pad_right(), p->ceil_mode()));
-        }
-        break;
-      }
-      case fb::OperatorOptions::ConcatOptions: {
-        out.channels = 0;
-        out.height = x.height;
-        out.width = x.width;
-        for (int t : *op->inputs()) {
-          if (tensors[t].height != x.height || tensors[t].width != x.width)
-            return fail(name + ": concatenated tensors differ in size");
-          out.channels += tensors[t].channels;
-        }
-        break;
-      }
-      case fb::OperatorOptions::FullyConnectedOptions:
-        out.channels = op->options_as_FullyConnectedOptions()->out_features();
-        out.height = out.width = 1;
-        break;
-      case fb::OperatorOptions::SoftmaxOptions:
-        out.channels = x.channels;
-        out.height = x.height;
-        out.width = x.width;
-        break;
-      default:
-        return fail(name + ": operator kind not supported by the XNNPACK baseline");
-    }
-    if (out.channels <= 0 || out.height <= 0 || out.width <= 0)
-      return fail(name + ": empty output at this input size");
+  gnrt::PlanConfig config;
+  config.height = height;
+  config.width = width;
+  std::unique_ptr<gnrt::Plan> plan;
+  const gnrt::Status status = gnrt::Plan::create(model, config, &plan);
+  if (!status.ok()) return fail(status.message);
+  input_tensor = model.input;
+  output_tensor = model.outputs[0];
+  tensors.assign(model.tensors.size(), TensorInfo{});
+  for (std::size_t t = 0; t < tensors.size(); ++t) {
+    TensorInfo& info = tensors[t];
+    info.producer = model.tensors[t].producer;
+    if (info.producer < 0 && static_cast<int>(t) != input_tensor) continue;  // never computed
+    const gnrt::TensorLayout& layout = plan->layout(static_cast<int>(t));
+    info.channels = layout.channels;
+    info.height = layout.height;
+    info.width = layout.width;
   }
-  if (tensors[output_tensor].producer < 0) return fail("the graph output is never produced");
+  for (const gnrt::OpDesc& op : model.ops) {
+    for (int t : op.inputs) ++tensors[t].consumers;
+  }
   return true;
 }
 
-bool XnnpackBaseline::Impl::assign_storage(const fb::Model* model) {
-  const auto* ops = model->operators();
+bool XnnpackBaseline::Impl::assign_storage(const gnrt::Model& model) {
   auto new_buffer = [&](int t) {
     BufferInfo b;
     b.bytes = tensors[t].pixels() * static_cast<std::size_t>(tensors[t].channels) * sizeof(float);
@@ -303,19 +162,17 @@ bool XnnpackBaseline::Impl::assign_storage(const fb::Model* model) {
   };
   // Outer concatenations first, so that a nested concatenation is itself placed into its slice
   // before its own inputs are placed into it.
-  for (int i = static_cast<int>(ops->size()) - 1; i >= 0; --i) {
-    const fb::Operator* op = ops->Get(static_cast<flatbuffers::uoffset_t>(i));
-    if (op->options_type() != fb::OperatorOptions::ConcatOptions) continue;
-    const int o = op->outputs()->Get(0);
+  for (auto op = model.ops.rbegin(); op != model.ops.rend(); ++op) {
+    if (op->type != gnrt::OpType::kConcat) continue;
+    const int o = op->output;
     if (tensors[o].storage.buffer < 0) new_buffer(o);
     std::size_t offset = tensors[o].storage.channel_offset;
-    for (int t : *op->inputs()) {
+    for (int t : op->inputs) {
       TensorInfo& in = tensors[t];
       if (in.storage.buffer >= 0 || t == input_tensor || t == output_tensor)
-        return fail(std::string(op->name() ? op->name()->c_str() : "concat") +
+        return fail(op->name +
                     ": an input is a graph input/output or feeds two concatenations (unsupported)");
-      const auto kind = ops->Get(static_cast<flatbuffers::uoffset_t>(in.producer))->options_type();
-      if (kind == fb::OperatorOptions::SoftmaxOptions)
+      if (model.ops[static_cast<std::size_t>(in.producer)].type == gnrt::OpType::kSoftmax)
         return fail("a softmax output cannot be concatenated in place (unsupported)");
       in.storage = {tensors[o].storage.buffer, offset, tensors[o].storage.pixel_stride};
       offset += static_cast<std::size_t>(in.channels);
@@ -327,14 +184,14 @@ bool XnnpackBaseline::Impl::assign_storage(const fb::Model* model) {
       new_buffer(static_cast<int>(t));
   }
   // Lifetimes: from the first operator writing into a buffer to the last one reading from it.
-  for (flatbuffers::uoffset_t i = 0; i < ops->size(); ++i) {
-    const fb::Operator* op = ops->Get(i);
+  for (std::size_t i = 0; i < model.ops.size(); ++i) {
+    const gnrt::OpDesc& op = model.ops[i];
     const int index = static_cast<int>(i);
-    for (int t : *op->inputs()) {
+    for (int t : op.inputs) {
       BufferInfo& b = buffers[tensors[t].storage.buffer];
       b.last_op = std::max(b.last_op, index);
     }
-    BufferInfo& b = buffers[tensors[op->outputs()->Get(0)].storage.buffer];
+    BufferInfo& b = buffers[tensors[op.output].storage.buffer];
     b.first_op = std::min(b.first_op, index);
     b.last_op = std::max(b.last_op, index);
   }
@@ -356,12 +213,12 @@ void XnnpackBaseline::Impl::plan_arena() {
   arena_bytes = 0;
   for (int i : order) {
     BufferInfo& b = buffers[i];
-    const std::size_t size = align_up(b.bytes + kSlackBytes);
+    const std::size_t size = align_bytes_up(b.bytes + kSlackBytes);
     // Candidate offsets: 0 and the end of every placed buffer that lives at the same time.
     std::vector<std::pair<std::size_t, std::size_t>> busy;
     for (int j : placed) {
       if (overlaps(b, buffers[j]))
-        busy.emplace_back(buffers[j].offset, align_up(buffers[j].bytes + kSlackBytes));
+        busy.emplace_back(buffers[j].offset, align_bytes_up(buffers[j].bytes + kSlackBytes));
     }
     std::sort(busy.begin(), busy.end());
     std::size_t offset = 0;
@@ -375,212 +232,172 @@ void XnnpackBaseline::Impl::plan_arena() {
   }
 }
 
-bool XnnpackBaseline::Impl::create_operators(const fb::Model* model) {
-  const auto* ops = model->operators();
-  const float inf = std::numeric_limits<float>::infinity();
+bool XnnpackBaseline::Impl::create_convolution(const gnrt::OpDesc& op, const TensorInfo& in,
+                                               const TensorInfo& out, const float* x, float* y) {
+  const DenseWeights w = expand_weights(op.weights);
+  const int groups = op.groups;
+  const int kh = op.kernel_h, kw = op.kernel_w, ig = in.channels / groups;
+  // OIHW -> O,H,W,I (per group: [group][out][kh][kw][in]; O already runs group-major).
+  std::vector<float> ohwi(w.values.size());
+  for (int o = 0; o < out.channels; ++o)
+    for (int ic = 0; ic < ig; ++ic)
+      for (int ky = 0; ky < kh; ++ky)
+        for (int kx = 0; kx < kw; ++kx)
+          ohwi[((static_cast<std::size_t>(o) * kh + ky) * kw + kx) * ig + ic] =
+              w.values[((static_cast<std::size_t>(o) * ig + ic) * kh + ky) * kw + kx];
+  const std::vector<float> bias = bias_or_zeros(op);
+  xnn_operator_t xop = nullptr;
+  if (!check(xnn_create_convolution2d_nhwc_f32(
+                 op.pad_top, op.pad_right, op.pad_bottom, op.pad_left, kh, kw, op.stride_h,
+                 op.stride_w, op.dilation_h, op.dilation_w, groups, ig, out.channels / groups,
+                 in.storage.pixel_stride, out.storage.pixel_stride, ohwi.data(), bias.data(),
+                 op.relu ? 0.0f : -kInf, kInf, 0, &xop),
+             op.name + ": create convolution"))
+    return false;
+  operators.push_back(xop);
+  return check(xnn_setup_convolution2d_nhwc_f32(xop, 1, in.height, in.width, x, y, threadpool),
+               op.name + ": setup convolution");
+}
+
+bool XnnpackBaseline::Impl::create_pooling(const gnrt::OpDesc& op, const TensorInfo& in,
+                                           const TensorInfo& out, const float* x, float* y) {
+  const float lo = op.relu ? 0.0f : -kInf;
+  xnn_operator_t xop = nullptr;
+  if (op.type == gnrt::OpType::kGlobalAvgPool) {
+    if (!check(
+            xnn_create_global_average_pooling_nwc_f32(in.channels, in.storage.pixel_stride,
+                                                      out.storage.pixel_stride, lo, kInf, 0, &xop),
+            op.name + ": create global average pooling"))
+      return false;
+    operators.push_back(xop);
+    return check(xnn_setup_global_average_pooling_nwc_f32(xop, 1, in.pixels(), x, y, threadpool),
+                 op.name + ": setup global average pooling");
+  }
+  if (op.type == gnrt::OpType::kMaxPool) {
+    // Ceil mode: pad the bottom/right so that floor arithmetic yields the same output size.
+    // Padded taps never win (XNNPACK's max pooling ignores them), as in the reference.
+    const int pad_bottom = std::max(
+        op.pad_bottom, (out.height - 1) * op.stride_h + op.kernel_h - in.height - op.pad_top);
+    const int pad_right = std::max(
+        op.pad_right, (out.width - 1) * op.stride_w + op.kernel_w - in.width - op.pad_left);
+    if (!check(xnn_create_max_pooling2d_nhwc_f32(op.pad_top, pad_right, pad_bottom, op.pad_left,
+                                                 op.kernel_h, op.kernel_w, op.stride_h, op.stride_w,
+                                                 1, 1, in.channels, in.storage.pixel_stride,
+                                                 out.storage.pixel_stride, lo, kInf, 0, &xop),
+               op.name + ": create max pooling"))
+      return false;
+    operators.push_back(xop);
+    return check(xnn_setup_max_pooling2d_nhwc_f32(xop, 1, in.height, in.width, x, y, threadpool),
+                 op.name + ": setup max pooling");
+  }
+  // Windowed average pooling: only where XNNPACK's and the model's semantics coincide.
+  if (op.pad_top || op.pad_left || op.pad_bottom || op.pad_right || op.ceil_mode)
+    return fail(op.name + ": padded or ceil-mode average pooling is not supported by the baseline");
+  if (!check(xnn_create_average_pooling2d_nhwc_f32(
+                 0, 0, 0, 0, op.kernel_h, op.kernel_w, op.stride_h, op.stride_w, in.channels,
+                 in.storage.pixel_stride, out.storage.pixel_stride, lo, kInf, 0, &xop),
+             op.name + ": create average pooling"))
+    return false;
+  operators.push_back(xop);
+  return check(xnn_setup_average_pooling2d_nhwc_f32(xop, 1, in.height, in.width, x, y, threadpool),
+               op.name + ": setup average pooling");
+}
+
+bool XnnpackBaseline::Impl::create_fully_connected(const gnrt::OpDesc& op, const TensorInfo& in,
+                                                   const TensorInfo& out, float beta,
+                                                   const float* x, float* y) {
+  const DenseWeights w = expand_weights(op.weights);
+  const std::size_t features = in.pixels() * static_cast<std::size_t>(in.channels);
+  if (in.pixels() > 1 && in.storage.pixel_stride != static_cast<std::size_t>(in.channels))
+    return fail(op.name + ": FC over a concatenated slice with H*W > 1 is not supported");
+  // The model flattens C,H,W; XNNPACK sees H,W,C.
+  std::vector<float> weights(w.values.size());
+  for (int o = 0; o < out.channels; ++o)
+    for (int ch = 0; ch < in.channels; ++ch)
+      for (std::size_t p = 0; p < in.pixels(); ++p)
+        weights[o * features + p * in.channels + ch] =
+            beta * w.values[o * features + ch * in.pixels() + p];
+  std::vector<float> bias = bias_or_zeros(op);
+  for (float& b : bias) b *= beta;
+  const std::size_t input_stride = in.pixels() > 1 ? features : in.storage.pixel_stride;
+  xnn_operator_t xop = nullptr;
+  if (!check(xnn_create_fully_connected_nc_f32(features, out.channels, input_stride,
+                                               out.storage.pixel_stride, weights.data(),
+                                               bias.data(), op.relu ? 0.0f : -kInf, kInf, 0, &xop),
+             op.name + ": create fully connected"))
+    return false;
+  operators.push_back(xop);
+  return check(xnn_setup_fully_connected_nc_f32(xop, 1, x, y, threadpool),
+               op.name + ": setup fully connected");
+}
+
+bool XnnpackBaseline::Impl::create_softmax(const gnrt::OpDesc& op, const TensorInfo& in,
+                                           const TensorInfo& out, const float* x, float* y) {
+  const std::size_t n = in.pixels() * static_cast<std::size_t>(in.channels);
+  if ((in.pixels() > 1 && in.storage.pixel_stride != static_cast<std::size_t>(in.channels)) ||
+      (out.pixels() > 1 && out.storage.pixel_stride != static_cast<std::size_t>(out.channels)))
+    return fail(op.name + ": softmax over a strided tensor is not supported");
+  const std::size_t in_stride = in.pixels() > 1 ? n : in.storage.pixel_stride;
+  const std::size_t out_stride = out.pixels() > 1 ? n : out.storage.pixel_stride;
+  xnn_operator_t xop = nullptr;
+  if (!check(xnn_create_softmax_nc_f32(n, in_stride, out_stride, 0, &xop),
+             op.name + ": create softmax"))
+    return false;
+  operators.push_back(xop);
+  return check(xnn_setup_softmax_nc_f32(xop, 1, x, y, threadpool), op.name + ": setup softmax");
+}
+
+bool XnnpackBaseline::Impl::create_operators(const gnrt::Model& model) {
   // Softmax beta folded into the FC layer that feeds it: fc output index -> beta.
   std::vector<float> fold_beta(tensors.size(), 1.0f);
-  for (const fb::Operator* op : *ops) {
-    if (op->options_type() != fb::OperatorOptions::SoftmaxOptions) continue;
-    const float beta = op->options_as_SoftmaxOptions()->beta();
-    if (beta == 1.0f) continue;
-    const int t = op->inputs()->Get(0);
+  for (const gnrt::OpDesc& op : model.ops) {
+    if (op.type != gnrt::OpType::kSoftmax || op.beta == 1.0f) continue;
+    const int t = op.inputs[0];
     const int producer = tensors[t].producer;
     if (producer < 0 ||
-        ops->Get(static_cast<flatbuffers::uoffset_t>(producer))->options_type() !=
-            fb::OperatorOptions::FullyConnectedOptions ||
+        model.ops[static_cast<std::size_t>(producer)].type != gnrt::OpType::kFullyConnected ||
         tensors[t].consumers != 1 || t == output_tensor)
       return fail("softmax with beta != 1 is supported only right after a fully connected layer");
-    fold_beta[t] = beta;
+    fold_beta[t] = op.beta;
   }
 
-  for (flatbuffers::uoffset_t i = 0; i < ops->size(); ++i) {
-    const fb::Operator* op = ops->Get(i);
-    const std::string name = op->name() ? op->name()->str() : "op" + std::to_string(i);
-    const int in_t = op->inputs()->Get(0);
-    const int out_t = op->outputs()->Get(0);
-    const TensorInfo& in = tensors[in_t];
-    const TensorInfo& out = tensors[out_t];
-    const float* x = tensor_data(in_t);
-    float* y = tensor_data(out_t);
-    xnn_operator_t xop = nullptr;
-    switch (op->options_type()) {
-      case fb::OperatorOptions::Conv2DOptions: {
-        const auto* c = op->options_as_Conv2DOptions();
-        DenseWeights w;
-        std::string message;
-        if (!expand_weights(c->weights(), &w, &message)) return fail(name + ": " + message);
-        const int groups = c->groups();
-        if (groups <= 0 || in.channels % groups != 0 || out.channels % groups != 0 ||
-            w.shape.size() != 4 || w.shape[0] != out.channels ||
-            w.shape[1] != in.channels / groups || w.shape[2] != c->kernel_h() ||
-            w.shape[3] != c->kernel_w())
-          return fail(name + ": weight shape does not match the convolution");
-        const int kh = c->kernel_h(), kw = c->kernel_w(), ig = in.channels / groups;
-        // OIHW -> O,H,W,I (per group: [group][out][kh][kw][in]; O already runs group-major).
-        std::vector<float> ohwi(w.values.size());
-        for (int o = 0; o < out.channels; ++o)
-          for (int ic = 0; ic < ig; ++ic)
-            for (int ky = 0; ky < kh; ++ky)
-              for (int kx = 0; kx < kw; ++kx)
-                ohwi[((static_cast<std::size_t>(o) * kh + ky) * kw + kx) * ig + ic] =
-                    w.values[((static_cast<std::size_t>(o) * ig + ic) * kh + ky) * kw + kx];
-        std::vector<float> bias(static_cast<std::size_t>(out.channels), 0.0f);
-        if (c->bias() != nullptr) {
-          if (c->bias()->size() != bias.size()) return fail(name + ": bias size");
-          std::copy(c->bias()->begin(), c->bias()->end(), bias.begin());
-        }
-        const bool relu = c->activation() == fb::Activation::RELU;
-        if (!check(xnn_create_convolution2d_nhwc_f32(
-                       c->pad_top(), c->pad_right(), c->pad_bottom(), c->pad_left(), kh, kw,
-                       c->stride_h(), c->stride_w(), c->dilation_h(), c->dilation_w(), groups, ig,
-                       out.channels / groups, in.storage.pixel_stride, out.storage.pixel_stride,
-                       ohwi.data(), bias.data(), relu ? 0.0f : -inf, inf, 0, &xop),
-                   name + ": create convolution"))
-          return false;
-        operators.push_back(xop);
-        if (!check(xnn_setup_convolution2d_nhwc_f32(xop, 1, in.height, in.width, x, y, threadpool),
-                   name + ": setup convolution"))
-          return false;
+  for (const gnrt::OpDesc& op : model.ops) {
+    const TensorInfo& in = tensors[op.inputs[0]];
+    const TensorInfo& out = tensors[op.output];
+    const float* x = tensor_data(op.inputs[0]);
+    float* y = tensor_data(op.output);
+    bool ok = true;
+    switch (op.type) {
+      case gnrt::OpType::kConv2D:
+        ok = create_convolution(op, in, out, x, y);
         break;
-      }
-      case fb::OperatorOptions::Pool2DOptions: {
-        const auto* p = op->options_as_Pool2DOptions();
-        const bool relu = p->activation() == fb::Activation::RELU;
-        const float lo = relu ? 0.0f : -inf;
-        if (p->global()) {
-          if (p->type() != fb::PoolType::AVERAGE)
-            return fail(name + ": global max pooling is not supported");
-          if (!check(xnn_create_global_average_pooling_nwc_f32(in.channels, in.storage.pixel_stride,
-                                                               out.storage.pixel_stride, lo, inf, 0,
-                                                               &xop),
-                     name + ": create global average pooling"))
-            return false;
-          operators.push_back(xop);
-          if (!check(
-                  xnn_setup_global_average_pooling_nwc_f32(xop, 1, in.pixels(), x, y, threadpool),
-                  name + ": setup global average pooling"))
-            return false;
-          break;
-        }
-        if (p->type() == fb::PoolType::MAXIMUM) {
-          // Ceil mode: pad the bottom/right so that floor arithmetic yields the same output size.
-          // Padded taps never win (XNNPACK's max pooling ignores them), as in the reference.
-          const int pad_bottom =
-              std::max(p->pad_bottom(),
-                       (out.height - 1) * p->stride_h() + p->kernel_h() - in.height - p->pad_top());
-          const int pad_right =
-              std::max(p->pad_right(),
-                       (out.width - 1) * p->stride_w() + p->kernel_w() - in.width - p->pad_left());
-          if (!check(xnn_create_max_pooling2d_nhwc_f32(
-                         p->pad_top(), pad_right, pad_bottom, p->pad_left(), p->kernel_h(),
-                         p->kernel_w(), p->stride_h(), p->stride_w(), 1, 1, in.channels,
-                         in.storage.pixel_stride, out.storage.pixel_stride, lo, inf, 0, &xop),
-                     name + ": create max pooling"))
-            return false;
-          operators.push_back(xop);
-          if (!check(
-                  xnn_setup_max_pooling2d_nhwc_f32(xop, 1, in.height, in.width, x, y, threadpool),
-                  name + ": setup max pooling"))
-            return false;
-          break;
-        }
-        // Windowed average pooling: only where XNNPACK's and the model's semantics coincide.
-        if (p->pad_top() || p->pad_left() || p->pad_bottom() || p->pad_right() || p->ceil_mode())
-          return fail(name +
-                      ": padded or ceil-mode average pooling is not supported by the baseline");
-        if (!check(xnn_create_average_pooling2d_nhwc_f32(
-                       0, 0, 0, 0, p->kernel_h(), p->kernel_w(), p->stride_h(), p->stride_w(),
-                       in.channels, in.storage.pixel_stride, out.storage.pixel_stride, lo, inf, 0,
-                       &xop),
-                   name + ": create average pooling"))
-          return false;
-        operators.push_back(xop);
-        if (!check(
-                xnn_setup_average_pooling2d_nhwc_f32(xop, 1, in.height, in.width, x, y, threadpool),
-                name + ": setup average pooling"))
-          return false;
+      case gnrt::OpType::kMaxPool:
+      case gnrt::OpType::kAvgPool:
+      case gnrt::OpType::kGlobalAvgPool:
+        ok = create_pooling(op, in, out, x, y);
         break;
-      }
-      case fb::OperatorOptions::ConcatOptions:
+      case gnrt::OpType::kConcat:
         continue;  // in place: the producers wrote into their slices
-      case fb::OperatorOptions::FullyConnectedOptions: {
-        const auto* f = op->options_as_FullyConnectedOptions();
-        DenseWeights w;
-        std::string message;
-        if (!expand_weights(f->weights(), &w, &message)) return fail(name + ": " + message);
-        const std::size_t features = in.pixels() * static_cast<std::size_t>(in.channels);
-        if (w.shape.size() != 2 || static_cast<std::size_t>(w.shape[1]) != features ||
-            w.shape[0] != out.channels)
-          return fail(name + ": weight shape does not match the layer");
-        if (in.pixels() > 1 && in.storage.pixel_stride != static_cast<std::size_t>(in.channels))
-          return fail(name + ": FC over a concatenated slice with H*W > 1 is not supported");
-        // The model flattens C,H,W; XNNPACK sees H,W,C.
-        std::vector<float> weights(w.values.size());
-        const float beta = fold_beta[out_t];
-        for (int o = 0; o < out.channels; ++o)
-          for (int ch = 0; ch < in.channels; ++ch)
-            for (std::size_t p = 0; p < in.pixels(); ++p)
-              weights[o * features + p * in.channels + ch] =
-                  beta * w.values[o * features + ch * in.pixels() + p];
-        std::vector<float> bias(static_cast<std::size_t>(out.channels), 0.0f);
-        if (f->bias() != nullptr) {
-          if (f->bias()->size() != bias.size()) return fail(name + ": bias size");
-          for (std::size_t k = 0; k < bias.size(); ++k)
-            bias[k] = beta * f->bias()->Get(static_cast<flatbuffers::uoffset_t>(k));
-        }
-        const bool relu = f->activation() == fb::Activation::RELU;
-        const std::size_t input_stride = in.pixels() > 1 ? features : in.storage.pixel_stride;
-        if (!check(xnn_create_fully_connected_nc_f32(features, out.channels, input_stride,
-                                                     out.storage.pixel_stride, weights.data(),
-                                                     bias.data(), relu ? 0.0f : -inf, inf, 0, &xop),
-                   name + ": create fully connected"))
-          return false;
-        operators.push_back(xop);
-        if (!check(xnn_setup_fully_connected_nc_f32(xop, 1, x, y, threadpool),
-                   name + ": setup fully connected"))
-          return false;
+      case gnrt::OpType::kFullyConnected:
+        ok = create_fully_connected(op, in, out, fold_beta[op.output], x, y);
         break;
-      }
-      case fb::OperatorOptions::SoftmaxOptions: {
-        const std::size_t n = in.pixels() * static_cast<std::size_t>(in.channels);
-        if ((in.pixels() > 1 && in.storage.pixel_stride != static_cast<std::size_t>(in.channels)) ||
-            (out.pixels() > 1 &&
-             out.storage.pixel_stride != static_cast<std::size_t>(out.channels)))
-          return fail(name + ": softmax over a strided tensor is not supported");
-        const std::size_t in_stride = in.pixels() > 1 ? n : in.storage.pixel_stride;
-        const std::size_t out_stride = out.pixels() > 1 ? n : out.storage.pixel_stride;
-        if (!check(xnn_create_softmax_nc_f32(n, in_stride, out_stride, 0, &xop),
-                   name + ": create softmax"))
-          return false;
-        operators.push_back(xop);
-        if (!check(xnn_setup_softmax_nc_f32(xop, 1, x, y, threadpool), name + ": setup softmax"))
-          return false;
+      case gnrt::OpType::kSoftmax:
+        ok = create_softmax(op, in, out, x, y);
         break;
-      }
-      default:
-        return fail(name + ": unsupported operator");
     }
-    operator_names.push_back(name);
+    if (!ok) return false;
+    operator_names.push_back(op.name);
   }
   return true;
 }
 
-bool XnnpackBaseline::Impl::build(const fb::Model* model, const XnnpackBaselineOptions& options) {
+bool XnnpackBaseline::Impl::build(const gnrt::Model& model, const XnnpackBaselineOptions& options) {
   if (options.num_threads < 1) return fail("num_threads must be >= 1");
-  if (model->operators() == nullptr || model->tensors() == nullptr ||
-      model->operators()->size() == 0)
-    return fail("model without operators");
-  int height = options.input_height, width = options.input_width;
-  const fb::Metadata* meta = model->metadata();
-  if (height == 0) height = meta ? meta->default_height() : 0;
-  if (width == 0) width = meta ? meta->default_width() : 0;
-  if (height <= 0 || width <= 0) return fail("no input size given and none recorded in the model");
-  if (!infer_shapes(model, height, width) || !assign_storage(model)) return false;
+  if (!infer_shapes(model, options.input_height, options.input_width) || !assign_storage(model))
+    return false;
   plan_arena();
-  arena.reset(static_cast<float*>(std::aligned_alloc(kAlignment, align_up(arena_bytes))));
+  arena = try_aligned_zeroed(arena_bytes);
   if (!arena) return fail("cannot allocate the activation arena");
-  std::memset(arena.get(), 0, arena_bytes);
 
   if (!check(xnn_initialize(nullptr), "xnn_initialize")) return false;
   initialized = true;
@@ -597,13 +414,14 @@ std::unique_ptr<XnnpackBaseline> XnnpackBaseline::create(const void* model_data,
                                                          std::size_t model_size,
                                                          const XnnpackBaselineOptions& options,
                                                          std::string* error) {
-  flatbuffers::Verifier verifier(static_cast<const std::uint8_t*>(model_data), model_size);
-  if (model_data == nullptr || !fb::VerifyModelBuffer(verifier)) {
-    *error = "not a valid .gnrt model (FlatBuffers verification failed)";
+  gnrt::Model model;
+  const gnrt::Status status = gnrt::load_model(model_data, model_size, &model);
+  if (!status.ok()) {
+    *error = "not a valid .gnrt model: " + status.message;
     return nullptr;
   }
   auto impl = std::make_unique<Impl>();
-  if (!impl->build(fb::GetModel(model_data), options)) {
+  if (!impl->build(model, options)) {
     *error = "XNNPACK baseline: " + impl->error;
     return nullptr;
   }

@@ -4,7 +4,8 @@
 //
 // How the graph maps onto XNNPACK (Debian's 2022-02 snapshot, operator API):
 //  - Conv2D           xnn_create_convolution2d_nhwc_f32; sparse or float16 weights are expanded to
-//                     dense float32 (OIHW -> OHWI); ReLU is fused through output min/max.
+//                     dense float32 (model_weights.h, OIHW -> OHWI); ReLU is fused through output
+//                     min/max.
 //  - Concat           no operator: every producer of a concatenated tensor writes straight into its
 //                     channel slice (output pixel stride = the concatenated channel count), and
 //                     consumers read with input pixel stride. No copies.
@@ -29,27 +30,7 @@
 #include <string>
 #include <vector>
 
-namespace gnrt {
-namespace fb {
-struct Weights;
-}  // namespace fb
-}  // namespace gnrt
-
 namespace gnrt_bench {
-
-// A weight tensor of a .gnrt model expanded to dense float32, in the file's own order (OIHW for
-// convolutions, [out][in] for fully connected layers).
-struct DenseWeights {
-  std::vector<int> shape;
-  std::vector<float> values;
-  std::uint64_t nonzeros = 0;  // entries stored in the file (sparse) or nonzero entries (dense)
-  double density() const;      // nonzeros / values.size()
-};
-
-// Expands `weights` (dense or SPARSE_ROWS, float32 or float16, 8/16/32-bit indices). Returns false
-// with a message when the table is inconsistent; the model should have passed the FlatBuffers
-// verifier before.
-bool expand_weights(const gnrt::fb::Weights* weights, DenseWeights* out, std::string* error);
 
 struct XnnpackBaselineOptions {
   int num_threads = 1;   // >= 1
@@ -59,9 +40,11 @@ struct XnnpackBaselineOptions {
 
 class XnnpackBaseline {
  public:
-  // Reads the model (the bytes are only used during create: XNNPACK packs its own copy of the
-  // weights), creates and sets up every operator. Returns nullptr with a one-line message in
-  // `error` when the model cannot be expressed with XNNPACK's operators or XNNPACK fails.
+  // Reads the model with the runtime's loader (gnrt::load_model; the bytes are only used during
+  // create: XNNPACK packs its own copy of the weights), takes the tensor shapes at the requested
+  // input size from a runtime plan, creates and sets up every operator. Returns nullptr with a
+  // one-line message in `error` when the model cannot be expressed with XNNPACK's operators or
+  // XNNPACK fails.
   static std::unique_ptr<XnnpackBaseline> create(const void* model_data, std::size_t model_size,
                                                  const XnnpackBaselineOptions& options,
                                                  std::string* error);

@@ -100,9 +100,8 @@ TensorId fc(ModelBuilder& b, const std::string& name, TensorId in, int out, doub
 
 using Seed = std::pair<std::string, std::function<std::vector<std::uint8_t>()>>;
 
-std::vector<Seed> seeds() {
-  std::vector<Seed> s;
-
+// Convolutions: every weight form and index width, windows, the GoogLeNet stem.
+void add_convolution_seeds(std::vector<Seed>& s) {
   // One convolution per weight form (3x3, padding 1: the stride-1 sparse kernels).
   struct Form {
     const char* name;
@@ -184,7 +183,10 @@ std::vector<Seed> seeds() {
     TensorId x = b.concat("cat", {d, sp});
     return b.finish({x});
   });
+}
 
+// Pools, fully connected layers and softmax, alone and over padded layouts.
+void add_pool_fc_softmax_seeds(std::vector<Seed>& s) {
   // Pools: ceil mode, padding, count_include_pad both ways, ReLU on a pool.
   s.emplace_back("pools", [] {
     ModelBuilder b;
@@ -237,7 +239,10 @@ std::vector<Seed> seeds() {
     x = conv(b, "after", x, conv_params(2, 3, 1, 1), 0.5, kSparseF32, 16);
     return b.finish({x});
   });
+}
 
+// Graph shapes: concatenations, metadata, several outputs, chains, GoogLeNet itself.
+void add_graph_seeds(std::vector<Seed>& s) {
   // Nested concatenations resolved in place, an inception-like block.
   s.emplace_back("concat_nested", [] {
     ModelBuilder b;
@@ -341,7 +346,13 @@ std::vector<Seed> seeds() {
     for (int i = 0; i < 10; ++i) md.labels.push_back("class" + std::to_string(i));
     return gnrt::build_googlenet(config, gnrt::random_pruned_weights(42, 0.002), md, kSparseF16);
   });
+}
 
+std::vector<Seed> seeds() {
+  std::vector<Seed> s;
+  add_convolution_seeds(s);
+  add_pool_fc_softmax_seeds(s);
+  add_graph_seeds(s);
   return s;
 }
 

@@ -121,101 +121,84 @@ void print_table(const std::vector<std::vector<std::string>>& rows,
   }
 }
 
-}  // namespace
-
-int cmd_info(const InfoArgs& args) {
-  // The C API validates the whole file (structure and semantics) before we look inside.
-  Model model(args.model);
-  const std::vector<std::uint8_t> bytes = tools::read_file(args.model);
-  const ModelDetails details = inspect_model(bytes, args.model);
-  const gnrt_model_info& info = model.info();
-  const PlanSummary plan = summarize_plan(model);
-  if (!plan.ok) std::fprintf(stderr, "gnrt: warning: %s\n", plan.error.c_str());
-
+// Everything `gnrt info` prints, in either format.
+struct InfoData {
+  std::string path;
+  std::size_t file_bytes = 0;
+  ModelDetails details;
+  gnrt_model_info info{};
+  PlanSummary plan;
   std::vector<std::string> labels;
-  for (int i = 0; i < info.num_classes; ++i) {
-    const char* label = gnrt_model_label(model.get(), i);
-    if (!label) break;
-    labels.push_back(label);
-  }
   std::vector<float> means, stds;
-  for (int c = 0; c < info.input_channels; ++c) {
-    float mean = 0, std_dev = 1;
-    check_status(gnrt_model_normalization(model.get(), c, &mean, &std_dev),
-                 "cannot read the normalization of channel " + std::to_string(c));
-    means.push_back(mean);
-    stds.push_back(std_dev);
-  }
-
   std::uint64_t weight_bytes = 0, layer_params = 0, layer_nonzeros = 0;
+};
+
+void print_info_json(const InfoData& d) {
+  const auto& [path, file_bytes, details, info, plan, labels, means, stds, weight_bytes,
+               layer_params, layer_nonzeros] = d;
+  json out;
+  out["file"] = path;
+  out["file_bytes"] = file_bytes;
+  out["format_version"] = version_string(details.format_version);
+  out["name"] = info.name ? info.name : "";
+  out["description"] = details.description;
+  out["producer"] = details.producer;
+  out["input"] = {{"channels", info.input_channels},
+                  {"height", info.default_height},
+                  {"width", info.default_width}};
+  out["num_classes"] = info.num_classes;
+  out["labels"] = labels;
+  out["normalization"] = {{"mean", means}, {"std", stds}};
+  out["num_operators"] = info.num_operators;
+  out["num_tensors"] = info.num_tensors;
+  out["params_dense"] = info.params_dense;
+  out["nonzeros"] = info.nonzeros;
+  out["density"] = density_json(info.nonzeros, info.params_dense);
+  out["weight_bytes"] = weight_bytes;
+  json pruning = {
+      {"params_dense_training", info.params_dense_training},
+      {"nonzeros_training", info.nonzeros_training},
+      {"density_training", density_json(info.nonzeros_training, info.params_dense_training)},
+      {"macs_dense", details.macs_dense},
+      {"macs_sparse", details.macs_sparse},
+      {"training_height", details.training_height},
+      {"training_width", details.training_width},
+      {"method", details.pruning_method},
+      {"recipe", details.pruning_recipe}};
+  out["pruning"] = details.has_pruning ? pruning : json(nullptr);
+  out["test_accuracy"] = info.test_accuracy >= 0 ? json(info.test_accuracy) : json(nullptr);
+  out["isa"] = plan.ok ? json(plan.isa) : json(nullptr);
+  out["arena_bytes"] = plan.ok ? json(plan.arena_bytes) : json(nullptr);
+  out["plan_weight_bytes"] = plan.ok ? json(plan.weight_bytes) : json(nullptr);
+  if (!plan.ok) out["plan_error"] = plan.error;
+  json layers = json::array();
   for (const LayerDetails& layer : details.layers) {
-    weight_bytes += layer.bytes;
-    layer_params += layer.params_dense;
-    layer_nonzeros += layer.nonzeros;
+    const std::string kernel =
+        kernel_for(plan, details.layers.size(), std::size_t(layer.index), layer.name);
+    layers.push_back(
+        {{"index", layer.index},
+         {"name", layer.name},
+         {"type", layer.type},
+         {"activation", layer.activation == "-" ? json(nullptr) : json(layer.activation)},
+         {"attributes", layer.attributes},
+         {"inputs", layer.input_shapes},
+         {"output", layer.output_shape},
+         {"params_dense", layer.params_dense},
+         {"nonzeros", layer.nonzeros},
+         {"density", density_json(layer.nonzeros, layer.params_dense)},
+         {"bytes", layer.bytes},
+         {"weight_layout", layer.has_weights ? json(layer.weight_layout) : json(nullptr)},
+         {"value_type", layer.has_weights ? json(layer.value_type) : json(nullptr)},
+         {"kernel", kernel.empty() ? json(nullptr) : json(kernel)}});
   }
+  out["layers"] = std::move(layers);
+  // Strings from the file may hold invalid UTF-8: replace it rather than fail.
+  std::printf("%s\n", out.dump(2, ' ', false, json::error_handler_t::replace).c_str());
+}
 
-  if (args.json) {
-    json out;
-    out["file"] = args.model;
-    out["file_bytes"] = bytes.size();
-    out["format_version"] = version_string(details.format_version);
-    out["name"] = info.name ? info.name : "";
-    out["description"] = details.description;
-    out["producer"] = details.producer;
-    out["input"] = {{"channels", info.input_channels},
-                    {"height", info.default_height},
-                    {"width", info.default_width}};
-    out["num_classes"] = info.num_classes;
-    out["labels"] = labels;
-    out["normalization"] = {{"mean", means}, {"std", stds}};
-    out["num_operators"] = info.num_operators;
-    out["num_tensors"] = info.num_tensors;
-    out["params_dense"] = info.params_dense;
-    out["nonzeros"] = info.nonzeros;
-    out["density"] = density_json(info.nonzeros, info.params_dense);
-    out["weight_bytes"] = weight_bytes;
-    json pruning = {
-        {"params_dense_training", info.params_dense_training},
-        {"nonzeros_training", info.nonzeros_training},
-        {"density_training", density_json(info.nonzeros_training, info.params_dense_training)},
-        {"macs_dense", details.macs_dense},
-        {"macs_sparse", details.macs_sparse},
-        {"training_height", details.training_height},
-        {"training_width", details.training_width},
-        {"method", details.pruning_method},
-        {"recipe", details.pruning_recipe}};
-    out["pruning"] = details.has_pruning ? pruning : json(nullptr);
-    out["test_accuracy"] = info.test_accuracy >= 0 ? json(info.test_accuracy) : json(nullptr);
-    out["isa"] = plan.ok ? json(plan.isa) : json(nullptr);
-    out["arena_bytes"] = plan.ok ? json(plan.arena_bytes) : json(nullptr);
-    out["plan_weight_bytes"] = plan.ok ? json(plan.weight_bytes) : json(nullptr);
-    if (!plan.ok) out["plan_error"] = plan.error;
-    json layers = json::array();
-    for (const LayerDetails& layer : details.layers) {
-      const std::string kernel =
-          kernel_for(plan, details.layers.size(), std::size_t(layer.index), layer.name);
-      layers.push_back(
-          {{"index", layer.index},
-           {"name", layer.name},
-           {"type", layer.type},
-           {"activation", layer.activation == "-" ? json(nullptr) : json(layer.activation)},
-           {"attributes", layer.attributes},
-           {"inputs", layer.input_shapes},
-           {"output", layer.output_shape},
-           {"params_dense", layer.params_dense},
-           {"nonzeros", layer.nonzeros},
-           {"density", density_json(layer.nonzeros, layer.params_dense)},
-           {"bytes", layer.bytes},
-           {"weight_layout", layer.has_weights ? json(layer.weight_layout) : json(nullptr)},
-           {"value_type", layer.has_weights ? json(layer.value_type) : json(nullptr)},
-           {"kernel", kernel.empty() ? json(nullptr) : json(kernel)}});
-    }
-    out["layers"] = std::move(layers);
-    // Strings from the file may hold invalid UTF-8: replace it rather than fail.
-    std::printf("%s\n", out.dump(2, ' ', false, json::error_handler_t::replace).c_str());
-    return kExitOk;
-  }
-
+void print_info_text(const InfoData& d) {
+  const auto& [path, file_bytes, details, info, plan, labels, means, stds, weight_bytes,
+               layer_params, layer_nonzeros] = d;
   auto line = [](const char* key, const std::string& value) {
     std::printf("%s: %s\n", key, tools::printable(value).c_str());
   };
@@ -224,8 +207,8 @@ int cmd_info(const InfoArgs& args) {
     for (std::size_t i = 0; i < values.size(); ++i) out += (i ? "," : "") + fixed(values[i], 4);
     return out;
   };
-  line("file", args.model);
-  line("file_bytes", std::to_string(bytes.size()));
+  line("file", path);
+  line("file_bytes", std::to_string(file_bytes));
   line("format_version", version_string(details.format_version));
   line("name", info.name ? info.name : "");
   line("description", details.description);
@@ -285,6 +268,44 @@ int cmd_info(const InfoArgs& args) {
                   std::to_string(weight_bytes), "-"});
   print_table(rows,
               {true, false, false, false, false, false, false, true, true, true, true, false});
+}
+
+}  // namespace
+
+int cmd_info(const InfoArgs& args) {
+  // The C API validates the whole file (structure and semantics) before we look inside.
+  Model model(args.model);
+  InfoData d;
+  d.path = args.model;
+  const std::vector<std::uint8_t> bytes = tools::read_file(args.model);
+  d.file_bytes = bytes.size();
+  d.details = inspect_model(bytes, args.model);
+  d.info = model.info();
+  d.plan = summarize_plan(model);
+  if (!d.plan.ok) std::fprintf(stderr, "gnrt: warning: %s\n", d.plan.error.c_str());
+
+  for (int i = 0; i < d.info.num_classes; ++i) {
+    const char* label = gnrt_model_label(model.get(), i);
+    if (!label) break;
+    d.labels.push_back(label);
+  }
+  for (int c = 0; c < d.info.input_channels; ++c) {
+    float mean = 0, std_dev = 1;
+    check_status(gnrt_model_normalization(model.get(), c, &mean, &std_dev),
+                 "cannot read the normalization of channel " + std::to_string(c));
+    d.means.push_back(mean);
+    d.stds.push_back(std_dev);
+  }
+  for (const LayerDetails& layer : d.details.layers) {
+    d.weight_bytes += layer.bytes;
+    d.layer_params += layer.params_dense;
+    d.layer_nonzeros += layer.nonzeros;
+  }
+  if (args.json) {
+    print_info_json(d);
+  } else {
+    print_info_text(d);
+  }
   return kExitOk;
 }
 

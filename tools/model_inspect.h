@@ -1,8 +1,8 @@
-// Per-layer details of a .gnrt file for `gnrt info` (and the output kind for `gnrt run`), read
-// from the FlatBuffer directly: the C API deliberately exposes no per-layer weights. Callers load
-// the file with the C API first (full semantic validation); this module still verifies the
-// buffer itself and bounds-checks every index, so it never crashes on a file the runtime would
-// accept by mistake.
+// Per-layer details of a .gnrt file for `gnrt info` (and the output kind for `gnrt run`). The C API
+// deliberately exposes no per-layer weights, so this module reads the file with the runtime's own
+// loader (runtime/src/model.h: FlatBuffer verification, full semantic validation, decoded
+// operators and weights) and describes what it decoded; only the metadata the runtime does not
+// decode (description, producer, pruning summary) is read from the verified FlatBuffer root.
 #pragma once
 
 #include <cstdint>
@@ -16,11 +16,11 @@ namespace gnrt::cli {
 struct LayerDetails {
   int index = 0;
   std::string name;
-  std::string type;        // Conv2D, MaxPool, AvgPool, GlobalMaxPool, GlobalAvgPool, Concat,
-                           // FullyConnected, Softmax, or unknown(<code>)
+  std::string type;        // Conv2D, MaxPool, AvgPool, GlobalAvgPool, Concat, FullyConnected,
+                           // Softmax (gnrt::op_type_name)
   std::string window;      // "7x7/2" for convolutions and pools, "global", or "-"
   std::string activation;  // "relu" or "-"
-  std::vector<std::vector<int>> input_shapes;  // NCHW at the default size, from the file
+  std::vector<std::vector<int>> input_shapes;  // NCHW at the default size
   std::vector<int> output_shape;
   bool has_weights = false;
   std::uint64_t params_dense = 0;  // elements of the weight tensor if stored dense
@@ -46,7 +46,8 @@ struct ModelDetails {
   std::vector<LayerDetails> layers;
 };
 
-// Throws CliError when the bytes are not a verifiable gnrt FlatBuffer.
+// Throws CliError with the loader's message when the bytes are not a valid model. (Callers load
+// the file with the C API first, so this happens only when the file changed in between.)
 ModelDetails inspect_model(const std::vector<std::uint8_t>& bytes, const std::string& name);
 
 }  // namespace gnrt::cli

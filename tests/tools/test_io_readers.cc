@@ -1,7 +1,7 @@
-// The tools' readers for untrusted files: PGM/PPM and IDX. Valid files decode to the right
-// pixels; every broken file (truncated, wrong magic, absurd dimensions, corrupt compression,
-// random mutations) gives an InputError with a one-line message naming the file, never a crash
-// and never an allocation beyond what the file holds.
+// The readers of untrusted files in io/ (gnrt_io) that the tools use: PGM/PPM and IDX. Valid
+// files decode to the right pixels; every broken file (truncated, wrong magic, absurd dimensions,
+// corrupt compression, random mutations) gives an InputError with a one-line message naming the
+// file, never a crash and never an allocation beyond what the file holds.
 #include <sys/stat.h>
 #include <unistd.h>
 

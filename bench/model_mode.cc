@@ -1,0 +1,542 @@
+// bench_sparse model mode (the default):
+//   bench_sparse [--model M.gnrt | --density D [--seed S] [--float16]] [--size 224] [--threads T]
+//                [--runs N] [--warmup W] [--no-verify] [--json] [--reference] [--save-model P]
+//                [--gap-ms 2]
+// runs libgnrt and the XNNPACK dense baseline alternately, run by run, and prints median/min/max
+// per engine, a per-layer breakdown for libgnrt (with XNNPACK's time for the same layer), the ISA
+// and `speedup_vs_xnnpack_dense=X.XX` (ratio of the medians). --json prints one JSON object on
+// stdout instead (the echoed parameters then go to stderr).
+//
+// Output format (stable; docs/benchmarks.md documents it): key=value summary lines, one table of
+// layers with a header line, then the summary line `speedup_vs_xnnpack_dense=X.XX` last.
+#include "model_mode.h"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench_common.h"
+#include "gnrt/gnrt.h"
+#include "gnrt/model_builder.h"
+#include "model.h"
+#include "xnnpack_googlenet.h"
+
+namespace gnrt_bench {
+namespace {
+
+struct Params {
+  std::string model_path;
+  double density = 0.0625;
+  unsigned seed = 1;
+  bool float16 = false;
+  int size = 0;  // 0: the model's default (224 for the built GoogLeNet)
+  int threads = 1;
+  int runs = 20;
+  int warmup = 2;
+  bool verify = true;
+  bool json = false;
+  bool reference = false;
+  int gap_ms = 2;  // with threads > 1: pause between runs so idle workers of both pools sleep
+  std::string save_model;
+};
+
+constexpr double kVerifyTolerance = 1e-3;
+
+// Density of every weighted layer, by operator name, as the runtime's loader decodes the file.
+std::map<std::string, double> layer_densities(const std::vector<std::uint8_t>& bytes) {
+  std::map<std::string, double> densities;
+  gnrt::Model model;
+  if (!gnrt::load_model(bytes.data(), bytes.size(), &model).ok()) return densities;
+  for (const gnrt::OpDesc& op : model.ops) {
+    if (op.type != gnrt::OpType::kConv2D && op.type != gnrt::OpType::kFullyConnected) continue;
+    const std::uint64_t dense = static_cast<std::uint64_t>(op.weights.rows) * op.weights.row_length;
+    densities[op.name] =
+        dense ? static_cast<double>(op.weights.nonzeros) / static_cast<double>(dense) : 0.0;
+  }
+  return densities;
+}
+
+struct GnrtHandles {
+  gnrt_model* model = nullptr;
+  gnrt_plan* plan = nullptr;
+  ~GnrtHandles() {
+    gnrt_plan_destroy(plan);
+    gnrt_model_destroy(model);
+  }
+};
+
+std::string gnrt_error(const char* what, gnrt_status status) {
+  return std::string(what) + ": " + gnrt_status_string(status) + ": " + gnrt_last_error();
+}
+
+// The 1-minute load average: bench_sparse runs on shared machines, and a reader of its numbers
+// should know how busy the machine was. "" when unavailable.
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string one;
+  if (!(in >> one)) return "";
+  return one;
+}
+
+// CPU time of the whole process (all threads). With one thread it is the run's time without the
+// intervals in which a shared machine descheduled us; with more it is the CPU cost, not latency.
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+void echo_params(std::FILE* out, const Params& p, const std::string& model_description,
+                 const std::string& load_before) {
+  std::fprintf(out, "STARTING bench_sparse (libgnrt %s vs XNNPACK dense, one process)\n",
+               gnrt_version());
+  std::fprintf(out, "  model:     [%s]\n", model_description.c_str());
+  if (p.size > 0)
+    std::fprintf(out, "  size:      [%d]\n", p.size);
+  else
+    std::fprintf(out, "  size:      [model default]\n");
+  std::fprintf(out, "  threads:   [%d]\n", p.threads);
+  std::fprintf(out, "  runs:      [%d]\n", p.runs);
+  std::fprintf(out, "  warmup:    [%d]\n", p.warmup);
+  std::fprintf(out, "  verify:    [%d]\n", p.verify ? 1 : 0);
+  std::fprintf(out, "  reference: [%d]\n", p.reference ? 1 : 0);
+  std::fprintf(out, "  gap_ms:    [%d]%s\n", p.gap_ms,
+               p.threads > 1 ? "" : " (unused with one thread)");
+  std::fprintf(out, "  json:      [%d]\n", p.json ? 1 : 0);
+  std::fprintf(out, "  loadavg:   [%s] (1 min, before the runs)\n", load_before.c_str());
+  std::fflush(out);
+}
+
+// The model bytes, read from a file or built in memory (and saved with --save-model). Returns ""
+// or an error message.
+std::string model_bytes(const Params& p, std::vector<std::uint8_t>* bytes,
+                        std::string* description) {
+  if (!p.model_path.empty()) {
+    std::ifstream in(p.model_path, std::ios::binary);
+    if (!in) return "cannot open model file '" + p.model_path + "'";
+    bytes->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    *description = p.model_path;
+    return "";
+  }
+  RandomGoogLeNet spec;
+  spec.density = p.density;
+  spec.seed = p.seed;
+  spec.size = p.size > 0 ? p.size : 224;
+  spec.float16 = p.float16;
+  try {
+    *bytes = build_random_googlenet(spec);
+  } catch (const std::exception& e) {
+    return std::string("building the random GoogLeNet failed: ") + e.what();
+  }
+  char text[160];
+  std::snprintf(text, sizeof text, "random GoogLeNet, density=%g seed=%u values=%s", p.density,
+                p.seed, p.float16 ? "float16" : "float32");
+  *description = text;
+  if (!p.save_model.empty()) {
+    try {
+      gnrt::write_file_atomic(p.save_model, *bytes);
+    } catch (const std::exception& e) {
+      return std::string("--save-model: ") + e.what();
+    }
+  }
+  return "";
+}
+
+// Both engines on the same model bytes (which outlive them: libgnrt reads them in place), with
+// the same random input set.
+struct Engines {
+  GnrtHandles g;
+  std::unique_ptr<XnnpackBaseline> x;
+  gnrt_model_info info{};
+  int in_dims[4] = {}, out_dims[4] = {};
+  std::size_t out_count = 0;
+};
+
+std::string create_engines(const Params& p, const std::vector<std::uint8_t>& bytes, Engines* e) {
+  // libgnrt.
+  gnrt_status status = gnrt_model_load_buffer(bytes.data(), bytes.size(), &e->g.model);
+  if (status != GNRT_OK) return gnrt_error("loading the model", status);
+  gnrt_model_get_info(e->g.model, &e->info);
+  gnrt_options options;
+  gnrt_options_init(&options);
+  options.num_threads = p.threads;
+  options.input_height = p.size;
+  options.input_width = p.size;
+  options.force_reference = p.reference ? 1 : 0;
+  status = gnrt_plan_create(e->g.model, &options, &e->g.plan);
+  if (status != GNRT_OK) return gnrt_error("planning", status);
+  gnrt_plan_input_shape(e->g.plan, e->in_dims);
+  gnrt_plan_output_shape(e->g.plan, e->out_dims);
+  const std::size_t in_count =
+      static_cast<std::size_t>(e->in_dims[1]) * e->in_dims[2] * e->in_dims[3];
+  e->out_count = static_cast<std::size_t>(e->out_dims[1]) * e->out_dims[2] * e->out_dims[3];
+
+  // XNNPACK dense, the same weights expanded.
+  XnnpackBaselineOptions xo;
+  xo.num_threads = p.threads;
+  xo.input_height = p.size;
+  xo.input_width = p.size;
+  std::string error;
+  e->x = XnnpackBaseline::create(bytes.data(), bytes.size(), xo, &error);
+  if (!e->x) return error;
+  const auto xin = e->x->input_shape();
+  const auto xout = e->x->output_shape();
+  for (int k = 0; k < 4; ++k) {
+    if (xin[k] != e->in_dims[k] || xout[k] != e->out_dims[k])
+      return "libgnrt and the XNNPACK baseline disagree on the input/output shapes";
+  }
+
+  // One random input (uniform in [-1, 1], seeded) for both engines.
+  std::vector<float> input(in_count);
+  std::mt19937 rng(p.seed + 12345u);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  for (float& v : input) v = uniform(rng);
+  status = gnrt_plan_set_input(e->g.plan, input.data(), input.size());
+  if (status != GNRT_OK) return gnrt_error("set_input", status);
+  if (!e->x->set_input(input.data(), input.size()))
+    return "XNNPACK baseline: " + e->x->last_error();
+  status = gnrt_plan_set_profiling(e->g.plan, 1);
+  if (status != GNRT_OK) return gnrt_error("set_profiling", status);
+  return "";
+}
+
+void print_model_summary(const Engines& e) {
+  const gnrt_model_info& info = e.info;
+  std::printf("isa=%s\n", gnrt_plan_isa(e.g.plan));
+  std::printf("model_name=%s\n", info.name);
+  std::printf("input=%dx%dx%d output=%zu\n", e.in_dims[1], e.in_dims[2], e.in_dims[3], e.out_count);
+  std::printf("params_dense=%llu nonzeros=%llu density=%.4f\n",
+              static_cast<unsigned long long>(info.params_dense),
+              static_cast<unsigned long long>(info.nonzeros),
+              info.params_dense
+                  ? static_cast<double>(info.nonzeros) / static_cast<double>(info.params_dense)
+                  : 0.0);
+  std::printf(
+      "libgnrt_arena_mib=%.2f libgnrt_weight_mib=%.2f xnnpack_arena_mib=%.2f "
+      "xnnpack_operators=%zu\n",
+      gnrt_plan_arena_bytes(e.g.plan) / 1048576.0, gnrt_plan_weight_bytes(e.g.plan) / 1048576.0,
+      e.x->arena_bytes() / 1048576.0, e.x->operator_names().size());
+  std::fflush(stdout);
+}
+
+// Same input, both engines, before any timing. Returns "" or an error message.
+std::string verify_engines(const Params& p, Engines& e, Comparison* cmp, bool* verified) {
+  std::vector<float> got(e.out_count), want(e.out_count);
+  gnrt_status status = gnrt_plan_run(e.g.plan);
+  if (status != GNRT_OK) return gnrt_error("run", status);
+  status = gnrt_plan_get_output(e.g.plan, got.data(), got.size());
+  if (status != GNRT_OK) return gnrt_error("get_output", status);
+  if (!e.x->run() || !e.x->get_output(want.data(), want.size()))
+    return "XNNPACK baseline: " + e.x->last_error();
+  *cmp = compare(got, want);
+  *verified = cmp->finite && cmp->max_relative_error <= kVerifyTolerance;
+  if (!p.json) {
+    std::printf(
+        "verify: max_rel_error=%.3e max_abs_error=%.3e argmax libgnrt=%d xnnpack=%d "
+        "tolerance=%.0e %s\n",
+        cmp->max_relative_error, cmp->max_abs_error, cmp->argmax_got, cmp->argmax_want,
+        kVerifyTolerance, *verified ? "OK" : "FAILED");
+    std::fflush(stdout);
+  }
+  if (*verified) return "";
+  char text[200];
+  std::snprintf(text, sizeof text,
+                "verification FAILED: libgnrt and XNNPACK dense disagree (max relative error "
+                "%.3e > %.0e%s)",
+                cmp->max_relative_error, kVerifyTolerance,
+                cmp->finite ? "" : ", non-finite outputs");
+  return text;
+}
+
+// Wall and CPU milliseconds of every timed run, per engine and per operator.
+struct Samples {
+  std::vector<double> gnrt_ms, xnn_ms, gnrt_cpu_ms, xnn_cpu_ms;
+  std::vector<std::vector<double>> gnrt_op_ms, xnn_op_ms;
+};
+
+// Warm-up, then timed runs alternating the engines (and which one goes first), so that both see
+// the same machine state on a shared, noisy host. Returns "" or an error message.
+std::string timed_runs(const Params& p, Engines& e, Samples* s) {
+  XnnpackBaseline& x = *e.x;
+  for (int i = 0; i < p.warmup; ++i) {
+    if (gnrt_plan_run(e.g.plan) != GNRT_OK) return gnrt_error("run", GNRT_INTERNAL);
+    if (!x.run()) return "XNNPACK baseline: " + x.last_error();
+  }
+  if (p.threads > 1) x.release_workers();
+  const int gnrt_ops = gnrt_plan_num_operators(e.g.plan);
+  const std::size_t xnn_ops = x.operator_names().size();
+  s->gnrt_op_ms.assign(static_cast<std::size_t>(gnrt_ops), {});
+  s->xnn_op_ms.assign(xnn_ops, {});
+  std::vector<std::uint64_t> xnn_op_ns;
+  // With several threads both engines' pools spin-wait after a job (pthreadpool for up to ~1M
+  // polls, libgnrt's pool for 64K); on a machine with as many cores as threads a spinning idle
+  // worker of one engine steals a core from the other. So between runs: XNNPACK's workers are
+  // told to sleep and the benchmark pauses `gap_ms`, long enough for libgnrt's workers to sleep.
+  auto settle = [&](bool after_xnnpack) {
+    if (p.threads <= 1) return;
+    if (after_xnnpack) x.release_workers();
+    if (p.gap_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(p.gap_ms));
+  };
+  for (int r = 0; r < p.runs; ++r) {
+    for (int turn = 0; turn < 2; ++turn) {
+      const bool gnrt_turn = (turn == 0) == (r % 2 == 0);
+      if (gnrt_turn) {
+        const double c0 = cpu_seconds();
+        const double t0 = now_seconds();
+        const gnrt_status status = gnrt_plan_run(e.g.plan);
+        const double t1 = now_seconds();
+        const double c1 = cpu_seconds();
+        if (status != GNRT_OK) return gnrt_error("run", status);
+        s->gnrt_ms.push_back((t1 - t0) * 1e3);
+        s->gnrt_cpu_ms.push_back((c1 - c0) * 1e3);
+        settle(false);
+        for (int k = 0; k < gnrt_ops; ++k)
+          s->gnrt_op_ms[static_cast<std::size_t>(k)].push_back(
+              gnrt_plan_operator_nanoseconds(e.g.plan, k) * 1e-6);
+      } else {
+        const double c0 = cpu_seconds();
+        const double t0 = now_seconds();
+        const bool ok = x.run(&xnn_op_ns);
+        const double t1 = now_seconds();
+        const double c1 = cpu_seconds();
+        if (!ok) return "XNNPACK baseline: " + x.last_error();
+        s->xnn_ms.push_back((t1 - t0) * 1e3);
+        s->xnn_cpu_ms.push_back((c1 - c0) * 1e3);
+        settle(true);
+        for (std::size_t k = 0; k < xnn_ops; ++k) s->xnn_op_ms[k].push_back(xnn_op_ns[k] * 1e-6);
+      }
+    }
+  }
+  return "";
+}
+
+// Per-layer breakdown: libgnrt's operators with XNNPACK's time for the same operator name. Prints
+// the table unless --json; returns the layers as JSON.
+nlohmann::json report_layers(const Params& p, const Engines& e, const Samples& s,
+                             const std::vector<std::uint8_t>& bytes) {
+  const std::map<std::string, double> densities = layer_densities(bytes);
+  std::map<std::string, double> xnn_layer_ms;
+  for (std::size_t k = 0; k < s.xnn_op_ms.size(); ++k)
+    xnn_layer_ms[e.x->operator_names()[k]] = median_of(s.xnn_op_ms[k]);
+  const int gnrt_ops = static_cast<int>(s.gnrt_op_ms.size());
+  double gnrt_layer_sum = 0;
+  std::vector<double> gnrt_layer_ms(static_cast<std::size_t>(gnrt_ops));
+  for (int k = 0; k < gnrt_ops; ++k) {
+    gnrt_layer_ms[static_cast<std::size_t>(k)] =
+        median_of(s.gnrt_op_ms[static_cast<std::size_t>(k)]);
+    gnrt_layer_sum += gnrt_layer_ms[static_cast<std::size_t>(k)];
+  }
+
+  nlohmann::json layers = nlohmann::json::array();
+  if (!p.json) {
+    std::printf(
+        "\nper-layer (libgnrt, median of %d profiled runs; xnnpack_ms: the same layer in the "
+        "baseline)\n",
+        p.runs);
+    std::printf("%3s %-26s %-36s %8s %10s %7s %10s %8s\n", "#", "layer", "kernel", "density",
+                "gnrt_ms", "share%", "xnnpack_ms", "speedup");
+  }
+  for (int k = 0; k < gnrt_ops; ++k) {
+    const std::string name =
+        gnrt_plan_operator_name(e.g.plan, k) ? gnrt_plan_operator_name(e.g.plan, k) : "";
+    const char* kernel =
+        gnrt_plan_operator_kernel(e.g.plan, k) ? gnrt_plan_operator_kernel(e.g.plan, k) : "";
+    const double ms = gnrt_layer_ms[static_cast<std::size_t>(k)];
+    const double share = gnrt_layer_sum > 0 ? 100.0 * ms / gnrt_layer_sum : 0.0;
+    const auto f = densities.find(name);
+    const double density = f == densities.end() ? -1.0 : f->second;
+    const auto xl = xnn_layer_ms.find(name);
+    const double xms = xl == xnn_layer_ms.end() ? -1.0 : xl->second;
+    nlohmann::json layer = {{"index", k},
+                            {"name", name},
+                            {"kernel", kernel},
+                            {"gnrt_ms", ms},
+                            {"share", share / 100.0}};
+    layer["density"] = density >= 0 ? nlohmann::json(density) : nlohmann::json(nullptr);
+    layer["xnnpack_ms"] = xms >= 0 ? nlohmann::json(xms) : nlohmann::json(nullptr);
+    layers.push_back(layer);
+    if (!p.json) {
+      char dens[16] = "-", xtext[16] = "-", ratio[16] = "-";
+      if (density >= 0) std::snprintf(dens, sizeof dens, "%.4f", density);
+      if (xms >= 0) std::snprintf(xtext, sizeof xtext, "%.3f", xms);
+      if (xms >= 0 && ms > 0) std::snprintf(ratio, sizeof ratio, "%.2f", xms / ms);
+      std::printf("%3d %-26s %-36s %8s %10.3f %7.1f %10s %8s\n", k, name.c_str(), kernel, dens, ms,
+                  share, xtext, ratio);
+    }
+  }
+  return layers;
+}
+
+// The engines' statistics and the speedups.
+struct Summary {
+  Stats gs, xs, gc, xc;
+  double speedup = 0, speedup_cpu = 0, speedup_of_minimums = 0;
+};
+
+Summary summarize(const Samples& s) {
+  Summary m;
+  m.gs = stats_of(s.gnrt_ms);
+  m.xs = stats_of(s.xnn_ms);
+  m.gc = stats_of(s.gnrt_cpu_ms);
+  m.xc = stats_of(s.xnn_cpu_ms);
+  m.speedup_cpu = m.gc.median > 0 ? m.xc.median / m.gc.median : 0.0;
+  m.speedup = m.gs.median > 0 ? m.xs.median / m.gs.median : 0.0;
+  // The ratio of the fastest runs: less sensitive to a busy machine than the medians.
+  m.speedup_of_minimums = m.gs.min > 0 ? m.xs.min / m.gs.min : 0.0;
+  return m;
+}
+
+void print_text_summary(const Params& p, const Engines& e, const Summary& m) {
+  std::printf("\n%-14s %10s %10s %10s %6s %14s\n", "engine", "median_ms", "min_ms", "max_ms",
+              "runs", "cpu_median_ms");
+  std::printf("%-14s %10.3f %10.3f %10.3f %6d %14.3f\n", "libgnrt", m.gs.median, m.gs.min, m.gs.max,
+              p.runs, m.gc.median);
+  std::printf("%-14s %10.3f %10.3f %10.3f %6d %14.3f\n", "xnnpack_dense", m.xs.median, m.xs.min,
+              m.xs.max, p.runs, m.xc.median);
+  std::printf("isa=%s threads=%d size=%dx%d loadavg_after=%s\n", gnrt_plan_isa(e.g.plan), p.threads,
+              e.in_dims[2], e.in_dims[3], load_average().c_str());
+  std::printf("speedup_of_minimums=%.2f\n", m.speedup_of_minimums);
+  if (p.threads == 1) std::printf("speedup_cpu_time=%.2f\n", m.speedup_cpu);
+  std::printf("speedup_vs_xnnpack_dense=%.2f\n", m.speedup);
+}
+
+void print_json(const Params& p, const Engines& e, const Samples& s, const Summary& m,
+                const std::string& description, const std::string& load_before,
+                const Comparison& cmp, bool verified, nlohmann::json layers) {
+  nlohmann::json out;
+  out["tool"] = "bench_sparse";
+  out["gnrt_version"] = gnrt_version();
+  out["params"] = {{"model", description},     {"size", e.in_dims[2]}, {"threads", p.threads},
+                   {"runs", p.runs},           {"warmup", p.warmup},   {"verify", p.verify},
+                   {"reference", p.reference}, {"gap_ms", p.gap_ms}};
+  out["isa"] = gnrt_plan_isa(e.g.plan);
+  out["loadavg_before"] = load_before;
+  out["loadavg_after"] = load_average();
+  out["input_shape"] = {e.in_dims[0], e.in_dims[1], e.in_dims[2], e.in_dims[3]};
+  out["params_dense"] = e.info.params_dense;
+  out["nonzeros"] = e.info.nonzeros;
+  out["arena_bytes"] = {{"libgnrt", gnrt_plan_arena_bytes(e.g.plan)},
+                        {"xnnpack_dense", e.x->arena_bytes()}};
+  auto engine = [](const Stats& st, const std::vector<double>& all, const Stats& cpu) {
+    return nlohmann::json{{"median_ms", st.median},
+                          {"min_ms", st.min},
+                          {"max_ms", st.max},
+                          {"runs_ms", all},
+                          {"cpu_median_ms", cpu.median}};
+  };
+  out["engines"] = {{"libgnrt", engine(m.gs, s.gnrt_ms, m.gc)},
+                    {"xnnpack_dense", engine(m.xs, s.xnn_ms, m.xc)}};
+  out["speedup_cpu_time"] = m.speedup_cpu;
+  out["speedup_vs_xnnpack_dense"] = m.speedup;
+  out["speedup_of_minimums"] = m.speedup_of_minimums;
+  if (p.verify) {
+    out["verify"] = {{"max_relative_error", cmp.max_relative_error},
+                     {"max_abs_error", cmp.max_abs_error},
+                     {"argmax_libgnrt", cmp.argmax_got},
+                     {"argmax_xnnpack", cmp.argmax_want},
+                     {"tolerance", kVerifyTolerance},
+                     {"ok", verified}};
+  }
+  out["layers"] = std::move(layers);
+  std::printf("%s\n", out.dump().c_str());
+}
+
+int run_model_mode(const Params& p) {
+  std::vector<std::uint8_t> bytes;
+  std::string description;
+  std::string error = model_bytes(p, &bytes, &description);
+  if (!error.empty()) return report_error(error);
+  std::FILE* log = p.json ? stderr : stdout;
+  const std::string load_before = load_average();
+  echo_params(log, p, description, load_before);
+
+  Engines e;
+  error = create_engines(p, bytes, &e);
+  if (!error.empty()) return report_error(error);
+  if (!p.json) print_model_summary(e);
+
+  Comparison cmp;
+  bool verified = false;
+  if (p.verify) {
+    error = verify_engines(p, e, &cmp, &verified);
+    if (!error.empty()) return report_error(error);
+  }
+  Samples samples;
+  error = timed_runs(p, e, &samples);
+  if (!error.empty()) return report_error(error);
+  const Summary summary = summarize(samples);
+  nlohmann::json layers = report_layers(p, e, samples, bytes);
+  if (!p.json) {
+    print_text_summary(p, e, summary);
+  } else {
+    print_json(p, e, samples, summary, description, load_before, cmp, verified, std::move(layers));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int model_mode_main(int argc, char** argv) {
+  Params p;
+  CLI::App app{
+      "bench_sparse: libgnrt vs XNNPACK dense on the same model, in one process "
+      "(see docs/benchmarks.md). Kernel mode: bench_sparse --kernels --help"};
+  auto* model =
+      app.add_option("--model", p.model_path, "a .gnrt model file")->check(CLI::ExistingFile);
+  auto* density =
+      app.add_option(
+             "--density", p.density,
+             "without --model: random GoogLeNet, magnitude-pruned to this density (default 0.0625)")
+          ->check(CLI::Range(1e-6, 1.0));
+  model->excludes(density);
+  app.add_option("--seed", p.seed, "seed of the random weights and of the input (default 1)");
+  auto* fp16 = app.add_flag("--float16", p.float16, "random model: store weight values as float16");
+  auto* save =
+      app.add_option("--save-model", p.save_model, "random model: also write it to this file");
+  model->excludes(fp16);
+  model->excludes(save);
+  app.add_option("--size", p.size,
+                 "input height = width (default: the model's, 224 for the random model)")
+      ->check(CLI::Range(8, 4096));
+  app.add_option("--threads", p.threads, "threads for both engines (default 1)")
+      ->check(CLI::Range(1, 256));
+  app.add_option("--runs", p.runs, "timed runs per engine (default 20)")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--warmup", p.warmup, "warm-up runs per engine (default 2)")
+      ->check(CLI::Range(0, 1000000));
+  app.add_flag("--verify,!--no-verify", p.verify,
+               "compare the two engines' outputs first (default on)");
+  app.add_flag("--json", p.json, "print one JSON object on stdout");
+  app.add_flag("--reference", p.reference, "libgnrt: scalar reference kernels only");
+  app.add_option(
+         "--gap-ms", p.gap_ms,
+         "threads > 1: pause between timed runs so both pools' idle workers sleep (default 2)")
+      ->check(CLI::Range(0, 10000));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return report_error(e.what());
+  }
+  return run_model_mode(p);
+}
+
+}  // namespace gnrt_bench
