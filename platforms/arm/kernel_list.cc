@@ -14,7 +14,7 @@ namespace {
 #define GNRT_ARM_CONV_PACK_SPARSE(name) \
   conv_sparse_supported, conv_sparse_packed_bytes, conv_sparse_pack
 #define GNRT_ARM_FC_PACK_SPARSE(name) fc_sparse_supported, fc_sparse_packed_bytes, fc_sparse_pack
-#define GNRT_ARM_FC_PACK_OWN(name) nullptr, name##_packed_bytes, name##_pack
+#define GNRT_ARM_FC_PACK_OWN(name) name##_supports, name##_packed_bytes, name##_pack
 
 bool maxpool3x3s1_supported(const PoolProblem& problem) { return maxpool3x3_supported(problem, 1); }
 bool maxpool3x3s2_supported(const PoolProblem& problem) { return maxpool3x3_supported(problem, 2); }

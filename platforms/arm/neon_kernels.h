@@ -17,6 +17,7 @@ namespace kernels {
 
 #define GNRT_ARM_DECLARE_PACK_SPARSE(name)
 #define GNRT_ARM_DECLARE_PACK_OWN(name)                      \
+  bool name##_supports(const FcProblem& problem);            \
   std::size_t name##_packed_bytes(const FcProblem& problem); \
   void name##_pack(const FcProblem& problem, void* packed);
 
