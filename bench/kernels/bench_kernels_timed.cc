@@ -49,18 +49,19 @@ Buffer floats(std::size_t count) {
 }
 
 // Planes of `channels` x `channel_stride` floats between the slack the kernels may read, the
-// interior random (nonnegative for pools), the borders zero. Returns the interior origin.
-float* fill_planes(Buffer* buffer, int channels, int height, int width, int pad,
+// interior origin `origin` floats into them (the plan's alignment), the interior random
+// (nonnegative for pools), the borders zero. Returns the interior origin.
+float* fill_planes(Buffer* buffer, int channels, int height, int width, std::ptrdiff_t origin,
                    std::ptrdiff_t row_stride, std::ptrdiff_t channel_stride, bool nonnegative) {
-  *buffer = floats(k::kMaxUnderreadFloats + static_cast<std::size_t>(channels) * channel_stride +
-                   k::kMaxOverreadFloats);
-  float* origin = buffer->get() + k::kMaxUnderreadFloats + pad * row_stride + pad;
+  *buffer = floats(gnrt_bench::kFrontSlackFloats +
+                   static_cast<std::size_t>(channels) * channel_stride + k::kMaxOverreadFloats);
+  float* at = buffer->get() + gnrt_bench::kFrontSlackFloats + origin;
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> value(nonnegative ? 0.0f : -1.0f, 1.0f);
   for (int c = 0; c < channels; ++c)
     for (int y = 0; y < height; ++y)
-      for (int x = 0; x < width; ++x) origin[c * channel_stride + y * row_stride + x] = value(rng);
-  return origin;
+      for (int x = 0; x < width; ++x) at[c * channel_stride + y * row_stride + x] = value(rng);
+  return at;
 }
 
 template <typename Run>
@@ -90,9 +91,9 @@ void bench_conv(const k::IsaKernels& family, const gnrt_bench::PlanLayer& layer,
   const k::ConvProblem& p = layer.conv;
   const k::ConvGeometry& g = p.geometry;
   Buffer in, out;
-  const float* input = fill_planes(&in, g.in_channels, g.in_height, g.in_width, p.in_pad,
+  const float* input = fill_planes(&in, g.in_channels, g.in_height, g.in_width, layer.in_origin,
                                    p.in_row_stride, p.in_channel_stride, false);
-  float* output = fill_planes(&out, g.out_channels, 0, 0, p.out_pad, p.out_row_stride,
+  float* output = fill_planes(&out, g.out_channels, 0, 0, layer.out_origin, p.out_row_stride,
                               p.out_channel_stride, false);
   const char* selected = k::select_conv_kernel(p, k::detect_isa(), false).name;
   for (const k::ConvKernelInfo& info : family.conv) {
@@ -129,9 +130,9 @@ void bench_pool(const k::IsaKernels& family, const gnrt_bench::PlanLayer& layer,
   const k::PoolProblem& p = layer.pool;
   const k::PoolGeometry& g = p.geometry;
   Buffer in, out;
-  const float* input = fill_planes(&in, g.channels, g.in_height, g.in_width, p.in_pad,
+  const float* input = fill_planes(&in, g.channels, g.in_height, g.in_width, layer.in_origin,
                                    p.in_row_stride, p.in_channel_stride, true);
-  float* output = fill_planes(&out, g.channels, 0, 0, p.out_pad, p.out_row_stride,
+  float* output = fill_planes(&out, g.channels, 0, 0, layer.out_origin, p.out_row_stride,
                               std::max<std::ptrdiff_t>(p.out_channel_stride, 1), false);
   const char* selected = k::select_pool_kernel(p, k::detect_isa(), false).name;
   for (const k::PoolKernelInfo& info : family.pool) {

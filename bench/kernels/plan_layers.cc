@@ -59,6 +59,11 @@ bool plan_layers(const std::vector<std::uint8_t>& bytes, int size,
     auto layer = std::make_unique<PlanLayer>();
     layer->name = d.name;
     layer->planned_kernel = op.kernel_name;
+    const auto origin = [](const gnrt::TensorLayout& l) {
+      return l.lead + static_cast<std::ptrdiff_t>(l.pad) * l.row_stride + l.pad;
+    };
+    layer->in_origin = origin(plan->layout(d.inputs[0]));
+    layer->out_origin = origin(plan->layout(d.output));
     switch (d.type) {
       case gnrt::OpType::kConv2D:
         layer->kind = LayerKind::kConv;

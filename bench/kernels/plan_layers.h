@@ -22,12 +22,19 @@ struct PlanLayer {
   gnrt::kernels::ConvProblem conv{};
   gnrt::kernels::FcProblem fc{};
   gnrt::kernels::PoolProblem pool{};
+  // Floats from the (64-byte aligned) start of the first plane to element (0, 0, 0) of the input
+  // and the output, as the plan lays them out (its `lead` aligns the interior origins).
+  std::ptrdiff_t in_origin = 0, out_origin = 0;
   // The kernel the plan chose (detected ISA; a pool fused into its convolution keeps the name of
   // the plan's kernel).
   std::string planned_kernel;
   std::vector<float> values, bias;
   std::vector<std::uint32_t> row_begin, indices;
 };
+
+// Floats of front slack before a stack of planes that keep 64-byte alignment and cover the
+// kMaxUnderreadFloats the kernels may read.
+constexpr std::ptrdiff_t kFrontSlackFloats = (gnrt::kernels::kMaxUnderreadFloats + 15) / 16 * 16;
 
 // Plans `model` (a .gnrt file's bytes) at size x size (0: the model's default), one thread, and
 // returns its layers in operator order; nullptr entries never. Returns false with `error` set when
