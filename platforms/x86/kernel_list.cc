@@ -47,6 +47,8 @@ bool pool_reads_border_rows(const PoolProblem& problem) {
 
 }  // namespace
 
+// The last field, zeroes_row_gaps: the sparse convolutions zero their output's row gaps
+// (row_gaps.h), the dense ones leave them to the runtime.
 const ConvKernelInfo kConvKernels[] = {
 #define GNRT_CONV_KERNEL(name, level, packing) \
   {#name,                                      \
