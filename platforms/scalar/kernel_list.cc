@@ -37,7 +37,6 @@ struct ScalarConvLayout {
   std::size_t total = 0;
 };
 
-
 ScalarConvLayout scalar_conv_layout(const ConvProblem& p) {
   ScalarConvLayout layout;
   const std::size_t out = static_cast<std::size_t>(p.geometry.out_channels);
