@@ -1,9 +1,10 @@
-// Kernel selection: the one place that knows which kernel families exist for which ISA.
-// The per-architecture selectors (platforms/x86, platforms/arm) are asked first; the scalar
-// reference kernels are the fallback and what force_scalar returns.
+// Kernel selection: one algorithm for every ISA family (kernel_registry.h). The family of the
+// requested ISA level is asked first; the scalar reference kernels are the fallback and what
+// force_scalar returns.
 #include <cstring>
 
 #include "gnrt/kernels.h"
+#include "kernel_registry.h"
 #include "select_internal.h"
 
 namespace gnrt {
@@ -11,185 +12,17 @@ namespace kernels {
 namespace internal {
 namespace {
 
-// memcpy that accepts empty ranges with null pointers (a layer with no nonzeros has empty
-// index/value vectors).
+// memcpy that accepts empty ranges with null pointers.
 void copy_bytes(void* dst, const void* src, std::size_t bytes) {
   if (bytes != 0) std::memcpy(dst, src, bytes);
 }
-
-// Packed layout of the scalar kernels, each region 64-byte aligned:
-//   bias[out]  (zeros when the problem has none)
-//   sparse: row_begin[out + 1] (uint32), indices[nonzeros] (uint32), values[nonzeros] (float)
-//   dense:  weights[out][in / groups][kh][kw]
-struct ScalarConvLayout {
-  std::size_t bias = 0;
-  std::size_t row_begin = 0;
-  std::size_t indices = 0;
-  std::size_t values = 0;
-  std::size_t weights = 0;
-  std::size_t total = 0;
-};
 
 std::size_t dense_conv_weight_count(const ConvGeometry& g) {
   return static_cast<std::size_t>(g.out_channels) * (g.in_channels / g.groups) * g.kernel_h *
          g.kernel_w;
 }
 
-ScalarConvLayout scalar_conv_layout(const ConvProblem& p) {
-  ScalarConvLayout layout;
-  const std::size_t out = static_cast<std::size_t>(p.geometry.out_channels);
-  std::size_t offset = 0;
-  layout.bias = offset;
-  offset += align64(out * sizeof(float));
-  if (p.sparse.row_begin != nullptr) {
-    const std::size_t nonzeros = p.sparse.row_begin[out];
-    layout.row_begin = offset;
-    offset += align64((out + 1) * sizeof(std::uint32_t));
-    layout.indices = offset;
-    offset += align64(nonzeros * sizeof(std::uint32_t));
-    layout.values = offset;
-    offset += align64(nonzeros * sizeof(float));
-  } else {
-    layout.weights = offset;
-    offset += align64(dense_conv_weight_count(p.geometry) * sizeof(float));
-  }
-  layout.total = offset;
-  return layout;
-}
-
-template <typename T>
-T* at(void* base, std::size_t offset) {
-  return reinterpret_cast<T*>(static_cast<char*>(base) + offset);
-}
-template <typename T>
-const T* at(const void* base, std::size_t offset) {
-  return reinterpret_cast<const T*>(static_cast<const char*>(base) + offset);
-}
-
-void pack_bias(const float* bias, int count, float* packed_bias) {
-  if (bias != nullptr) {
-    copy_bytes(packed_bias, bias, sizeof(float) * static_cast<std::size_t>(count));
-  } else {
-    std::memset(packed_bias, 0, sizeof(float) * static_cast<std::size_t>(count));
-  }
-}
-
-void scalar_conv_pack(const ConvProblem& p, void* packed) {
-  const ScalarConvLayout layout = scalar_conv_layout(p);
-  const int out = p.geometry.out_channels;
-  pack_bias(p.bias, out, at<float>(packed, layout.bias));
-  if (p.sparse.row_begin != nullptr) {
-    const std::size_t nonzeros = p.sparse.row_begin[out];
-    copy_bytes(at<std::uint32_t>(packed, layout.row_begin), p.sparse.row_begin,
-               sizeof(std::uint32_t) * (static_cast<std::size_t>(out) + 1));
-    copy_bytes(at<std::uint32_t>(packed, layout.indices), p.sparse.indices,
-               sizeof(std::uint32_t) * nonzeros);
-    copy_bytes(at<float>(packed, layout.values), p.sparse.values, sizeof(float) * nonzeros);
-  } else {
-    copy_bytes(at<float>(packed, layout.weights), p.dense_weights,
-               sizeof(float) * dense_conv_weight_count(p.geometry));
-  }
-}
-
-// `run` receives the problem again at inference time; its weight pointers may be stale by then,
-// so the layout is recomputed only from fields that stay valid (geometry, and whether it is
-// sparse). The nonzero count comes from the packed row_begin, not from the problem.
-void scalar_conv_run_sparse(const ConvProblem& p, const void* packed, const float* input,
-                            float* output, int oc_begin, int oc_end) {
-  const std::size_t out = static_cast<std::size_t>(p.geometry.out_channels);
-  const std::size_t row_begin_offset = align64(out * sizeof(float));
-  const auto* row_begin = at<std::uint32_t>(packed, row_begin_offset);
-  const std::size_t indices_offset = row_begin_offset + align64((out + 1) * sizeof(std::uint32_t));
-  const std::size_t values_offset =
-      indices_offset + align64(row_begin[out] * sizeof(std::uint32_t));
-  const SparseRows rows{row_begin, at<std::uint32_t>(packed, indices_offset),
-                        at<float>(packed, values_offset)};
-  f32_conv2d_sparse__scalar(p.geometry, {input, p.in_row_stride, p.in_channel_stride}, rows,
-                            at<float>(packed, 0), {output, p.out_row_stride, p.out_channel_stride},
-                            p.activation, oc_begin, oc_end);
-}
-
-void scalar_conv_run_dense(const ConvProblem& p, const void* packed, const float* input,
-                           float* output, int oc_begin, int oc_end) {
-  const std::size_t out = static_cast<std::size_t>(p.geometry.out_channels);
-  const std::size_t weights_offset = align64(out * sizeof(float));
-  f32_conv2d_dense__scalar(p.geometry, {input, p.in_row_stride, p.in_channel_stride},
-                           at<float>(packed, weights_offset), at<float>(packed, 0),
-                           {output, p.out_row_stride, p.out_channel_stride}, p.activation, oc_begin,
-                           oc_end);
-}
-
-// FC packed layout: bias[out], then either row_begin/indices/values or weights[out][in].
-void scalar_fc_pack(const FcProblem& p, void* packed) {
-  const std::size_t out = static_cast<std::size_t>(p.out_features);
-  pack_bias(p.bias, p.out_features, at<float>(packed, 0));
-  const std::size_t base = align64(out * sizeof(float));
-  if (p.sparse.row_begin != nullptr) {
-    const std::size_t nonzeros = p.sparse.row_begin[out];
-    const std::size_t indices_offset = base + align64((out + 1) * sizeof(std::uint32_t));
-    const std::size_t values_offset = indices_offset + align64(nonzeros * sizeof(std::uint32_t));
-    copy_bytes(at<std::uint32_t>(packed, base), p.sparse.row_begin,
-               sizeof(std::uint32_t) * (out + 1));
-    copy_bytes(at<std::uint32_t>(packed, indices_offset), p.sparse.indices,
-               sizeof(std::uint32_t) * nonzeros);
-    copy_bytes(at<float>(packed, values_offset), p.sparse.values, sizeof(float) * nonzeros);
-  } else {
-    copy_bytes(at<float>(packed, base), p.dense_weights,
-               sizeof(float) * out * static_cast<std::size_t>(p.in_features));
-  }
-}
-
-void scalar_fc_run_sparse(const FcProblem& p, const void* packed, const float* input, float* output,
-                          int o_begin, int o_end) {
-  const std::size_t out = static_cast<std::size_t>(p.out_features);
-  const std::size_t base = align64(out * sizeof(float));
-  const auto* row_begin = at<std::uint32_t>(packed, base);
-  const std::size_t indices_offset = base + align64((out + 1) * sizeof(std::uint32_t));
-  const std::size_t values_offset =
-      indices_offset + align64(row_begin[out] * sizeof(std::uint32_t));
-  const SparseRows rows{row_begin, at<std::uint32_t>(packed, indices_offset),
-                        at<float>(packed, values_offset)};
-  f32_fc_sparse__scalar(p.in_features, p.out_features, input, rows, at<float>(packed, 0), output,
-                        p.activation, o_begin, o_end);
-}
-
-void scalar_fc_run_dense(const FcProblem& p, const void* packed, const float* input, float* output,
-                         int o_begin, int o_end) {
-  const std::size_t base = align64(static_cast<std::size_t>(p.out_features) * sizeof(float));
-  f32_fc_dense__scalar(p.in_features, p.out_features, input, at<float>(packed, base),
-                       at<float>(packed, 0), output, p.activation, o_begin, o_end);
-}
-
 }  // namespace
-
-ConvKernel scalar_conv_kernel(const ConvProblem& problem) {
-  ConvKernel kernel{};
-  kernel.sparse = problem.sparse.row_begin != nullptr;
-  kernel.name = kernel.sparse ? "f32_conv2d_sparse__scalar" : "f32_conv2d_dense__scalar";
-  kernel.packed_bytes = scalar_conv_layout(problem).total;
-  kernel.pack = scalar_conv_pack;
-  kernel.run = kernel.sparse ? scalar_conv_run_sparse : scalar_conv_run_dense;
-  return kernel;
-}
-
-FcKernel scalar_fc_kernel(const FcProblem& problem) {
-  FcKernel kernel{};
-  kernel.sparse = problem.sparse.row_begin != nullptr;
-  kernel.name = kernel.sparse ? "f32_fc_sparse__scalar" : "f32_fc_dense__scalar";
-  const std::size_t out = static_cast<std::size_t>(problem.out_features);
-  std::size_t bytes = align64(out * sizeof(float));
-  if (kernel.sparse) {
-    const std::size_t nonzeros = problem.sparse.row_begin[out];
-    bytes += align64((out + 1) * sizeof(std::uint32_t)) +
-             align64(nonzeros * sizeof(std::uint32_t)) + align64(nonzeros * sizeof(float));
-  } else {
-    bytes += align64(out * static_cast<std::size_t>(problem.in_features) * sizeof(float));
-  }
-  kernel.packed_bytes = bytes;
-  kernel.pack = scalar_fc_pack;
-  kernel.run = kernel.sparse ? scalar_fc_run_sparse : scalar_fc_run_dense;
-  return kernel;
-}
 
 double conv_density(const ConvProblem& problem) {
   const double total = static_cast<double>(dense_conv_weight_count(problem.geometry));
@@ -241,104 +74,146 @@ void expand_fc_weights(const FcProblem& problem, float* dense) {
 
 }  // namespace internal
 
-ConvKernel select_conv_kernel(const ConvProblem& problem, Isa isa, bool force_scalar) {
-  if (!force_scalar) {
-    ConvKernel kernel{};
+bool isa_allows(Isa requested, Isa needed) {
+  if (needed == Isa::kScalar) return true;
+  if (requested == Isa::kAvx512) return needed == Isa::kAvx512 || needed == Isa::kAvx2;
+  if (requested == Isa::kAvx2) return needed == Isa::kAvx2;
+  if (requested == Isa::kNeon) return needed == Isa::kNeon;
+  return false;
+}
+
+const IsaKernels* kernels_for(Isa isa) {
 #if defined(GNRT_KERNELS_X86)
-    if ((isa == Isa::kAvx2 || isa == Isa::kAvx512) &&
-        internal::select_conv_kernel_x86(problem, isa, &kernel)) {
-      return kernel;
-    }
+  if (isa == Isa::kAvx2 || isa == Isa::kAvx512) return &x86_kernels();
 #endif
 #if defined(GNRT_KERNELS_ARM)
-    if (isa == Isa::kNeon && internal::select_conv_kernel_arm(problem, isa, &kernel)) {
-      return kernel;
-    }
+  if (isa == Isa::kNeon) return &arm_kernels();
 #endif
-    (void)kernel;
-    (void)isa;
+  (void)isa;
+  return nullptr;
+}
+
+ConvKernel to_conv_kernel(const ConvKernelInfo& info, const ConvProblem& problem) {
+  ConvKernel kernel{};
+  kernel.name = info.name;
+  kernel.sparse = info.sparse;
+  kernel.packed_bytes = info.packed_bytes(problem);
+  kernel.pack = info.pack;
+  kernel.run = info.run;
+  kernel.zeroes_row_gaps = info.zeroes_row_gaps;
+  return kernel;
+}
+
+FcKernel to_fc_kernel(const FcKernelInfo& info, const FcProblem& problem) {
+  FcKernel kernel{};
+  kernel.name = info.name;
+  kernel.sparse = info.sparse;
+  kernel.packed_bytes = info.packed_bytes(problem);
+  kernel.pack = info.pack;
+  kernel.run = info.run;
+  return kernel;
+}
+
+PoolKernel to_pool_kernel(const PoolKernelInfo& info, const PoolProblem& problem) {
+  PoolKernel kernel{info.name, info.run, info.zeroes_row_gaps};
+  if (info.reads_border_rows != nullptr) kernel.reads_border_rows = info.reads_border_rows(problem);
+  return kernel;
+}
+
+// Walk the family's list in priority order and take the first row whose ISA the caller allows,
+// whose form (sparse or dense) wins at this layer's density, and which supports the problem's
+// geometry and borders; the family's preferred row first.
+bool select_from(const IsaKernels& family, const ConvProblem& problem, Isa isa,
+                 ConvKernel* kernel) {
+  const bool want_sparse =
+      internal::conv_density(problem) < family.conv_density_crossover(problem, isa);
+  const auto fits = [&](const ConvKernelInfo& info) {
+    return row_allowed(info, isa) && info.supports(problem);
+  };
+  // A layer dense enough for the dense kernels but of a shape none of them takes (the 7x7/2
+  // stem) runs sparse anyway: then the preferred sparse kernel, as for a sparse layer.
+  bool dense_fits = false;
+  for (const ConvKernelInfo& info : family.conv) {
+    if (want_sparse || dense_fits) break;
+    dense_fits = !info.sparse && fits(info);
   }
-  return internal::scalar_conv_kernel(problem);
+  if ((want_sparse || !dense_fits) && family.preferred_conv != nullptr) {
+    const ConvKernelInfo* preferred = family.preferred_conv(problem, isa);
+    if (preferred != nullptr && preferred->sparse && fits(*preferred)) {
+      *kernel = to_conv_kernel(*preferred, problem);
+      return true;
+    }
+  }
+  // First pass: the preferred form; second pass: any form (a shape the preferred form does not
+  // cover is still faster through the other vectorized form than through scalar code).
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const ConvKernelInfo& info : family.conv) {
+      if (pass == 0 && info.sparse != want_sparse) continue;
+      if (!fits(info)) continue;
+      *kernel = to_conv_kernel(info, problem);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool select_from(const IsaKernels& family, const FcProblem& problem, Isa isa, FcKernel* kernel) {
+  const bool want_sparse =
+      internal::fc_density(problem) < family.fc_density_crossover(problem, isa);
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const FcKernelInfo& info : family.fc) {
+      if (!row_allowed(info, isa)) continue;
+      if (pass == 0 && info.sparse != want_sparse) continue;
+      if (info.supports != nullptr && !info.supports(problem)) continue;
+      *kernel = to_fc_kernel(info, problem);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool select_from(const IsaKernels& family, const PoolProblem& problem, Isa isa,
+                 PoolKernel* kernel) {
+  const PoolKernelInfo* preferred =
+      family.preferred_pool != nullptr ? family.preferred_pool(problem, isa) : nullptr;
+  if (preferred != nullptr) {
+    *kernel = to_pool_kernel(*preferred, problem);
+    return true;
+  }
+  for (const PoolKernelInfo& info : family.pool) {
+    if (!row_allowed(info, isa) || !info.supports(problem)) continue;
+    *kernel = to_pool_kernel(info, problem);
+    return true;
+  }
+  return false;
+}
+
+namespace {
+
+// The family of `isa` unless force_scalar, then the scalar list (which takes every problem).
+template <typename Problem, typename Kernel>
+Kernel select_kernel(const Problem& problem, Isa isa, bool force_scalar) {
+  Kernel kernel{};
+  if (!force_scalar) {
+    const IsaKernels* family = kernels_for(isa);
+    if (family != nullptr && select_from(*family, problem, isa, &kernel)) return kernel;
+  }
+  select_from(scalar_kernels(), problem, Isa::kScalar, &kernel);
+  return kernel;
+}
+
+}  // namespace
+
+ConvKernel select_conv_kernel(const ConvProblem& problem, Isa isa, bool force_scalar) {
+  return select_kernel<ConvProblem, ConvKernel>(problem, isa, force_scalar);
 }
 
 FcKernel select_fc_kernel(const FcProblem& problem, Isa isa, bool force_scalar) {
-  if (!force_scalar) {
-    FcKernel kernel{};
-#if defined(GNRT_KERNELS_X86)
-    if ((isa == Isa::kAvx2 || isa == Isa::kAvx512) &&
-        internal::select_fc_kernel_x86(problem, isa, &kernel)) {
-      return kernel;
-    }
-#endif
-#if defined(GNRT_KERNELS_ARM)
-    if (isa == Isa::kNeon && internal::select_fc_kernel_arm(problem, isa, &kernel)) {
-      return kernel;
-    }
-#endif
-    (void)kernel;
-    (void)isa;
-  }
-  return internal::scalar_fc_kernel(problem);
+  return select_kernel<FcProblem, FcKernel>(problem, isa, force_scalar);
 }
-
-namespace internal {
-
-void scalar_pool_run(const PoolProblem& p, const float* input, float* output, int c_begin,
-                     int c_end) {
-  const ConstPlanarView in{input, p.in_row_stride, p.in_channel_stride};
-  if (p.global) {
-    if (p.out_channel_stride == 1) {
-      f32_global_avgpool__scalar(p.geometry.channels, p.geometry.in_height, p.geometry.in_width, in,
-                                 output, c_begin, c_end);
-    } else {
-      for (int c = c_begin; c < c_end; ++c) {
-        const ConstPlanarView plane{input + c * p.in_channel_stride, p.in_row_stride,
-                                    p.in_channel_stride};
-        f32_global_avgpool__scalar(1, p.geometry.in_height, p.geometry.in_width, plane,
-                                   output + c * p.out_channel_stride, 0, 1);
-      }
-    }
-    if (p.activation == Activation::kRelu)
-      for (int c = c_begin; c < c_end; ++c) {
-        float& v = output[c * p.out_channel_stride];
-        v = v > 0.0f ? v : 0.0f;
-      }
-    return;
-  }
-  const PlanarView out{output, p.out_row_stride, p.out_channel_stride};
-  if (p.max) {
-    f32_maxpool2d__scalar(p.geometry, in, out, p.activation, c_begin, c_end);
-  } else {
-    f32_avgpool2d__scalar(p.geometry, in, out, p.count_include_pad, p.pad_bottom, p.pad_right,
-                          p.activation, c_begin, c_end);
-  }
-}
-
-PoolKernel scalar_pool_kernel(const PoolProblem& problem) {
-  if (problem.global) return {"f32_global_avgpool__scalar", scalar_pool_run};
-  return {problem.max ? "f32_maxpool2d__scalar" : "f32_avgpool2d__scalar", scalar_pool_run};
-}
-
-}  // namespace internal
 
 PoolKernel select_pool_kernel(const PoolProblem& problem, Isa isa, bool force_scalar) {
-  if (!force_scalar) {
-    PoolKernel kernel{};
-#if defined(GNRT_POOL_KERNELS_X86)
-    if ((isa == Isa::kAvx2 || isa == Isa::kAvx512) &&
-        internal::select_pool_kernel_x86(problem, isa, &kernel)) {
-      return kernel;
-    }
-#endif
-#if defined(GNRT_POOL_KERNELS_ARM)
-    if (isa == Isa::kNeon && internal::select_pool_kernel_arm(problem, isa, &kernel)) {
-      return kernel;
-    }
-#endif
-    (void)kernel;
-    (void)isa;
-  }
-  return internal::scalar_pool_kernel(problem);
+  return select_kernel<PoolProblem, PoolKernel>(problem, isa, force_scalar);
 }
 
 }  // namespace kernels

@@ -1,4 +1,5 @@
-// Kernel benchmarks on GoogLeNet's real convolution shapes (224x224, batch 1, one thread).
+// Kernel benchmarks on the layers of a real plan of GoogLeNet (plan_layers.h: 224x224, batch 1,
+// one thread; the plan's borders, strides and aligned origins).
 //
 //   bench_kernels --table [--density D] [--runs N] [--json]
 //       one line per layer: gnrt's selected kernel, the best sparse and dense gnrt kernels,
@@ -31,12 +32,10 @@
 #include <vector>
 
 #include "gnrt/kernels.h"
-#include "googlenet_layers.h"
+#include "plan_layers.h"
 #include "x86/kernel_list.h"
 
 namespace k = gnrt::kernels;
-using gnrt_bench::ConvLayer;
-
 namespace {
 
 k::Isa g_isa = k::Isa::kScalar;  // the ISA the benchmark runs with (detected or --isa)
@@ -55,7 +54,51 @@ Buffer aligned_floats(std::size_t count) {
   return Buffer(p);
 }
 
-// One layer with its weights, activations laid out as the planner does, and XNNPACK's copies.
+// The layers of a real plan of GoogLeNet at 224x224 (plan_layers.h), kept for the process.
+const std::vector<std::unique_ptr<gnrt_bench::PlanLayer>>& plan_224() {
+  static const auto layers = [] {
+    std::vector<std::unique_ptr<gnrt_bench::PlanLayer>> result;
+    std::string error;
+    if (!gnrt_bench::plan_layers(gnrt_bench::random_googlenet(0.0625, 1, 224), 224, &result,
+                                 &error)) {
+      std::fprintf(stderr, "bench_kernels: error: %s\n", error.c_str());
+      std::exit(1);
+    }
+    return result;
+  }();
+  return layers;
+}
+
+// A convolution of that plan: its shape for XNNPACK (square kernels and symmetric padding in this
+// graph) and the plan's problem (layout only: the weights are the benchmark's own) and origins.
+struct ConvLayer {
+  std::string name;
+  int in_channels, out_channels, size, kernel, stride, pad;
+  k::ConvProblem problem;
+  std::ptrdiff_t in_origin, out_origin;
+};
+
+const std::vector<ConvLayer>& googlenet_convs() {
+  static const std::vector<ConvLayer> convs = [] {
+    std::vector<ConvLayer> result;
+    for (const auto& l : plan_224()) {
+      if (l->kind != gnrt_bench::LayerKind::kConv) continue;
+      const k::ConvGeometry& g = l->conv.geometry;
+      result.push_back({l->name, g.in_channels, g.out_channels, g.in_height, g.kernel_h, g.stride_h,
+                        g.pad_top, l->conv, l->in_origin, l->out_origin});
+    }
+    return result;
+  }();
+  return convs;
+}
+
+const ConvLayer* find_conv(const std::string& name) {
+  for (const ConvLayer& l : googlenet_convs())
+    if (l.name == name) return &l;
+  return nullptr;
+}
+
+// One layer with its weights, activations laid out as the plan does, and XNNPACK's copies.
 struct LayerSetup {
   ConvLayer layer;
   int out_size = 0;
@@ -67,7 +110,7 @@ struct LayerSetup {
   Buffer input, output;
 
   LayerSetup(const ConvLayer& l, double d, std::uint32_t seed) : layer(l), density(d) {
-    out_size = gnrt_bench::out_size(l);
+    out_size = l.problem.geometry.out_height;
     std::mt19937 rng(seed);
     std::uniform_real_distribution<float> value(-1.0f, 1.0f);
     std::uniform_real_distribution<double> keep(0.0, 1.0);
@@ -89,38 +132,27 @@ struct LayerSetup {
     bias.resize(l.out_channels);
     for (auto& b : bias) b = value(rng) * 0.1f;
 
-    const int in_pad = gnrt_bench::border_for(l.size);
-    const int out_pad = gnrt_bench::border_for(out_size);
-    k::ConvGeometry& g = problem.geometry;
-    g = {l.in_channels, l.size,   l.size, l.out_channels, out_size, out_size, l.kernel, l.kernel,
-         l.stride,      l.stride, l.pad,  l.pad,          1,        1,        1};
-    problem.in_pad = in_pad;
-    problem.in_row_stride = l.size + 2 * in_pad;
-    // Channel strides rounded up to 16 floats, as the planner lays them out (docs/design.md).
-    problem.in_channel_stride = ((l.size + 2 * in_pad) * problem.in_row_stride + 15) / 16 * 16;
-    problem.out_pad = out_pad;
-    problem.out_row_stride = out_size + 2 * out_pad;
-    problem.out_channel_stride = ((out_size + 2 * out_pad) * problem.out_row_stride + 15) / 16 * 16;
+    problem = l.problem;
     problem.activation = k::Activation::kRelu;
     problem.sparse = {row_begin.data(), indices.data(), values.data()};
     problem.bias = bias.data();
     problem.nonzeros = values.size();
 
-    input = aligned_floats(l.in_channels * problem.in_channel_stride + k::kMaxOverreadFloats);
-    output = aligned_floats(l.out_channels * problem.out_channel_stride + 64);
+    input = aligned_floats(gnrt_bench::kFrontSlackFloats +
+                           l.in_channels * problem.in_channel_stride + k::kMaxOverreadFloats);
+    output = aligned_floats(gnrt_bench::kFrontSlackFloats +
+                            l.out_channels * problem.out_channel_stride + 64);
+    float* in0 = input.get() + gnrt_bench::kFrontSlackFloats + l.in_origin;
     for (int c = 0; c < l.in_channels; ++c)
       for (int y = 0; y < l.size; ++y)
         for (int x = 0; x < l.size; ++x)
-          input.get()[c * problem.in_channel_stride + (y + in_pad) * problem.in_row_stride + x +
-                      in_pad] = value(rng);
+          in0[c * problem.in_channel_stride + y * problem.in_row_stride + x] = value(rng);
   }
 
   const float* input_origin() const {
-    return input.get() + problem.in_pad * problem.in_row_stride + problem.in_pad;
+    return input.get() + gnrt_bench::kFrontSlackFloats + layer.in_origin;
   }
-  float* output_origin() {
-    return output.get() + problem.out_pad * problem.out_row_stride + problem.out_pad;
-  }
+  float* output_origin() { return output.get() + gnrt_bench::kFrontSlackFloats + layer.out_origin; }
   double dense_flops() const {
     return 2.0 * layer.out_channels * out_size * out_size * layer.in_channels * layer.kernel *
            layer.kernel;
@@ -255,12 +287,12 @@ struct Options {
 };
 
 int run_table(const Options& o) {
-  const auto layers = gnrt_bench::googlenet_convs();
+  const auto& layers = googlenet_convs();
   double sum_selected = 0, sum_xnn = 0, sum_sparse = 0, sum_dense = 0;
   if (!o.json) {
     std::printf("# isa=%s density=%.4f runs=%d threads=1 (times: min ms over runs)\n",
                 k::isa_name(g_isa), o.density, o.runs);
-    std::printf("%-14s %-22s %9s %9s %9s %9s %9s %7s  %s\n", "layer", "shape", "selected", "sparse",
+    std::printf("%-21s %-22s %9s %9s %9s %9s %9s %7s  %s\n", "layer", "shape", "selected", "sparse",
                 "dense", "xnn_dense", "xnn_spmm", "speedup", "kernel");
   } else {
     std::printf("{\"isa\":\"%s\",\"density\":%.6f,\"runs\":%d,\"layers\":[", k::isa_name(g_isa),
@@ -295,7 +327,7 @@ int run_table(const Options& o) {
     std::snprintf(shape, sizeof shape, "%dx%d->%d k%ds%d", l.in_channels, l.size, l.out_channels,
                   l.kernel, l.stride);
     if (!o.json) {
-      std::printf("%-14s %-22s %9.4f %9.4f %9.4f %9.4f %9.4f %7.2f  %s\n", l.name.c_str(), shape,
+      std::printf("%-21s %-22s %9.4f %9.4f %9.4f %9.4f %9.4f %7.2f  %s\n", l.name.c_str(), shape,
                   t_sel * 1e3, t_sparse * 1e3, t_dense * 1e3, t_xnn * 1e3, t_spmm * 1e3,
                   t_xnn / t_sel, selected.name);
     } else {
@@ -311,7 +343,7 @@ int run_table(const Options& o) {
     first = false;
   }
   if (!o.json) {
-    std::printf("%-14s %-22s %9.4f %9.4f %9.4f %9.4f\n", "total", "", sum_selected * 1e3,
+    std::printf("%-21s %-22s %9.4f %9.4f %9.4f %9.4f\n", "total", "", sum_selected * 1e3,
                 sum_sparse * 1e3, sum_dense * 1e3, sum_xnn * 1e3);
     std::printf("speedup_vs_xnnpack_dense=%.2f\n", sum_xnn / sum_selected);
   } else {
@@ -346,12 +378,12 @@ int run_compare(const Options& o) {
   }
   std::printf("# density=%.4f runs=%d (alternating; median ms, min in brackets)\n", o.density,
               o.runs);
-  std::printf("%-14s", "layer");
+  std::printf("%-21s", "layer");
   for (const auto& n : names) std::printf(" %30s", n.c_str());
   std::printf("\n");
   std::vector<double> sum_median(infos.size(), 0.0), sum_min(infos.size(), 0.0);
   std::uint32_t seed = 100;
-  for (const ConvLayer& l : gnrt_bench::googlenet_convs()) {
+  for (const ConvLayer& l : googlenet_convs()) {
     ++seed;
     if (!o.only.empty() && l.name.find(o.only) == std::string::npos) continue;
     LayerSetup s(l, o.density, seed);
@@ -375,7 +407,7 @@ int run_compare(const Options& o) {
         if (r >= 3) times[i].push_back(std::chrono::duration<double>(t1 - t0).count() * 1e3);
       }
     }
-    std::printf("%-14s", l.name.c_str());
+    std::printf("%-21s", l.name.c_str());
     for (std::size_t i = 0; i < runners.size(); ++i) {
       if (!runners[i]) {
         std::printf(" %30s", "-");
@@ -391,29 +423,18 @@ int run_compare(const Options& o) {
     }
     std::printf("\n");
   }
-  std::printf("%-14s", "total(common)");
+  std::printf("%-21s", "total(common)");
   for (std::size_t i = 0; i < infos.size(); ++i)
     std::printf(" %19.4f [%8.4f]", sum_median[i], sum_min[i]);
   std::printf("\n");
   return 0;
 }
 
-// --pools: GoogLeNet's pooling layers (this repository's graph: 3x3 max pools with padding 1,
-// stride 2 between stages and stride 1 in every inception block; the global average pool) with
+// --pools: the pooling layers of a real plan of GoogLeNet at 224x224 (3x3 max pools, stride 2
+// between stages and stride 1 in every inception block; the global average pool) with
 // every x86 pooling kernel that supports them, the scalar reference and XNNPACK's NHWC max
 // pooling, timed in alternation (median ms).
 int run_pools(const Options& o) {
-  struct PoolLayer {
-    const char* name;
-    int channels, size, stride;
-    bool global;
-  };
-  const PoolLayer layers[] = {
-      {"pool1", 64, 112, 2, false},   {"pool2", 192, 56, 2, false}, {"3a_pool", 192, 28, 1, false},
-      {"3b_pool", 256, 28, 1, false}, {"pool3", 480, 28, 2, false}, {"4a_pool", 480, 14, 1, false},
-      {"4e_pool", 528, 14, 1, false}, {"pool4", 832, 14, 2, false}, {"5a_pool", 832, 7, 1, false},
-      {"avgpool", 1024, 7, 1, true},
-  };
   std::vector<const k::x86::PoolKernelInfo*> kernels;
   for (int i = 0; i < k::x86::kPoolKernelCount; ++i)
     if (static_cast<int>(k::x86::kPoolKernels[i].isa) <= static_cast<int>(g_isa))
@@ -421,63 +442,50 @@ int run_pools(const Options& o) {
   std::printf(
       "# pooling, runs=%d, median ms (alternating); avx2 / avx512 = the x86 kernel of that ISA\n",
       o.runs);
-  std::printf("%-10s %-16s %9s %9s %9s %9s  %s\n", "layer", "shape", "avx2", "avx512", "scalar",
+  std::printf("%-19s %-16s %9s %9s %9s %9s  %s\n", "layer", "shape", "avx2", "avx512", "scalar",
               "xnn_nhwc", "selected");
   double sums[4] = {0, 0, 0, 0};
   init_xnnpack();
-  for (const PoolLayer& l : layers) {
-    if (!o.only.empty() && std::string(l.name).find(o.only) == std::string::npos) continue;
-    const int out = l.global ? 1 : (l.size + 2 - 3) / l.stride + 1;
-    const int in_pad = gnrt_bench::border_for(l.size),
-              out_pad = l.global ? 0 : gnrt_bench::border_for(out);
-    k::PoolProblem p{};
-    p.geometry = {l.channels,
-                  l.size,
-                  l.size,
-                  out,
-                  out,
-                  l.global ? l.size : 3,
-                  l.global ? l.size : 3,
-                  l.stride,
-                  l.stride,
-                  l.global ? 0 : 1,
-                  l.global ? 0 : 1};
-    p.max = !l.global;
-    p.global = l.global;
-    p.pad_bottom = p.pad_right = l.global ? 0 : 1;
-    p.input_nonnegative = true;
-    p.in_pad = in_pad;
-    p.in_row_stride = l.size + 2 * in_pad;
-    p.in_channel_stride = ((l.size + 2 * in_pad) * p.in_row_stride + 15) / 16 * 16;
-    p.out_pad = out_pad;
-    p.out_row_stride = l.global ? 1 : out + 2 * out_pad;
-    p.out_channel_stride = l.global ? 1 : ((out + 2 * out_pad) * p.out_row_stride + 15) / 16 * 16;
-    Buffer input = aligned_floats(l.channels * p.in_channel_stride + k::kMaxOverreadFloats);
-    Buffer output = aligned_floats(l.channels * p.out_channel_stride + 64);
+  for (const auto& layer : plan_224()) {
+    if (layer->kind != gnrt_bench::LayerKind::kPool) continue;
+    if (!o.only.empty() && layer->name.find(o.only) == std::string::npos) continue;
+    const k::PoolProblem& p = layer->pool;
+    const k::PoolGeometry& g = p.geometry;
+    struct {
+      const char* name;
+      int channels, size, stride;
+      bool global;
+    } const l{layer->name.c_str(), g.channels, g.in_height, g.stride_h, p.global};
+    const int out = g.out_height;
+    Buffer input = aligned_floats(gnrt_bench::kFrontSlackFloats + l.channels * p.in_channel_stride +
+                                  k::kMaxOverreadFloats);
+    Buffer output =
+        aligned_floats(gnrt_bench::kFrontSlackFloats +
+                       l.channels * std::max<std::ptrdiff_t>(p.out_channel_stride, 1) + 64);
+    float* in0 = input.get() + gnrt_bench::kFrontSlackFloats + layer->in_origin;
+    float* out0 = output.get() + gnrt_bench::kFrontSlackFloats + layer->out_origin;
     std::mt19937 rng(7);
     std::uniform_real_distribution<float> value(0.0f, 1.0f);
     for (int c = 0; c < l.channels; ++c)
       for (int y = 0; y < l.size; ++y)
         for (int x = 0; x < l.size; ++x)
-          input.get()[c * p.in_channel_stride + (y + in_pad) * p.in_row_stride + x + in_pad] =
-              value(rng);
-    const float* in0 = input.get() + in_pad * p.in_row_stride + in_pad;
-    float* out0 = output.get() + out_pad * p.out_row_stride + out_pad;
+          in0[c * p.in_channel_stride + y * p.in_row_stride + x] = value(rng);
     std::vector<std::function<void()>> fns(4);
     for (const auto* info : kernels) {
       if (!info->supports(p)) continue;
       const int slot = info->isa == k::Isa::kAvx512 ? 1 : 0;
       if (fns[slot]) continue;
-      fns[slot] = [info, p, in0, out0, &l] { info->run(p, in0, out0, 0, l.channels); };
+      fns[slot] = [info, p, in0, out0, l] { info->run(p, in0, out0, 0, l.channels); };
     }
     const k::PoolKernel scalar = k::select_pool_kernel(p, k::Isa::kScalar, true);
-    fns[2] = [scalar, p, in0, out0, &l] { scalar.run(p, in0, out0, 0, l.channels); };
+    fns[2] = [scalar, p, in0, out0, l] { scalar.run(p, in0, out0, 0, l.channels); };
     std::unique_ptr<XnnRunner> xnn;
     if (!l.global) {
       xnn = std::make_unique<XnnRunner>();
-      if (xnn_create_max_pooling2d_nhwc_f32(1, 1, 1, 1, 3, 3, l.stride, l.stride, 1, 1, l.channels,
-                                            l.channels, l.channels, -INFINITY, INFINITY, 0,
-                                            &xnn->op) == xnn_status_success) {
+      if (xnn_create_max_pooling2d_nhwc_f32(g.pad_top, p.pad_right, p.pad_bottom, g.pad_left,
+                                            g.kernel_h, g.kernel_w, l.stride, l.stride, 1, 1,
+                                            l.channels, l.channels, l.channels, -INFINITY, INFINITY,
+                                            0, &xnn->op) == xnn_status_success) {
         xnn->input = aligned_floats(static_cast<std::size_t>(l.size) * l.size * l.channels + 64);
         xnn->output = aligned_floats(static_cast<std::size_t>(out) * out * l.channels + 64);
         if (xnn_setup_max_pooling2d_nhwc_f32(xnn->op, 1, l.size, l.size, xnn->input.get(),
@@ -509,29 +517,28 @@ int run_pools(const Options& o) {
     char shape[48];
     std::snprintf(shape, sizeof shape, "%dx%d k%ds%d", l.channels, l.size, l.global ? l.size : 3,
                   l.stride);
-    std::printf("%-10s %-16s %9.4f %9.4f %9.4f %9.4f  %s\n", l.name, shape, med[0], med[1], med[2],
+    std::printf("%-19s %-16s %9.4f %9.4f %9.4f %9.4f  %s\n", l.name, shape, med[0], med[1], med[2],
                 med[3], k::select_pool_kernel(p, g_isa, false).name);
   }
-  std::printf("%-10s %-16s %9.4f %9.4f %9.4f %9.4f\n", "total", "", sums[0], sums[1], sums[2],
+  std::printf("%-19s %-16s %9.4f %9.4f %9.4f %9.4f\n", "total", "", sums[0], sums[1], sums[2],
               sums[3]);
   return 0;
 }
 
 int run_crossover(const Options& o) {
-  const std::vector<ConvLayer> probes = {
-      {"3a_1x1", 192, 64, 28, 1, 1, 0},     {"3b_3x3", 128, 192, 28, 3, 1, 1},
-      {"4c_3x3", 128, 256, 14, 3, 1, 1},    {"4e_5x5", 32, 128, 14, 5, 1, 2},
-      {"5b_1x1", 832, 384, 7, 1, 1, 0},     {"conv3_3x3", 64, 192, 56, 3, 1, 1},
-      {"conv1_7x7s2", 3, 64, 224, 7, 2, 3},
-  };
+  std::vector<ConvLayer> probes;
+  for (const char* name : {"inception3a.b1", "inception3b.b2", "inception4c.b2", "inception4e.b3",
+                           "inception5b.b1", "conv3", "conv1"})
+    if (const ConvLayer* l = find_conv(name)) probes.push_back(*l);
+
   const double densities[] = {0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0};
   std::printf("# isa=%s runs=%d: sparse_ms/dense_ms per density (<1: sparse wins)\n",
               k::isa_name(g_isa), o.runs);
-  std::printf("%-12s", "layer");
+  std::printf("%-16s", "layer");
   for (double d : densities) std::printf(" %6.2f", d);
   std::printf("  crossover\n");
   for (const ConvLayer& l : probes) {
-    std::printf("%-12s", l.name.c_str());
+    std::printf("%-16s", l.name.c_str());
     double crossover = NAN;
     double previous_ratio = 0, previous_density = 0;
     for (double d : densities) {
@@ -557,7 +564,7 @@ int run_crossover(const Options& o) {
     std::printf("  %.3f\n", crossover);
   }
   // GoogLeNet's classifier, 1024 -> 1000.
-  std::printf("%-12s", "fc_1024x1000");
+  std::printf("%-16s", "fc_1024x1000");
   double crossover = NAN, previous_ratio = 0, previous_density = 0;
   for (double d : densities) {
     std::mt19937 rng(9);
@@ -598,7 +605,7 @@ int run_crossover(const Options& o) {
 }
 
 void register_benchmarks(const Options& o) {
-  for (const ConvLayer& l : gnrt_bench::googlenet_convs()) {
+  for (const ConvLayer& l : googlenet_convs()) {
     if (!o.only.empty() && l.name.find(o.only) == std::string::npos) continue;
     const double density = o.density;
     benchmark::RegisterBenchmark(("gnrt/" + l.name).c_str(), [l, density](benchmark::State& st) {

@@ -21,6 +21,7 @@
 #include <cstdint>
 
 #include "gnrt/kernels.h"
+#include "pool_rules.h"
 #include "x86/kernel_list.h"
 #include "x86/row_gaps.h"
 
@@ -29,26 +30,9 @@ namespace kernels {
 namespace x86 {
 namespace {  // NOLINT(build/namespaces): internal linkage on purpose, see above
 
-// Whether a 3x3 max pool with stride `stride` can run on the zero-border fast path.
+// The shared rule (pool_rules.h); the AVX2 and AVX-512 loops need nothing beyond it.
 inline bool maxpool3x3_supported(const PoolProblem& p, int stride) {
-  const PoolGeometry& g = p.geometry;
-  if (!p.max || p.global || !p.input_nonnegative) return false;
-  if (g.kernel_h != 3 || g.kernel_w != 3 || g.stride_h != stride || g.stride_w != stride) {
-    return false;
-  }
-  if (g.out_height < 1 || g.out_width < 1 || g.in_height < 1 || g.in_width < 1) return false;
-  if (g.pad_top < 0 || g.pad_left < 0 || g.pad_top > 2 || g.pad_left > 2) return false;
-  // Every tap of every output pixel inside the zero-padded plane (top/left: the padding;
-  // bottom/right: how far the last window reaches past the last row/column).
-  const int bottom = (g.out_height - 1) * stride - g.pad_top + 2 - (g.in_height - 1);
-  const int right = (g.out_width - 1) * stride - g.pad_left + 2 - (g.in_width - 1);
-  if (std::max({g.pad_top, g.pad_left, bottom, right}) > p.in_pad) return false;
-  // Every window has at least one tap inside the input (else the reference yields 0, and so
-  // would we, but keep the contract simple).
-  if (g.pad_top > 2 || g.pad_left > 2 || bottom > 2 || right > 2) return false;
-  if (!padded_plane_ok(p.in_row_stride, p.in_channel_stride, g.in_height, g.in_width, p.in_pad))
-    return false;
-  return true;
+  return maxpool3x3_zero_border_fits(p, stride);
 }
 
 template <typename V, int kStride>

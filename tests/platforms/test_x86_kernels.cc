@@ -1,6 +1,8 @@
-// Every x86 kernel of the kernel list (platforms/x86/kernel_list.cc) against the scalar
-// reference on random shapes, densities, borders and strides; skipped with a message where the
-// CPU lacks the kernel's ISA.
+// The x86-specific kernel checks, on top of test_kernels_guarded.cc (every kernel of every list in
+// guarded memory, on every ISA): every x86 kernel of the list (platforms/x86/kernels.inc) against
+// the scalar reference on the planner's aligned layouts, input-channel blocks at row strides
+// 16/32/64, NaN-filled border rows for the pools that read none, and the AVX-512 preferences;
+// skipped with a message where the CPU lacks the kernel's ISA.
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -145,8 +145,7 @@ void f32_softmax__scalar(int n, const float* input, float* output, float beta);
 //    re-zeroes only the rest of the border (the rows above and below the interior), and only
 //    when a consumer reads it. The gaps are scattered over every row of the plane, one write per
 //    row that re-reads each line of the output from outer caches; a kernel zeroes them as it
-//    stores the row (session 5 measured 0.28 ms of a 4.9 ms GoogLeNet run in the runtime's gap
-//    zeroing).
+//    stores the row (docs/kernels.md, "Measurement history").
 //  - a pooling kernel whose descriptor says `reads_border_rows == false` for a problem reads no
 //    input row above row 0 or below row in_height - 1 (padded windows take those rows as zeros,
 //    which never win with a nonnegative input) and, within rows 0..in_height - 1, nothing left of
