@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "gnrt/kernels.h"
+#include "aligned_buffer.h"
 #include "plan_layers.h"
 #include "x86/kernel_list.h"
 
@@ -42,17 +43,8 @@ k::Isa g_isa = k::Isa::kScalar;  // the ISA the benchmark runs with (detected or
 // --kernel: the sparse / dense columns use only kernels whose name contains this.
 std::string g_kernel_filter;
 
-struct AlignedFree {
-  void operator()(void* p) const { std::free(p); }
-};
-using Buffer = std::unique_ptr<float, AlignedFree>;
-
-Buffer aligned_floats(std::size_t count) {
-  const std::size_t bytes = ((count * sizeof(float)) + 63) / 64 * 64;
-  auto* p = static_cast<float*>(std::aligned_alloc(64, bytes));
-  std::memset(p, 0, bytes);
-  return Buffer(p);
-}
+using Buffer = gnrt_bench::AlignedFloats;
+using gnrt_bench::aligned_floats;
 
 // The layers of a real plan of GoogLeNet at 224x224 (plan_layers.h), kept for the process.
 const std::vector<std::unique_ptr<gnrt_bench::PlanLayer>>& plan_224() {
