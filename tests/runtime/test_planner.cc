@@ -205,7 +205,7 @@ TEST_CASE("a light convolution and its max pool fused in row bands match naive l
         std::unique_ptr<gnrt::Plan> plan;
         gnrt::Status s = gnrt::Plan::create(loaded.model, config, &plan);
         REQUIRE_MESSAGE(s.ok(), s.message);
-        const bool fused = plan->ops()[0].fused_pool == 1 && plan->ops()[1].fused_into == 0;
+        const bool fused = plan->ops()[0].fusion.pool == 1 && plan->ops()[1].fusion.conv == 0;
         // Fused whenever a vectorized pool kernel runs the pool (scalar pools are never fused).
         const bool vector_pool =
             std::string(plan->ops()[1].kernel_name).find("__scalar") == std::string::npos;
