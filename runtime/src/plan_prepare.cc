@@ -100,6 +100,30 @@ std::vector<bool> nonnegative_tensors(const Model& m) {
   return nonnegative;
 }
 
+// Packs the weights of problem `p` for `kernel` into a new block, counting its bytes in
+// *weight_bytes against `max_bytes` (PlanConfig::max_arena_bytes caps the weights too).
+template <class Problem, class Kernel>
+Status pack(const OpDesc& d, const Problem& p, const Kernel& kernel, std::size_t max_bytes,
+            std::size_t* weight_bytes, AlignedBlock* packed) {
+  if (*weight_bytes + kernel.packed_bytes > max_bytes)
+    return make_error(GNRT_RESOURCE_LIMIT,
+                      "operator '" + d.name + "': packed weights exceed max_arena_bytes");
+  *packed = aligned_block(kernel.packed_bytes);
+  if (!*packed)
+    return make_error(GNRT_OUT_OF_MEMORY, "operator '" + d.name + "': cannot allocate weights");
+  kernel.pack(p, packed->get());
+  *weight_bytes += kernel.packed_bytes;
+  return Status::Ok();
+}
+
+// Plan-time weight pointers die with the ExpandedWeights; run() only uses the packed copy.
+template <class Problem>
+void forget_weights(Problem* p) {
+  p->dense_weights = nullptr;
+  p->sparse = {nullptr, nullptr, nullptr};
+  p->bias = nullptr;
+}
+
 }  // namespace
 
 Status Plan::prepare_operators() {
@@ -152,20 +176,12 @@ Status Plan::prepare_conv(const OpDesc& d, PlannedOp* op) {
   p.bias = d.bias;
   p.nonzeros = d.weights.nonzeros;
   op->conv_kernel = kernels::select_conv_kernel(p, isa_, config_.force_reference);
-  if (weight_bytes_ + op->conv_kernel.packed_bytes > config_.max_arena_bytes)
-    return make_error(GNRT_RESOURCE_LIMIT,
-                      "operator '" + d.name + "': packed weights exceed max_arena_bytes");
-  op->packed = aligned_block(op->conv_kernel.packed_bytes);
-  if (!op->packed)
-    return make_error(GNRT_OUT_OF_MEMORY, "operator '" + d.name + "': cannot allocate weights");
-  op->conv_kernel.pack(p, op->packed.get());
-  weight_bytes_ += op->conv_kernel.packed_bytes;
+  if (Status s = pack(d, p, op->conv_kernel, config_.max_arena_bytes, &weight_bytes_, &op->packed);
+      !s.ok())
+    return s;
   if (config_.threads > 1 && op->conv_kernel.sparse && w.sparse.row_begin != nullptr)
     op->range_bounds = balanced_ranges(w.sparse.row_begin, out.channels, config_.threads);
-  // Plan-time pointers die with `w`; run() only uses the packed copy.
-  p.dense_weights = nullptr;
-  p.sparse = {nullptr, nullptr, nullptr};
-  p.bias = nullptr;
+  forget_weights(&p);
   op->kernel_name = op->conv_kernel.name;
   return Status::Ok();
 }
@@ -182,17 +198,10 @@ Status Plan::prepare_fc(const OpDesc& d, PlannedOp* op) {
   p.bias = d.bias;
   p.nonzeros = d.weights.nonzeros;
   op->fc_kernel = kernels::select_fc_kernel(p, isa_, config_.force_reference);
-  if (weight_bytes_ + op->fc_kernel.packed_bytes > config_.max_arena_bytes)
-    return make_error(GNRT_RESOURCE_LIMIT,
-                      "operator '" + d.name + "': packed weights exceed max_arena_bytes");
-  op->packed = aligned_block(op->fc_kernel.packed_bytes);
-  if (!op->packed)
-    return make_error(GNRT_OUT_OF_MEMORY, "operator '" + d.name + "': cannot allocate weights");
-  op->fc_kernel.pack(p, op->packed.get());
-  weight_bytes_ += op->fc_kernel.packed_bytes;
-  p.dense_weights = nullptr;
-  p.sparse = {nullptr, nullptr, nullptr};
-  p.bias = nullptr;
+  if (Status s = pack(d, p, op->fc_kernel, config_.max_arena_bytes, &weight_bytes_, &op->packed);
+      !s.ok())
+    return s;
+  forget_weights(&p);
   op->kernel_name = op->fc_kernel.name;
   return Status::Ok();
 }
