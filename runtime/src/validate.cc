@@ -563,8 +563,8 @@ Status Validator::decode_operator(int index, const fb::Operator* op) {
 
 // Operators, in execution order; shapes checked at the default size.
 Status Validator::decode_operators() {
-  defined_.assign(m_->tensors.size(), false);
-  concat_seen_.assign(m_->tensors.size(), -1);
+  defined_ = std::vector<bool>(m_->tensors.size(), false);
+  concat_seen_ = std::vector<int>(m_->tensors.size(), -1);
   defined_[m_->input] = true;
   const auto* ops = m_->root->operators();
   m_->ops.reserve(ops->size());
