@@ -148,7 +148,8 @@ class Plan {
 
  private:
   Plan() = default;
-  // Phases of create(), in order (plan_layout.cc, plan_prepare.cc, plan_fusion.cc, arena.cc).
+  // Phases of create(), in order: plan_layout.cc, plan_prepare.cc, plan_fusion.cc, then
+  // allocate_arena (plan.cc, offsets from place_arena in arena.cc).
   Status infer_shapes();
   std::uint64_t row_stride_for(int width, int pad) const;
   Status assign_layouts();
