@@ -63,42 +63,61 @@ struct AlignedFree {
 };
 using AlignedBlock = std::unique_ptr<void, AlignedFree>;
 
-struct PlannedOp {
-  const OpDesc* desc = nullptr;
-  const char* kernel_name = "";
-  // Conv2D
-  kernels::ConvProblem conv{};
-  kernels::ConvKernel conv_kernel{};
-  // FullyConnected
-  kernels::FcProblem fc{};
-  kernels::FcKernel fc_kernel{};
-  AlignedBlock packed;
-  // Conv2D with a sparse kernel and several threads: output-channel range bounds (threads + 1
-  // entries) that give every thread about the same number of nonzeros; empty: split by count.
-  std::vector<int> range_bounds;
-  // Pools
-  kernels::PoolProblem pool{};
-  kernels::PoolKernel pool_kernel{};
-  // Concat: false when every input already writes into its slice of the output.
-  bool concat_copies = false;
-  // FullyConnected / Softmax: contiguous scratch for a gathered input / an output to scatter.
-  int scratch_in = -1;
-  int scratch_out = -1;
-  // Row-band fusion of a convolution with the max pool that is its output's only reader
-  // (Plan::fuse_conv_pool): the convolution computes `band_rows` pool rows' worth of its
-  // output rows at a time into a band in band_buffer (laid out as band_layout, in cache) and the pool reads
-  // them there, so the convolution's output never goes through memory. On the convolution:
-  // fused_pool = index of the pool op; on the pool: fused_into = index of the convolution.
-  int fused_pool = -1;
-  int fused_into = -1;
+// Row-band fusion of a convolution with the max pool that is its output's only reader
+// (Plan::fuse_conv_pool): the convolution computes `band_rows` pool rows' worth of its output
+// rows at a time into a band in `band_buffer` (laid out as `band_layout`, in cache) and the pool
+// reads them there, so the convolution's output never goes through memory.
+struct ConvPoolFusion {
+  int pool = -1;  // on the convolution: index of the fused pool op
+  int conv = -1;  // on the pool: index of the convolution it runs inside
   int band_rows = 0;
   TensorLayout band_layout;
   int band_buffer = -1;  // the arena buffer holding the band (the convolution's output buffer)
+};
+
+// FullyConnected / Softmax: arena buffers (indices into Plan::buffers, -1: none) for a gathered
+// input / an output to scatter, when the tensor's layout is not contiguous.
+struct ContiguousScratch {
+  int in = -1;
+  int out = -1;
+};
+
+// One operator as planned. The common part first, then what each kind of operator uses; the
+// other kinds' fields keep their defaults.
+struct PlannedOp {
+  // Every operator.
+  const OpDesc* desc = nullptr;
+  const char* kernel_name = "";
   // Whether a consumer of the output reads the rows above and below its planes' interiors
   // (Plan::mark_border_readers); when not, and the kernel zeroes the row gaps, the output's
   // border is not re-zeroed after the kernel.
   bool out_border_read = true;
-  std::uint64_t nanoseconds = 0;
+  std::uint64_t nanoseconds = 0;  // of the last run, when profiling
+
+  // Conv2D. Sparse and several threads: output-channel range bounds (threads + 1 entries) that
+  // give every thread about the same number of nonzeros; empty: split by count.
+  kernels::ConvProblem conv{};
+  kernels::ConvKernel conv_kernel{};
+  std::vector<int> range_bounds;
+  // Conv2D and MaxPool: the fused pair's band (see ConvPoolFusion).
+  ConvPoolFusion fusion;
+
+  // MaxPool, AvgPool, GlobalAvgPool.
+  kernels::PoolProblem pool{};
+  kernels::PoolKernel pool_kernel{};
+
+  // FullyConnected.
+  kernels::FcProblem fc{};
+  kernels::FcKernel fc_kernel{};
+
+  // Conv2D and FullyConnected: the weights packed by the selected kernel.
+  AlignedBlock packed;
+
+  // FullyConnected and Softmax.
+  ContiguousScratch scratch;
+
+  // Concat: false when every input already writes into its slice of the output.
+  bool concat_copies = false;
 };
 
 class Plan {
@@ -129,14 +148,30 @@ class Plan {
 
  private:
   Plan() = default;
+  // Phases of create(), in order: plan_layout.cc, plan_prepare.cc, plan_fusion.cc, then
+  // allocate_arena (plan.cc, offsets from place_arena in arena.cc).
   Status infer_shapes();
   std::uint64_t row_stride_for(int width, int pad) const;
   Status assign_layouts();
-  Status allocate_arena();
   Status prepare_operators();
   void fuse_conv_pool();
   void mark_border_readers();
+  Status allocate_arena();
+  // Pieces of the phases.
+  Status check_work(const OpDesc& d, std::int64_t h, std::int64_t w);
+  Status add_tensor_buffers(const std::vector<int>& pads, const std::vector<int>& alias_parent,
+                            const std::vector<int>& alias_channel);
+  void set_lifetimes();
+  void add_scratch_buffers(const std::vector<int>& alias_parent);
+  Status prepare_conv(const OpDesc& d, PlannedOp* op);
+  Status prepare_fc(const OpDesc& d, PlannedOp* op);
+  void prepare_pool(const OpDesc& d, bool input_nonnegative, PlannedOp* op);
+  bool fuse_pair(std::size_t k, std::size_t band_bytes);
+  // Execution (plan_run.cc).
   void run_op(PlannedOp& op);
+  void run_fused(PlannedOp& op);
+  void run_concat(const PlannedOp& op);
+  void run_contiguous(const PlannedOp& op);
 
   const Model* model_ = nullptr;
   PlanConfig config_;

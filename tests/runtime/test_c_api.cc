@@ -8,17 +8,20 @@
 #include <string>
 #include <vector>
 
+#include "aligned_bytes.h"
 #include "gnrt/gnrt.h"
-#include "gnrt/googlenet.h"
+#include "small_models.h"
+
+using gnrt::testing::AlignedBytes;
 
 namespace {
 
-std::vector<std::uint8_t> small_googlenet() {
-  gnrt::GoogLeNetConfig config;
-  config.in_channels = 1;
-  config.num_classes = 10;
-  config.height = config.width = 48;
-  gnrt::ModelMetadata meta;
+std::vector<std::uint8_t> api_model() {
+  gnrt::testing::SmallGoogLeNet spec;
+  spec.in_channels = 1;
+  spec.seed = 9;
+  spec.density = 0.05;
+  gnrt::ModelMetadata& meta = spec.metadata;
   meta.name = "api-test";
   meta.labels = {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"};
   meta.mean = {0.25f};
@@ -26,18 +29,9 @@ std::vector<std::uint8_t> small_googlenet() {
   meta.pruning.params_dense_training = 10400000;
   meta.pruning.nonzeros_training = 650000;
   meta.test_accuracy = 0.93f;
-  gnrt::WeightOptions wo;
-  wo.storage = gnrt::ValueStorage::kFloat16;
-  return gnrt::build_googlenet(config, gnrt::random_pruned_weights(9, 0.05), meta, wo);
+  spec.weights.storage = gnrt::ValueStorage::kFloat16;
+  return gnrt::testing::small_googlenet(spec);
 }
-
-struct Aligned {
-  std::vector<std::uint64_t> words;
-  std::size_t size;
-  explicit Aligned(const std::vector<std::uint8_t>& b) : words((b.size() + 7) / 8), size(b.size()) {
-    std::memcpy(words.data(), b.data(), b.size());
-  }
-};
 
 }  // namespace
 
@@ -48,8 +42,8 @@ TEST_CASE("version and status strings") {
 }
 
 TEST_CASE("load from buffer and from file give the same model and results") {
-  const std::vector<std::uint8_t> bytes = small_googlenet();
-  Aligned aligned(bytes);
+  const std::vector<std::uint8_t> bytes = api_model();
+  AlignedBytes aligned(bytes);
   char path[] = "/tmp/gnrt_api_XXXXXX";
   const int fd = mkstemp(path);
   REQUIRE(fd >= 0);
@@ -58,9 +52,8 @@ TEST_CASE("load from buffer and from file give the same model and results") {
 
   gnrt_model* from_buffer = nullptr;
   gnrt_model* from_file = nullptr;
-  REQUIRE_MESSAGE(
-      gnrt_model_load_buffer(aligned.words.data(), aligned.size, &from_buffer) == GNRT_OK,
-      std::string(gnrt_last_error()));
+  REQUIRE_MESSAGE(gnrt_model_load_buffer(aligned.data(), aligned.size(), &from_buffer) == GNRT_OK,
+                  std::string(gnrt_last_error()));
   REQUIRE_MESSAGE(gnrt_model_load_file(path, &from_file) == GNRT_OK,
                   std::string(gnrt_last_error()));
   unlink(path);
@@ -105,9 +98,9 @@ TEST_CASE("load from buffer and from file give the same model and results") {
 }
 
 TEST_CASE("image input: resize, gray from RGB and normalization") {
-  Aligned aligned(small_googlenet());
+  AlignedBytes aligned(api_model());
   gnrt_model* model = nullptr;
-  REQUIRE(gnrt_model_load_buffer(aligned.words.data(), aligned.size, &model) == GNRT_OK);
+  REQUIRE(gnrt_model_load_buffer(aligned.data(), aligned.size(), &model) == GNRT_OK);
   gnrt_plan* a = nullptr;
   gnrt_plan* b = nullptr;
   REQUIRE(gnrt_plan_create(model, nullptr, &a) == GNRT_OK);
@@ -151,8 +144,8 @@ TEST_CASE("misuse returns errors with messages, never crashes") {
   gnrt_model_destroy(nullptr);
   gnrt_plan_destroy(nullptr);
 
-  Aligned aligned(small_googlenet());
-  REQUIRE(gnrt_model_load_buffer(aligned.words.data(), aligned.size, &model) == GNRT_OK);
+  AlignedBytes aligned(api_model());
+  REQUIRE(gnrt_model_load_buffer(aligned.data(), aligned.size(), &model) == GNRT_OK);
   gnrt_options options;
   gnrt_options_init(&options);
   gnrt_plan* plan = nullptr;
@@ -185,9 +178,9 @@ TEST_CASE("misuse returns errors with messages, never crashes") {
 }
 
 TEST_CASE("profiling reports a time per operator") {
-  Aligned aligned(small_googlenet());
+  AlignedBytes aligned(api_model());
   gnrt_model* model = nullptr;
-  REQUIRE(gnrt_model_load_buffer(aligned.words.data(), aligned.size, &model) == GNRT_OK);
+  REQUIRE(gnrt_model_load_buffer(aligned.data(), aligned.size(), &model) == GNRT_OK);
   gnrt_plan* plan = nullptr;
   REQUIRE(gnrt_plan_create(model, nullptr, &plan) == GNRT_OK);
   std::vector<float> input(48 * 48, 0.5f);

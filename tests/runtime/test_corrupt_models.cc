@@ -12,7 +12,7 @@
 #include "gnrt/format_version.h"
 #include "gnrt/gnrt.h"
 #include "gnrt/gnrt_generated.h"
-#include "gnrt/googlenet.h"
+#include "small_models.h"
 
 namespace fb = gnrt::fb;
 
@@ -49,16 +49,15 @@ gnrt_status exercise(const std::vector<std::uint8_t>& bytes, std::string* messag
 }
 
 std::vector<std::uint8_t> base_model() {
-  gnrt::GoogLeNetConfig config;
-  config.in_channels = 1;
-  config.num_classes = 10;
-  config.height = config.width = 32;
-  gnrt::ModelMetadata meta;
-  meta.name = "corpus";
-  for (int i = 0; i < 10; ++i) meta.labels.push_back("class" + std::to_string(i));
-  gnrt::WeightOptions wo;
-  wo.encoding = gnrt::WeightEncoding::kSparse;
-  return gnrt::build_googlenet(config, gnrt::random_pruned_weights(5, 0.03), meta, wo);
+  gnrt::testing::SmallGoogLeNet spec;
+  spec.in_channels = 1;
+  spec.size = 32;
+  spec.seed = 5;
+  spec.density = 0.03;
+  spec.metadata.name = "corpus";
+  for (int i = 0; i < 10; ++i) spec.metadata.labels.push_back("class" + std::to_string(i));
+  spec.weights.encoding = gnrt::WeightEncoding::kSparse;
+  return gnrt::testing::small_googlenet(spec);
 }
 
 // A one-convolution model written with the raw FlatBuffers API so that a test can break any

@@ -8,8 +8,9 @@
 #include <new>
 #include <vector>
 
+#include "aligned_bytes.h"
 #include "gnrt/gnrt.h"
-#include "gnrt/googlenet.h"
+#include "small_models.h"
 
 namespace {
 std::atomic<long> g_allocations{0};
@@ -20,7 +21,7 @@ extern "C" void* __libc_calloc(std::size_t, std::size_t);
 extern "C" void* __libc_realloc(void*, std::size_t);
 extern "C" void* __libc_memalign(std::size_t, std::size_t);
 
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 // Interpose the C allocator too (the runtime uses aligned_alloc at plan time).
 extern "C" void* malloc(std::size_t n) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
@@ -72,15 +73,13 @@ void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 TEST_CASE("gnrt_plan_run allocates nothing (1 and 2 threads, several runs)") {
-  gnrt::GoogLeNetConfig config;
-  config.num_classes = 10;
-  config.height = config.width = 64;
-  const std::vector<std::uint8_t> bytes =
-      gnrt::build_googlenet(config, gnrt::random_pruned_weights(4, 0.1), {});
-  std::vector<std::uint64_t> words((bytes.size() + 7) / 8);
-  std::memcpy(words.data(), bytes.data(), bytes.size());
+  gnrt::testing::SmallGoogLeNet spec;
+  spec.size = 64;
+  spec.seed = 4;
+  spec.density = 0.1;
+  const gnrt::testing::AlignedBytes bytes(gnrt::testing::small_googlenet(spec));
   gnrt_model* model = nullptr;
-  REQUIRE(gnrt_model_load_buffer(words.data(), bytes.size(), &model) == GNRT_OK);
+  REQUIRE(gnrt_model_load_buffer(bytes.data(), bytes.size(), &model) == GNRT_OK);
   for (int threads : {1, 2}) {
     gnrt_options options;
     gnrt_options_init(&options);

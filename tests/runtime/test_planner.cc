@@ -1,4 +1,5 @@
-// Planner internals: arena placement, lifetimes, in-place concatenation.
+// Planner internals on real plans: arena placement and lifetimes, in-place concatenation, shared
+// borders, resource limits, zero_border, conv + max pool fusion, border re-zeroing.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -7,27 +8,30 @@
 #include <memory>
 #include <random>
 
-#include "gnrt/googlenet.h"
+#include "aligned_bytes.h"
 #include "model.h"
 #include "plan.h"
+#include "small_models.h"
 #include "test_graph.h"
 
 namespace {
 
 struct Loaded {
-  std::vector<std::uint64_t> storage;
+  gnrt::testing::AlignedBytes bytes;
   gnrt::Model model;
-  explicit Loaded(const std::vector<std::uint8_t>& bytes) : storage((bytes.size() + 7) / 8) {
-    std::memcpy(storage.data(), bytes.data(), bytes.size());
-    gnrt::Status s = gnrt::load_model(storage.data(), bytes.size(), &model);
+  explicit Loaded(const std::vector<std::uint8_t>& serialized) : bytes(serialized) {
+    gnrt::Status s = gnrt::load_model(bytes.data(), bytes.size(), &model);
     REQUIRE_MESSAGE(s.ok(), s.message);
   }
 };
 
 std::vector<std::uint8_t> googlenet_bytes() {
-  gnrt::GoogLeNetConfig config;
-  config.num_classes = 1000;
-  return gnrt::build_googlenet(config, gnrt::random_pruned_weights(3, 0.1), {});
+  gnrt::testing::SmallGoogLeNet spec;
+  spec.classes = 1000;
+  spec.size = 224;
+  spec.seed = 3;
+  spec.density = 0.1;
+  return gnrt::testing::small_googlenet(spec);
 }
 
 }  // namespace
@@ -205,7 +209,7 @@ TEST_CASE("a light convolution and its max pool fused in row bands match naive l
         std::unique_ptr<gnrt::Plan> plan;
         gnrt::Status s = gnrt::Plan::create(loaded.model, config, &plan);
         REQUIRE_MESSAGE(s.ok(), s.message);
-        const bool fused = plan->ops()[0].fused_pool == 1 && plan->ops()[1].fused_into == 0;
+        const bool fused = plan->ops()[0].fusion.pool == 1 && plan->ops()[1].fusion.conv == 0;
         // Fused whenever a vectorized pool kernel runs the pool (scalar pools are never fused).
         const bool vector_pool =
             std::string(plan->ops()[1].kernel_name).find("__scalar") == std::string::npos;
@@ -236,10 +240,11 @@ TEST_CASE("output borders are re-zeroed only where a consumer reads them, and ru
   // alone. The reduce layers feed padded 3x3 / 5x5 convolutions, so theirs are re-zeroed. Three
   // runs with different inputs against the scalar reference: stale rows in the arena (other
   // tensors' data) must never reach an output.
-  gnrt::GoogLeNetConfig gc;
-  gc.num_classes = 10;
-  gc.height = gc.width = 96;
-  Loaded loaded(gnrt::build_googlenet(gc, gnrt::random_pruned_weights(9, 0.08), {}));
+  gnrt::testing::SmallGoogLeNet spec;
+  spec.size = 96;
+  spec.seed = 9;
+  spec.density = 0.08;
+  Loaded loaded(gnrt::testing::small_googlenet(spec));
   gnrt::PlanConfig fast_config, reference_config;
   reference_config.force_reference = true;
   std::unique_ptr<gnrt::Plan> fast, reference;
