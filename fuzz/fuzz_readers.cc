@@ -13,7 +13,7 @@
 #include "idx.h"
 #include "imageio.h"
 #if defined(GNRT_FUZZ_WITH_CIFAR)
-#include "data.h"
+#include "data/dataset.h"
 #endif
 
 namespace {

@@ -1,55 +1,25 @@
 // gn-convert end to end through its command line: bad input gives one-line errors and a nonzero
 // exit; a tiny train -> prune -> export -> eval run works and its numbers are consistent.
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 
-#include <array>
 #include <random>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include <sys/wait.h>
+
+#include "cli_runner.h"
+#include "subprocess.h"
 #include "test_util.h"
 
 using namespace gnconvert_test;
 
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-// `shell_prefix` runs before gn-convert in the same shell (ulimit, trap).
 Result run(const std::string& args, const TempDir& tmp, const std::string& shell_prefix = "") {
-  std::string err_path = tmp / "stderr.txt";
-  std::string cmd = shell_prefix + std::string(GN_CONVERT_PATH) + " " + args + " 2>" + err_path;
-  Result r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream err(err_path);
-  std::stringstream ss;
-  ss << err.rdbuf();
-  r.err = ss.str();
-  return r;
-}
-
-int lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
+  return run_gn_convert(GN_CONVERT_PATH, args, tmp, shell_prefix);
 }
 
 }  // namespace
@@ -194,16 +164,12 @@ TEST_CASE("tiny train -> prune -> export -> eval pipeline") {
 
   // libgnrt's own evaluation of the exported file (the gnrt tool: its IDX reader, its resize and
   // the normalization stored in the file) agrees with gn-convert's within 0.1 point.
-  std::string gnrt_cmd = std::string(GNRT_TOOL_PATH) + " eval " + (tmp / "m.gnrt") +
-                         " --idx-images " + (tmp / "t10k-images-idx3-ubyte.gz") + " --idx-labels " +
-                         (tmp / "t10k-labels-idx1-ubyte.gz") + " 2>/dev/null";
-  FILE* pipe = popen(gnrt_cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string gnrt_out;
-  std::array<char, 4096> gbuf{};
-  for (std::size_t n; (n = fread(gbuf.data(), 1, gbuf.size(), pipe)) > 0;)
-    gnrt_out.append(gbuf.data(), n);
-  REQUIRE(pclose(pipe) == 0);
+  gnrt::testing::ProcessResult gnrt_run = gnrt::testing::run_process(
+      {GNRT_TOOL_PATH, "eval", tmp / "m.gnrt", "--idx-images", tmp / "t10k-images-idx3-ubyte.gz",
+       "--idx-labels", tmp / "t10k-labels-idx1-ubyte.gz"},
+      600, tmp.path);
+  REQUIRE(gnrt_run.exit_code == 0);
+  const std::string& gnrt_out = gnrt_run.out;
   auto at = gnrt_out.find("accuracy=");
   REQUIRE(at != std::string::npos);
   double gnrt_accuracy = std::stod(gnrt_out.substr(at + 9));

@@ -19,11 +19,14 @@
 #include <thread>
 #include <vector>
 
-#include "distributed.h"
+#include "dist/process_group.h"
+#include "redis_server.h"
 #include "test_util.h"
 
 using namespace gnconvert;
 using gnconvert_test::TempDir;
+using gnrt::testing::free_port;
+using gnrt::testing::RedisServer;
 
 namespace {
 
@@ -100,61 +103,6 @@ void exercise_collectives(const std::string& url, int world) {
       });
   for (const auto& e : errors) CHECK(e == "");
 }
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
-}
-
-// A redis-server of the test's own on a free loopback port, stopped by the destructor.
-struct RedisServer {
-  pid_t pid = -1;
-  int port = 0;
-  explicit RedisServer(const std::string& dir) {
-    port = free_port();
-    pid = ::fork();
-    if (pid == 0) {
-      std::string p = std::to_string(port);
-      ::execlp("redis-server", "redis-server", "--port", p.c_str(), "--bind", "127.0.0.1", "--save",
-               "", "--appendonly", "no", "--dir", dir.c_str(), "--logfile",
-               (dir + "/redis.log").c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    // Wait until it accepts connections.
-    for (int i = 0; i < 200; ++i) {
-      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      addr.sin_port = htons(static_cast<uint16_t>(port));
-      bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-      ::close(fd);
-      if (up) return;
-      int status = 0;
-      if (::waitpid(pid, &status, WNOHANG) == pid) {
-        pid = -1;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-  }
-  bool running() const { return pid > 0; }
-  ~RedisServer() {
-    if (pid > 0) {
-      ::kill(pid, SIGTERM);
-      ::waitpid(pid, nullptr, 0);
-    }
-  }
-};
 
 }  // namespace
 
@@ -259,7 +207,7 @@ TEST_CASE("Redis store: collectives, and a missing rank named") {
   TempDir tmp;
   RedisServer redis(tmp.path);
   REQUIRE_MESSAGE(redis.running(), "redis-server did not start (apt-get install redis-server)");
-  const std::string url = "redis://127.0.0.1:" + std::to_string(redis.port) + "/test-job";
+  const std::string url = "redis://127.0.0.1:" + std::to_string(redis.port()) + "/test-job";
   exercise_collectives(url, 3);
   exercise_collectives(url, 2);  // keys removed: the namespace is reusable
   auto errors = run_ranks({1}, [&](int rank) { ProcessGroup::join(options(2, rank, url, 2)); });

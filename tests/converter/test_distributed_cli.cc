@@ -21,13 +21,17 @@
 #include <thread>
 #include <vector>
 
-#include "train.h"
+#include "train/checkpoint.h"
+#include "train/session.h"
+#include "redis_server.h"
 #include "test_util.h"
 // Last: glog's CHECK macros (via LibTorch) must not replace doctest's.
 #include "doctest_torch.h"
 
 using namespace gnconvert;
 using gnconvert_test::TempDir;
+using gnrt::testing::free_port;
+using gnrt::testing::RedisServer;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -141,57 +145,6 @@ Session load(const std::string& path) {
   return s;
 }
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
-}
-
-// The test's own redis-server on a free loopback port, stopped by the destructor.
-struct RedisServer {
-  pid_t pid = -1;
-  int port = 0;
-  explicit RedisServer(const std::string& dir) {
-    port = free_port();
-    pid = ::fork();
-    if (pid == 0) {
-      std::string p = std::to_string(port);
-      ::execlp("redis-server", "redis-server", "--port", p.c_str(), "--bind", "127.0.0.1", "--save",
-               "", "--appendonly", "no", "--dir", dir.c_str(), "--logfile",
-               (dir + "/redis.log").c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    for (int i = 0; i < 200; ++i) {
-      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      addr.sin_port = htons(static_cast<uint16_t>(port));
-      bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-      ::close(fd);
-      if (up) return;
-      if (::waitpid(pid, nullptr, WNOHANG) == pid) {
-        pid = -1;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-  }
-  ~RedisServer() {
-    if (pid > 0) {
-      ::kill(pid, SIGTERM);
-      ::waitpid(pid, nullptr, 0);
-    }
-  }
-};
-
 int count_lines(const std::string& s) {
   int n = 0;
   for (char c : s) n += c == '\n';
@@ -251,9 +204,10 @@ TEST_CASE("2 and 3 ranks with batch B/N end train and prune with the weights of 
   // 36 training images (after 32 held out): batch 12 -> 3 steps per epoch.
   gnconvert_test::write_toy_mnist(tmp.path, 68, 16);
   RedisServer redis(tmp.path);
-  REQUIRE_MESSAGE(redis.pid > 0, "redis-server did not start (apt-get install redis-server)");
+  REQUIRE_MESSAGE(redis.running(), "redis-server did not start (apt-get install redis-server)");
   const std::string file_url = "file://" + tmp.path + "/rendezvous";
-  const std::string redis_url = "redis://127.0.0.1:" + std::to_string(redis.port) + "/equivalence";
+  const std::string redis_url =
+      "redis://127.0.0.1:" + std::to_string(redis.port()) + "/equivalence";
   const std::string train = "train --dataset mnist --data-dir " + tmp.path +
                             " --validation 32 --size 36 --epochs 1 --batch 12 --lr 0.02"
                             " --threads 1 --seed 3 --progress-seconds 60 --out ";

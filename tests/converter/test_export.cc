@@ -1,8 +1,10 @@
 // Export: BN folding and libgnrt-vs-LibTorch equivalence of the written model.
-#include "export.h"
+#include "export/export.h"
 #include "gnrt/gnrt.h"
-#include "prune.h"
+#include "prune/pruner.h"
 #include "test_util.h"
+#include "tiny_session.h"
+#include "train/evaluation.h"
 
 #include "doctest_torch.h"  // last: after LibTorch's glog macros
 
@@ -13,17 +15,13 @@ namespace {
 
 // A pruned model with non-trivial BatchNorm statistics and affine parameters.
 Session exported_session(const std::string& data_dir) {
-  set_threads(1);
-  Session s;
-  s.quiet = true;
-  s.data.dataset = "mnist";
-  s.data.data_dir = data_dir;
-  s.data.height = s.data.width = 40;
-  s.data.validation = 16;
-  s.optim.batch = 16;
-  s.run.seed = 11;
-  load_data(s);
-  create_model(s);
+  TinySessionOptions o;  // Session's defaults but for the validation split and the seed
+  o.validation = 16;
+  o.epochs = 15;
+  o.lr = 0.05;
+  o.eval_batch = 200;
+  o.seed = 11;
+  Session s = tiny_session(data_dir, "", o);
   torch::NoGradGuard no_grad;
   torch::manual_seed(5);
   for (auto& m : s.net->modules(false)) {

@@ -4,16 +4,18 @@
 // retrained and exported again; bad input gives one-line errors.
 #include <sys/wait.h>
 
-#include <array>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "export.h"
+#include "export/export.h"
 #include "gnrt/gnrt.h"
-#include "import.h"
+#include "import/torchscript_import.h"
+#include "cli_runner.h"
+#include "subprocess.h"
 #include "test_util.h"
+#include "train/checkpoint.h"
 
 #include "doctest_torch.h"  // last: after LibTorch's glog macros
 
@@ -22,39 +24,8 @@ using namespace gnconvert_test;
 
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
 Result run(const std::string& args, const TempDir& tmp) {
-  const std::string err_path = tmp / "stderr.txt";
-  const std::string cmd = std::string(GN_CONVERT_PATH) + " " + args + " 2>" + err_path;
-  Result r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream err(err_path);
-  std::stringstream ss;
-  ss << err.rdbuf();
-  r.err = ss.str();
-  return r;
-}
-
-int lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
+  return run_gn_convert(GN_CONVERT_PATH, args, tmp);
 }
 
 std::vector<float> read_floats(const std::string& path) {
