@@ -28,6 +28,17 @@ std::string fmt(const char* format, double a, double b = 0, double c = 0, double
   return buf;
 }
 
+// The opening of every chart: the svg element, a white background and the title at `left`.
+std::string svg_begin(double width, double height, double left, const std::string& title) {
+  std::string svg =
+      fmt("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+          "font-family=\"sans-serif\" font-size=\"10\">\n",
+          width, height);
+  svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  svg += fmt("<text x=\"%.0f\" y=\"20\" font-size=\"14\">", left) + escape(title) + "</text>\n";
+  return svg;
+}
+
 const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd"};
 
 }  // namespace
@@ -37,12 +48,7 @@ std::string svg_bar_chart(const std::string& title, const std::vector<std::strin
   const double left = 60, top = 40, plot_h = 300, bar_w = 14, bottom = 170;
   const double width = left + 20 + bar_w * static_cast<double>(values.size());
   const double height = top + plot_h + bottom;
-  std::string svg =
-      fmt("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-          "font-family=\"sans-serif\" font-size=\"10\">\n",
-          width, height);
-  svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  svg += fmt("<text x=\"%.0f\" y=\"20\" font-size=\"14\">", left) + escape(title) + "</text>\n";
+  std::string svg = svg_begin(width, height, left, title);
   for (int pct = 0; pct <= 100; pct += 20) {
     double y = top + plot_h * (1.0 - pct / 100.0);
     svg += fmt("<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", left,
@@ -82,12 +88,7 @@ std::string svg_line_chart(const std::string& title, const std::vector<std::stri
   if (hi - lo < 0.02) hi = lo + 0.02;
   const double left = 60, top = 40, plot_w = std::max(300.0, 60.0 * labels.size()), plot_h = 260;
   const double width = left + plot_w + 160, height = top + plot_h + 110;
-  std::string svg =
-      fmt("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-          "font-family=\"sans-serif\" font-size=\"10\">\n",
-          width, height);
-  svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  svg += fmt("<text x=\"%.0f\" y=\"20\" font-size=\"14\">", left) + escape(title) + "</text>\n";
+  std::string svg = svg_begin(width, height, left, title);
   auto ypos = [&](double v) { return top + plot_h * (1.0 - (v - lo) / (hi - lo)); };
   auto xpos = [&](std::size_t i) {
     return left + (labels.size() > 1 ? plot_w * i / (labels.size() - 1.0) : plot_w / 2);
