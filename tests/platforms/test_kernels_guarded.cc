@@ -16,8 +16,6 @@
 //    exact zeros there and nothing but the interior and zeros elsewhere;
 //  - running the channel range in two parts gives bit-identical results (threads split ranges).
 #include <doctest/doctest.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -31,6 +29,7 @@
 #include <vector>
 
 #include "gnrt/kernels.h"
+#include "guarded_memory.h"
 #include "kernel_registry.h"
 #if defined(__aarch64__) || defined(__arm__)
 #define GNRT_TEST_ARM 1
@@ -60,32 +59,7 @@ std::size_t with_slack(std::size_t planes) {
   return static_cast<std::size_t>(kMaxUnderreadFloats) + planes + kMaxOverreadFloats;
 }
 
-// `count` floats next to an inaccessible page: ending at it (at_end) or starting after it.
-class GuardedFloats {
- public:
-  GuardedFloats(std::size_t count, bool at_end) {
-    page_ = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-    const std::size_t bytes = count * sizeof(float);
-    const std::size_t data_pages = (bytes + page_ - 1) / page_ + 1;
-    total_ = (data_pages + 2) * page_;
-    void* base = mmap(nullptr, total_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    REQUIRE(base != MAP_FAILED);
-    base_ = static_cast<unsigned char*>(base);
-    REQUIRE(mprotect(base_, page_, PROT_NONE) == 0);
-    REQUIRE(mprotect(base_ + (data_pages + 1) * page_, page_, PROT_NONE) == 0);
-    unsigned char* start = at_end ? base_ + (data_pages + 1) * page_ - bytes : base_ + page_;
-    data_ = reinterpret_cast<float*>(start);
-  }
-  ~GuardedFloats() { munmap(base_, total_); }
-  GuardedFloats(const GuardedFloats&) = delete;
-  GuardedFloats& operator=(const GuardedFloats&) = delete;
-  float* data() { return data_; }
-
- private:
-  std::size_t page_ = 0, total_ = 0;
-  unsigned char* base_ = nullptr;
-  float* data_ = nullptr;
-};
+using gnrt_test::GuardedFloats;
 
 // Geometry of a stack of padded planes: plane c's padded region starts at c * channel_stride,
 // element (c, y, x) is at origin + c * channel_stride + y * row_stride + x.
