@@ -32,11 +32,22 @@ constexpr float kSentinel = -7777.0f;
 
 const k::IsaKernels* family() { return k::kernels_for(k::detect_isa()); }
 
-template <typename Info>
-bool runnable(const Info& info) {
-  if (k::row_allowed(info, k::detect_isa())) return true;
-  MESSAGE("skipped ", std::string(info.name), ": this CPU lacks ", k::isa_name(info.isa));
-  return false;
+// check(info, rng) for every row of `table`, a subcase each, with its own seed (seed + row index);
+// rows this CPU lacks the ISA of are skipped with a message.
+template <typename Info, typename Check>
+void for_each_row(const k::KernelTable<Info>& table, unsigned seed, Check check) {
+  unsigned row = 0;
+  for (const Info& info : table) {
+    SUBCASE(info.name) {
+      if (k::row_allowed(info, k::detect_isa())) {
+        std::mt19937 rng(seed + row);
+        check(info, rng);
+      } else {
+        MESSAGE("skipped ", std::string(info.name), ": this CPU lacks ", k::isa_name(info.isa));
+      }
+    }
+    ++row;
+  }
 }
 
 bool name_has(const char* name, const char* part) {
@@ -222,12 +233,7 @@ bool check_conv_kernel(const k::ConvKernelInfo& info, const ConvCase& c, double 
 
   k::ConvProblem p{};
   p.geometry = g;
-  p.in_row_stride = input.row_stride();
-  p.in_channel_stride = input.channel_stride();
-  p.in_pad = input.pad();
-  p.out_row_stride = output.row_stride();
-  p.out_channel_stride = output.channel_stride();
-  p.out_pad = output.pad();
+  gnrt_test::set_layout(&p, input, output);
   p.activation = relu ? k::Activation::kRelu : k::Activation::kNone;
   if (give_sparse) {
     p.sparse = csr.view();
@@ -285,30 +291,24 @@ bool check_conv_kernel(const k::ConvKernelInfo& info, const ConvCase& c, double 
 TEST_CASE("convolution kernels on the planner's aligned layouts and input-channel blocks") {
   const k::IsaKernels* kernels = family();
   if (kernels == nullptr) return;
-  const double densities[] = {0.0, 0.03, 0.0625, 0.2, 0.5, 1.0};
-  int row = 0;
-  for (const k::ConvKernelInfo& info : kernels->conv) {
-    SUBCASE(info.name) {
-      if (!runnable(info)) continue;
-      std::mt19937 rng(1000 + row);
-      // The variant names of kernel_registry.h: a stated stride is the one the kernel takes (the
-      // others alternate); the phase-buffer kernels (s2p, s2pg) take no groups; the shift-group
-      // kernels (s1g) need the planner's aligned layout.
-      const bool s2 = name_has(info.name, "_s2"), s1 = name_has(info.name, "_s1");
-      const bool phase = name_has(info.name, "_s2p");
-      const bool shift = name_has(info.name, "_s1g_");
-      int covered = 0;
-      for (int trial = 0; trial < 2000 && covered < 250; ++trial) {
-        const int stride = s2 ? 2 : s1 ? 1 : 1 + trial % 2;
-        const ConvCase c = random_case(rng, stride, info.sparse && !phase, shift);
-        if (check_conv_kernel(info, c, densities[trial % 6], trial % 2 == 0, trial % 4 < 2, rng))
-          ++covered;
-      }
-      MESSAGE(std::string(info.name), ": ", covered, " random problems checked");
-      CHECK(covered == 250);
+  for_each_row(kernels->conv, 1000, [](const k::ConvKernelInfo& info, std::mt19937& rng) {
+    const double densities[] = {0.0, 0.03, 0.0625, 0.2, 0.5, 1.0};
+    // The variant names of kernel_registry.h: a stated stride is the one the kernel takes (the
+    // others alternate); the phase-buffer kernels (s2p, s2pg) take no groups; the shift-group
+    // kernels (s1g) need the planner's aligned layout.
+    const bool s2 = name_has(info.name, "_s2"), s1 = name_has(info.name, "_s1");
+    const bool phase = name_has(info.name, "_s2p");
+    const bool shift = name_has(info.name, "_s1g_");
+    int covered = 0;
+    for (int trial = 0; trial < 2000 && covered < 250; ++trial) {
+      const int stride = s2 ? 2 : s1 ? 1 : 1 + trial % 2;
+      const ConvCase c = random_case(rng, stride, info.sparse && !phase, shift);
+      if (check_conv_kernel(info, c, densities[trial % 6], trial % 2 == 0, trial % 4 < 2, rng))
+        ++covered;
     }
-    ++row;
-  }
+    MESSAGE(std::string(info.name), ": ", covered, " random problems checked");
+    CHECK(covered == 250);
+  });
 }
 
 TEST_CASE("no optimized kernel takes a problem whose border does not cover the taps") {
@@ -334,63 +334,57 @@ TEST_CASE("no optimized kernel takes a problem whose border does not cover the t
 TEST_CASE("fully connected kernels: wide inputs, split ranges, weights gone after packing") {
   const k::IsaKernels* kernels = family();
   if (kernels == nullptr) return;
-  int row = 0;
-  for (const k::FcKernelInfo& info : kernels->fc) {
-    SUBCASE(info.name) {
-      if (!runnable(info)) continue;
-      std::mt19937 rng(77 + row);
-      int covered = 0;
-      for (int trial = 0; trial < 120; ++trial) {
-        const int in = std::uniform_int_distribution<int>(1, 1100)(rng);
-        const int out = std::uniform_int_distribution<int>(1, 70)(rng);
-        const double density = std::vector<double>{0.0, 0.01, 0.0625, 0.3, 1.0}[trial % 5];
-        auto w = gnrt_test::random_sparse_weights(rng, static_cast<std::size_t>(in) * out, density);
-        auto bias = gnrt_test::random_vector(rng, out);
-        const auto x = gnrt_test::random_vector(rng, in);
-        auto csr = gnrt_test::to_csr(w, out, in);
-        k::FcProblem p{};
-        p.in_features = in;
-        p.out_features = out;
-        p.activation = trial % 3 == 0 ? k::Activation::kRelu : k::Activation::kNone;
-        if (trial % 2 == 0) {
-          p.sparse = csr.view();
-        } else {
-          p.dense_weights = w.data();
-        }
-        p.bias = bias.data();
-        p.nonzeros = csr.nonzeros();
-        if (info.supports != nullptr && !info.supports(p)) continue;
-        ++covered;
-        std::vector<float> expected(out);
-        k::f32_fc_dense__scalar(in, out, x.data(), w.data(), bias.data(), expected.data(),
-                                p.activation, 0, out);
-        Packed packed(info.packed_bytes(p));
-        info.pack(p, packed.data);
-        std::fill(w.begin(), w.end(), gnrt_test::nan_value());
-        std::fill(csr.values.begin(), csr.values.end(), gnrt_test::nan_value());
-        std::fill(bias.begin(), bias.end(), gnrt_test::nan_value());
-        p.dense_weights = nullptr;
-        p.sparse = {};
-        p.bias = nullptr;
-        GuardedFloats input(static_cast<std::size_t>(in), trial % 4 < 2);
-        std::memcpy(input.data(), x.data(), sizeof(float) * in);
-        std::vector<float> result(out + 1, kSentinel);
-        const int o_begin = out > 3 ? 1 : 0;
-        info.run(p, packed.data, input.data(), result.data(), o_begin, out / 2 + 1);
-        info.run(p, packed.data, input.data(), result.data(), out / 2 + 1, out);
-        INFO(info.name, " in ", in, " out ", out, " density ", density);
-        CHECK(result[out] == kSentinel);
-        if (o_begin == 1) CHECK(result[0] == kSentinel);
-        int wrong = 0;
-        for (int o = o_begin; o < out; ++o) {
-          if (!(std::fabs(result[o] - expected[o]) <= 1e-5 * (1.0 + std::sqrt(in)))) ++wrong;
-        }
-        CHECK(wrong == 0);
+  for_each_row(kernels->fc, 77, [](const k::FcKernelInfo& info, std::mt19937& rng) {
+    int covered = 0;
+    for (int trial = 0; trial < 120; ++trial) {
+      const int in = std::uniform_int_distribution<int>(1, 1100)(rng);
+      const int out = std::uniform_int_distribution<int>(1, 70)(rng);
+      const double density = std::vector<double>{0.0, 0.01, 0.0625, 0.3, 1.0}[trial % 5];
+      auto w = gnrt_test::random_sparse_weights(rng, static_cast<std::size_t>(in) * out, density);
+      auto bias = gnrt_test::random_vector(rng, out);
+      const auto x = gnrt_test::random_vector(rng, in);
+      auto csr = gnrt_test::to_csr(w, out, in);
+      k::FcProblem p{};
+      p.in_features = in;
+      p.out_features = out;
+      p.activation = trial % 3 == 0 ? k::Activation::kRelu : k::Activation::kNone;
+      if (trial % 2 == 0) {
+        p.sparse = csr.view();
+      } else {
+        p.dense_weights = w.data();
       }
-      CHECK(covered > 100);
+      p.bias = bias.data();
+      p.nonzeros = csr.nonzeros();
+      if (info.supports != nullptr && !info.supports(p)) continue;
+      ++covered;
+      std::vector<float> expected(out);
+      k::f32_fc_dense__scalar(in, out, x.data(), w.data(), bias.data(), expected.data(),
+                              p.activation, 0, out);
+      Packed packed(info.packed_bytes(p));
+      info.pack(p, packed.data);
+      std::fill(w.begin(), w.end(), gnrt_test::nan_value());
+      std::fill(csr.values.begin(), csr.values.end(), gnrt_test::nan_value());
+      std::fill(bias.begin(), bias.end(), gnrt_test::nan_value());
+      p.dense_weights = nullptr;
+      p.sparse = {};
+      p.bias = nullptr;
+      GuardedFloats input(static_cast<std::size_t>(in), trial % 4 < 2);
+      std::memcpy(input.data(), x.data(), sizeof(float) * in);
+      std::vector<float> result(out + 1, kSentinel);
+      const int o_begin = out > 3 ? 1 : 0;
+      info.run(p, packed.data, input.data(), result.data(), o_begin, out / 2 + 1);
+      info.run(p, packed.data, input.data(), result.data(), out / 2 + 1, out);
+      INFO(info.name, " in ", in, " out ", out, " density ", density);
+      CHECK(result[out] == kSentinel);
+      if (o_begin == 1) CHECK(result[0] == kSentinel);
+      int wrong = 0;
+      for (int o = o_begin; o < out; ++o) {
+        if (!(std::fabs(result[o] - expected[o]) <= 1e-5 * (1.0 + std::sqrt(in)))) ++wrong;
+      }
+      CHECK(wrong == 0);
     }
-    ++row;
-  }
+    CHECK(covered > 100);
+  });
 }
 
 namespace {
@@ -496,12 +490,7 @@ bool check_global_pool(const k::PoolKernelInfo& info, std::mt19937& rng, int tri
   p.activation = trial % 3 == 0 ? k::Activation::kRelu : k::Activation::kNone;
   p.geometry = {channels, h, w, 1, 1, h, w, 1, 1, 0, 0};
   p.global = true;
-  p.in_row_stride = input.row_stride();
-  p.in_channel_stride = input.channel_stride();
-  p.in_pad = input.pad();
-  p.out_row_stride = output.row_stride();
-  p.out_channel_stride = output.channel_stride();
-  p.out_pad = out_pad;
+  gnrt_test::set_layout(&p, input, output);
   if (!info.supports(p)) return false;
   int wrong = 0, stray = 0;
   check_pool_kernel(info, p, input, trial % 4 < 2, output, 1e-5, &wrong, &stray);
@@ -516,70 +505,59 @@ bool check_global_pool(const k::PoolKernelInfo& info, std::mt19937& rng, int tri
 TEST_CASE("pooling kernels on the planner's aligned layouts, NaN in the border rows they skip") {
   const k::IsaKernels* kernels = family();
   if (kernels == nullptr) return;
-  int row = 0;
-  for (const k::PoolKernelInfo& info : kernels->pool) {
-    SUBCASE(info.name) {
-      if (!runnable(info)) continue;
-      std::mt19937 rng(500 + row);
-      const bool global = name_has(info.name, "global");
-      int covered = 0, covered_aligned = 0, skipping_rows = 0;
-      for (int trial = 0; trial < 300; ++trial) {
-        if (global) {
-          if (check_global_pool(info, rng, trial)) ++covered;
-          continue;
-        }
-        const int stride = name_has(info.name, "3x3s2") ? 2 : 1;
-        const PoolCase c = random_pool_case(rng, stride);
-        const k::PoolGeometry& g = c.g;
-        Planes input(g.channels, g.in_height, g.in_width, c.in_pad, c.extra_row, c.extra_channel,
-                     static_cast<int>(k::kMaxOverreadFloats), c.misalign, c.shared);
-        input.zero_border_fill_rest(gnrt_test::nan_value());
-        input.fill_interior_random(rng, 0.0f, 1.0f);
-        Planes output(g.channels, g.out_height, g.out_width, c.out_pad, c.extra_row + 1,
-                      c.extra_channel, 0, c.shared ? c.misalign : (c.misalign + 5) % 16);
-        k::PoolProblem p{};
-        p.activation = trial % 3 == 0 ? k::Activation::kRelu : k::Activation::kNone;
-        p.geometry = g;
-        p.max = true;
-        p.pad_bottom = c.pad_bottom;
-        p.pad_right = c.pad_right;
-        p.input_nonnegative = trial % 7 != 0;
-        p.in_row_stride = input.row_stride();
-        p.in_channel_stride = input.channel_stride();
-        p.in_pad = input.pad();
-        p.out_row_stride = output.row_stride();
-        p.out_channel_stride = output.channel_stride();
-        p.out_pad = output.pad();
-        if (!p.input_nonnegative) {
-          CHECK_FALSE(info.supports(p));  // the zero-border path needs nonnegative inputs
-          continue;
-        }
-        if (!info.supports(p)) continue;
-        // A kernel that reads no border row (kernels.h): NaN there must not reach any output.
-        const k::PoolKernel kernel = k::to_pool_kernel(info, p);
-        if (!kernel.reads_border_rows) {
-          input.fill_outside_rows(gnrt_test::nan_value());
-          ++skipping_rows;
-        }
-        const k::PoolKernel selected = k::select_pool_kernel(p, info.isa, false);
-        if (std::string(selected.name) == info.name)
-          CHECK(selected.reads_border_rows == kernel.reads_border_rows);
-        int wrong = 0, stray = 0;
-        check_pool_kernel(info, p, input, trial % 4 < 2, output, 0.0, &wrong, &stray);
-        INFO(info.name, ": channels ", g.channels, " in ", g.in_height, "x", g.in_width, " out ",
-             g.out_height, "x", g.out_width, " pad ", g.pad_top, ",", g.pad_left, " in_pad ",
-             c.in_pad, " misalign ", c.misalign);
-        CHECK(wrong == 0);
-        CHECK(stray == 0);
-        if (info.zeroes_row_gaps) CHECK(output.nonzero_row_gaps(g.channels > 3 ? 1 : 0) == 0);
-        ++covered;
-        if (c.shared) ++covered_aligned;
+  for_each_row(kernels->pool, 500, [](const k::PoolKernelInfo& info, std::mt19937& rng) {
+    const bool global = name_has(info.name, "global");
+    int covered = 0, covered_aligned = 0, skipping_rows = 0;
+    for (int trial = 0; trial < 300; ++trial) {
+      if (global) {
+        if (check_global_pool(info, rng, trial)) ++covered;
+        continue;
       }
-      MESSAGE(std::string(info.name), ": ", covered, " random problems checked, ", covered_aligned,
-              " in the planner's aligned layout, ", skipping_rows, " with NaN border rows");
-      if (!global) CHECK(covered_aligned > 40);
-      CHECK(covered > 150);
+      const int stride = name_has(info.name, "3x3s2") ? 2 : 1;
+      const PoolCase c = random_pool_case(rng, stride);
+      const k::PoolGeometry& g = c.g;
+      Planes input(g.channels, g.in_height, g.in_width, c.in_pad, c.extra_row, c.extra_channel,
+                   static_cast<int>(k::kMaxOverreadFloats), c.misalign, c.shared);
+      input.zero_border_fill_rest(gnrt_test::nan_value());
+      input.fill_interior_random(rng, 0.0f, 1.0f);
+      Planes output(g.channels, g.out_height, g.out_width, c.out_pad, c.extra_row + 1,
+                    c.extra_channel, 0, c.shared ? c.misalign : (c.misalign + 5) % 16);
+      k::PoolProblem p{};
+      p.activation = trial % 3 == 0 ? k::Activation::kRelu : k::Activation::kNone;
+      p.geometry = g;
+      p.max = true;
+      p.pad_bottom = c.pad_bottom;
+      p.pad_right = c.pad_right;
+      p.input_nonnegative = trial % 7 != 0;
+      gnrt_test::set_layout(&p, input, output);
+      if (!p.input_nonnegative) {
+        CHECK_FALSE(info.supports(p));  // the zero-border path needs nonnegative inputs
+        continue;
+      }
+      if (!info.supports(p)) continue;
+      // A kernel that reads no border row (kernels.h): NaN there must not reach any output.
+      const k::PoolKernel kernel = k::to_pool_kernel(info, p);
+      if (!kernel.reads_border_rows) {
+        input.fill_outside_rows(gnrt_test::nan_value());
+        ++skipping_rows;
+      }
+      const k::PoolKernel selected = k::select_pool_kernel(p, info.isa, false);
+      if (std::string(selected.name) == info.name)
+        CHECK(selected.reads_border_rows == kernel.reads_border_rows);
+      int wrong = 0, stray = 0;
+      check_pool_kernel(info, p, input, trial % 4 < 2, output, 0.0, &wrong, &stray);
+      INFO(info.name, ": channels ", g.channels, " in ", g.in_height, "x", g.in_width, " out ",
+           g.out_height, "x", g.out_width, " pad ", g.pad_top, ",", g.pad_left, " in_pad ",
+           c.in_pad, " misalign ", c.misalign);
+      CHECK(wrong == 0);
+      CHECK(stray == 0);
+      if (info.zeroes_row_gaps) CHECK(output.nonzero_row_gaps(g.channels > 3 ? 1 : 0) == 0);
+      ++covered;
+      if (c.shared) ++covered_aligned;
     }
-    ++row;
-  }
+    MESSAGE(std::string(info.name), ": ", covered, " random problems checked, ", covered_aligned,
+            " in the planner's aligned layout, ", skipping_rows, " with NaN border rows");
+    if (!global) CHECK(covered_aligned > 40);
+    CHECK(covered > 150);
+  });
 }
