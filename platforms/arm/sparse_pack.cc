@@ -30,6 +30,12 @@ Layout layout_for(std::uint64_t header_bytes, std::uint64_t rows, std::uint64_t 
 
 bool fits_u32(std::uint64_t bytes) { return bytes <= std::numeric_limits<std::uint32_t>::max(); }
 
+// Whether the header's int32 nonzero count and uint32 offsets can describe the block.
+bool packable(std::uint64_t header_bytes, std::uint64_t rows, std::uint64_t nonzeros) {
+  if (nonzeros > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())) return false;
+  return fits_u32(layout_for(header_bytes, rows, nonzeros).total);
+}
+
 // Nonzeros of `rows` dense rows of `row_size` weights, or of the CSR rows.
 std::uint64_t count_nonzeros(const float* dense, const SparseRows& sparse, std::uint64_t rows,
                              std::uint64_t row_size) {
@@ -63,6 +69,30 @@ void for_each_nonzero(const float* dense, const SparseRows& sparse, int row, std
     for (std::uint32_t k = sparse.row_begin[row]; k < sparse.row_begin[row + 1]; ++k)
       emit(sparse.indices[k], sparse.values[k]);
   }
+}
+
+// The arrays of a packed block being written; `tail` is its last per-nonzero array.
+struct Arrays {
+  float* bias;
+  std::uint32_t* row_begin;
+  float* weights;
+  unsigned char* tail;
+};
+
+// Stores `header` with the offsets of the arrays every block has, and the bias (the block is
+// zeroed before: no bias leaves zeros).
+template <typename Header>
+Arrays write_header(Header header, const Layout& l, const float* bias, int rows,
+                    unsigned char* base) {
+  header.bias_offset = static_cast<std::uint32_t>(l.bias);
+  header.row_begin_offset = static_cast<std::uint32_t>(l.row_begin);
+  header.weights_offset = static_cast<std::uint32_t>(l.weights);
+  std::memcpy(base, &header, sizeof header);
+  Arrays a{reinterpret_cast<float*>(base + l.bias),
+           reinterpret_cast<std::uint32_t*>(base + l.row_begin),
+           reinterpret_cast<float*>(base + l.weights), base + l.tail};
+  if (bias != nullptr) std::memcpy(a.bias, bias, sizeof(float) * rows);
+  return a;
 }
 
 // The arrays every packed block has after its header (bias, row_begin, weights).
@@ -151,9 +181,7 @@ bool conv_sparse_supported(const ConvProblem& p) {
   if (plan_segments(p).length > std::numeric_limits<std::int32_t>::max()) return false;
   const std::uint64_t taps = static_cast<std::uint64_t>(g.in_channels) * g.kernel_h * g.kernel_w;
   if (sparse && !sparse_rows_ok(p.sparse, g.out_channels, taps)) return false;
-  const std::uint64_t nonzeros = conv_sparse_count_nonzeros(p);
-  if (nonzeros > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())) return false;
-  return fits_u32(layout_for(sizeof(PackedConvHeader), g.out_channels, nonzeros).total);
+  return packable(sizeof(PackedConvHeader), g.out_channels, conv_sparse_count_nonzeros(p));
 }
 
 std::size_t conv_sparse_packed_bytes(const ConvProblem& p) {
@@ -178,17 +206,11 @@ void conv_sparse_pack(const ConvProblem& p, void* packed) {
   header.segment_length = static_cast<std::int32_t>(s.length);
   header.in_segment_step = s.in_step;
   header.out_segment_step = s.out_step;
-  header.bias_offset = static_cast<std::uint32_t>(l.bias);
-  header.row_begin_offset = static_cast<std::uint32_t>(l.row_begin);
-  header.weights_offset = static_cast<std::uint32_t>(l.weights);
   header.deltas_offset = static_cast<std::uint32_t>(l.tail);
-  std::memcpy(base, &header, sizeof header);
-
-  auto* bias = reinterpret_cast<float*>(base + l.bias);
-  auto* row_begin = reinterpret_cast<std::uint32_t*>(base + l.row_begin);
-  auto* weights = reinterpret_cast<float*>(base + l.weights);
-  auto* deltas = reinterpret_cast<std::int32_t*>(base + l.tail);
-  if (p.bias != nullptr) std::memcpy(bias, p.bias, sizeof(float) * g.out_channels);
+  const Arrays a = write_header(header, l, p.bias, g.out_channels, base);
+  std::uint32_t* row_begin = a.row_begin;
+  float* weights = a.weights;
+  auto* deltas = reinterpret_cast<std::int32_t*>(a.tail);
 
   const std::uint32_t taps = static_cast<std::uint32_t>(g.in_channels) * g.kernel_h * g.kernel_w;
   std::uint32_t n = 0;
@@ -229,9 +251,7 @@ bool fc_sparse_supported(const FcProblem& p) {
   if (sparse &&
       !sparse_rows_ok(p.sparse, p.out_features, static_cast<std::uint64_t>(p.in_features)))
     return false;
-  const std::uint64_t nonzeros = fc_sparse_count_nonzeros(p);
-  if (nonzeros > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())) return false;
-  return fits_u32(layout_for(sizeof(PackedFcHeader), p.out_features, nonzeros).total);
+  return packable(sizeof(PackedFcHeader), p.out_features, fc_sparse_count_nonzeros(p));
 }
 
 std::size_t fc_sparse_packed_bytes(const FcProblem& p) {
@@ -248,17 +268,11 @@ void fc_sparse_pack(const FcProblem& p, void* packed) {
   header.in_features = p.in_features;
   header.out_features = p.out_features;
   header.nonzeros = static_cast<std::int32_t>(nonzeros);
-  header.bias_offset = static_cast<std::uint32_t>(l.bias);
-  header.row_begin_offset = static_cast<std::uint32_t>(l.row_begin);
-  header.weights_offset = static_cast<std::uint32_t>(l.weights);
   header.indices_offset = static_cast<std::uint32_t>(l.tail);
-  std::memcpy(base, &header, sizeof header);
-
-  auto* bias = reinterpret_cast<float*>(base + l.bias);
-  auto* row_begin = reinterpret_cast<std::uint32_t*>(base + l.row_begin);
-  auto* weights = reinterpret_cast<float*>(base + l.weights);
-  auto* indices = reinterpret_cast<std::uint32_t*>(base + l.tail);
-  if (p.bias != nullptr) std::memcpy(bias, p.bias, sizeof(float) * p.out_features);
+  const Arrays a = write_header(header, l, p.bias, p.out_features, base);
+  std::uint32_t* row_begin = a.row_begin;
+  float* weights = a.weights;
+  auto* indices = reinterpret_cast<std::uint32_t*>(a.tail);
 
   std::uint32_t n = 0;
   for (int o = 0; o < p.out_features; ++o) {
