@@ -61,6 +61,14 @@ std::size_t with_slack(std::size_t planes) {
 
 using gnrt_test::GuardedFloats;
 
+// Whether this CPU runs the row (a skip message when not).
+template <typename Info>
+bool runs_here(const Info& info) {
+  if (k::row_allowed(info, k::detect_isa())) return true;
+  MESSAGE("skipped, CPU lacks the ISA: " << info.name);
+  return false;
+}
+
 // Geometry of a stack of padded planes: plane c's padded region starts at c * channel_stride,
 // element (c, y, x) is at origin + c * channel_stride + y * row_stride + x.
 struct PlaneLayout {
@@ -321,10 +329,7 @@ void run_conv_case(const ConvCase& c, std::mt19937& rng, bool expect_merged = fa
   int tested = 0;
   for (const k::ConvKernelInfo& info : kernels->conv) {
     INFO(info.name);
-    if (!k::row_allowed(info, k::detect_isa())) {
-      MESSAGE("skipped, CPU lacks the ISA: " << info.name);
-      continue;
-    }
+    if (!runs_here(info)) continue;
 #if defined(GNRT_TEST_ARM)
     REQUIRE(info.supports(problem));  // the NEON kernels take every case of these tests
 #endif
@@ -634,10 +639,7 @@ void run_fc_case(int in_features, int out_features, double density, bool relu, b
   if (kernels == nullptr) return;
   for (const k::FcKernelInfo& info : kernels->fc) {
     INFO(info.name);
-    if (!k::row_allowed(info, k::detect_isa())) {
-      MESSAGE("skipped, CPU lacks the ISA: " << info.name);
-      continue;
-    }
+    if (!runs_here(info)) continue;
 #if defined(GNRT_TEST_ARM)
     REQUIRE((info.supports == nullptr || info.supports(problem)));
 #endif
@@ -725,10 +727,7 @@ std::vector<const k::PoolKernelInfo*> pool_rows(const PoolProblem& p) {
   if (kernels == nullptr) return rows;
   for (const k::PoolKernelInfo& info : kernels->pool) {
     if (!info.supports(p)) continue;
-    if (!k::row_allowed(info, k::detect_isa())) {
-      MESSAGE("skipped, CPU lacks the ISA: " << info.name);
-      continue;
-    }
+    if (!runs_here(info)) continue;
     rows.push_back(&info);
   }
   return rows;
