@@ -93,25 +93,30 @@ const IsaKernels* kernels_for(Isa isa) {
   return nullptr;
 }
 
-ConvKernel to_conv_kernel(const ConvKernelInfo& info, const ConvProblem& problem) {
-  ConvKernel kernel{};
+namespace {
+
+// The fields convolution and fully connected kernels share.
+template <typename Kernel, typename Info, typename Problem>
+Kernel packed_kernel(const Info& info, const Problem& problem) {
+  Kernel kernel{};
   kernel.name = info.name;
   kernel.sparse = info.sparse;
   kernel.packed_bytes = info.packed_bytes(problem);
   kernel.pack = info.pack;
   kernel.run = info.run;
+  return kernel;
+}
+
+}  // namespace
+
+ConvKernel to_conv_kernel(const ConvKernelInfo& info, const ConvProblem& problem) {
+  ConvKernel kernel = packed_kernel<ConvKernel>(info, problem);
   kernel.zeroes_row_gaps = info.zeroes_row_gaps;
   return kernel;
 }
 
 FcKernel to_fc_kernel(const FcKernelInfo& info, const FcProblem& problem) {
-  FcKernel kernel{};
-  kernel.name = info.name;
-  kernel.sparse = info.sparse;
-  kernel.packed_bytes = info.packed_bytes(problem);
-  kernel.pack = info.pack;
-  kernel.run = info.run;
-  return kernel;
+  return packed_kernel<FcKernel>(info, problem);
 }
 
 PoolKernel to_pool_kernel(const PoolKernelInfo& info, const PoolProblem& problem) {

@@ -517,6 +517,24 @@ int run_pools(const Options& o) {
   return 0;
 }
 
+// The density at which the sparse/dense time ratio of a layer first reaches 1, interpolated
+// linearly between the densities around it (the first density when it already does there); NAN
+// when it never does. Fed the densities in increasing order.
+struct Crossover {
+  double density = NAN;
+  double previous_ratio = 0, previous_density = 0;
+  void add(double d, double ratio) {
+    if (std::isnan(density) && ratio >= 1.0) {
+      density = previous_ratio > 0
+                    ? previous_density +
+                          (d - previous_density) * (1.0 - previous_ratio) / (ratio - previous_ratio)
+                    : d;
+    }
+    previous_ratio = ratio;
+    previous_density = d;
+  }
+};
+
 int run_crossover(const Options& o) {
   std::vector<ConvLayer> probes;
   for (const char* name : {"inception3a.b1", "inception3b.b2", "inception4c.b2", "inception4e.b3",
@@ -531,8 +549,7 @@ int run_crossover(const Options& o) {
   std::printf("  crossover\n");
   for (const ConvLayer& l : probes) {
     std::printf("%-16s", l.name.c_str());
-    double crossover = NAN;
-    double previous_ratio = 0, previous_density = 0;
+    Crossover crossover;
     for (double d : densities) {
       LayerSetup s(l, d, 7);
       k::ConvKernel sk{}, dk{};
@@ -544,20 +561,13 @@ int run_crossover(const Options& o) {
       const double ratio =
           min_seconds([&] { sr.run(s); }, o.runs) / min_seconds([&] { dr.run(s); }, o.runs);
       std::printf(" %6.2f", ratio);
-      if (std::isnan(crossover) && ratio >= 1.0) {
-        crossover = previous_ratio > 0
-                        ? previous_density + (d - previous_density) * (1.0 - previous_ratio) /
-                                                 (ratio - previous_ratio)
-                        : d;
-      }
-      previous_ratio = ratio;
-      previous_density = d;
+      crossover.add(d, ratio);
     }
-    std::printf("  %.3f\n", crossover);
+    std::printf("  %.3f\n", crossover.density);
   }
   // GoogLeNet's classifier, 1024 -> 1000.
   std::printf("%-16s", "fc_1024x1000");
-  double crossover = NAN, previous_ratio = 0, previous_density = 0;
+  Crossover crossover;
   for (double d : densities) {
     std::mt19937 rng(9);
     std::uniform_real_distribution<float> value(-1.0f, 1.0f);
@@ -583,16 +593,9 @@ int run_crossover(const Options& o) {
     }
     const double ratio = times[0] / times[1];
     std::printf(" %6.2f", ratio);
-    if (std::isnan(crossover) && ratio >= 1.0) {
-      crossover = previous_ratio > 0
-                      ? previous_density + (d - previous_density) * (1.0 - previous_ratio) /
-                                               (ratio - previous_ratio)
-                      : d;
-    }
-    previous_ratio = ratio;
-    previous_density = d;
+    crossover.add(d, ratio);
   }
-  std::printf("  %.3f\n", crossover);
+  std::printf("  %.3f\n", crossover.density);
   return 0;
 }
 

@@ -87,6 +87,17 @@ void report(const gnrt_bench::PlanLayer& layer, const char* kernel, const char* 
   g_totals[kernel] += ms;
 }
 
+// Packs a convolution or fully connected kernel and reports the best of `runs` runs over all
+// `count` output channels.
+template <typename Kernel, typename Problem>
+void bench_packed(const gnrt_bench::PlanLayer& layer, const char* selected, const Kernel& kernel,
+                  const Problem& p, const float* input, float* output, int count, int runs) {
+  Buffer packed = floats(kernel.packed_bytes / sizeof(float) + 1);
+  kernel.pack(p, packed.get());
+  report(layer, kernel.name, selected,
+         min_ms(runs, [&] { kernel.run(p, packed.get(), input, output, 0, count); }));
+}
+
 void bench_conv(const k::IsaKernels& family, const gnrt_bench::PlanLayer& layer, int runs) {
   const k::ConvProblem& p = layer.conv;
   const k::ConvGeometry& g = p.geometry;
@@ -98,11 +109,8 @@ void bench_conv(const k::IsaKernels& family, const gnrt_bench::PlanLayer& layer,
   const char* selected = k::select_conv_kernel(p, k::detect_isa(), false).name;
   for (const k::ConvKernelInfo& info : family.conv) {
     if (!k::row_allowed(info, k::detect_isa()) || !info.supports(p)) continue;
-    const k::ConvKernel kernel = k::to_conv_kernel(info, p);
-    Buffer packed = floats(kernel.packed_bytes / sizeof(float) + 1);
-    kernel.pack(p, packed.get());
-    report(layer, info.name, selected,
-           min_ms(runs, [&] { kernel.run(p, packed.get(), input, output, 0, g.out_channels); }));
+    bench_packed(layer, selected, k::to_conv_kernel(info, p), p, input, output, g.out_channels,
+                 runs);
   }
 }
 
@@ -117,12 +125,8 @@ void bench_fc(const k::IsaKernels& family, const gnrt_bench::PlanLayer& layer, i
   for (const k::FcKernelInfo& info : family.fc) {
     if (!k::row_allowed(info, k::detect_isa())) continue;
     if (info.supports != nullptr && !info.supports(p)) continue;
-    const k::FcKernel kernel = k::to_fc_kernel(info, p);
-    Buffer packed = floats(kernel.packed_bytes / sizeof(float) + 1);
-    kernel.pack(p, packed.get());
-    report(layer, info.name, selected, min_ms(runs, [&] {
-             kernel.run(p, packed.get(), in.get(), out.get(), 0, p.out_features);
-           }));
+    bench_packed(layer, selected, k::to_fc_kernel(info, p), p, in.get(), out.get(), p.out_features,
+                 runs);
   }
 }
 

@@ -30,36 +30,21 @@ double no_crossover_fc(const FcProblem&, Isa) { return 2.0; }
 const ConvKernelInfo kConvKernels[] = {
 #define GNRT_CONV_KERNEL(name, level, packing) \
   {#name, GNRT_LEVEL_##level, true, GNRT_ARM_CONV_PACK_##packing(name), name, false},
-#define GNRT_FC_KERNEL(name, level, packing)
-#define GNRT_POOL_KERNEL(name, level, supports)
 #include "arm/kernels.inc"
-#undef GNRT_CONV_KERNEL
-#undef GNRT_FC_KERNEL
-#undef GNRT_POOL_KERNEL
 };
 
 const FcKernelInfo kFcKernels[] = {
-#define GNRT_CONV_KERNEL(name, level, packing)
 #define GNRT_FC_KERNEL(name, level, packing) \
   {#name, GNRT_LEVEL_##level, GNRT_ARM_FC_SPARSE_##packing, GNRT_ARM_FC_PACK_##packing(name), name},
-#define GNRT_POOL_KERNEL(name, level, supports)
 #define GNRT_ARM_FC_SPARSE_SPARSE true
 #define GNRT_ARM_FC_SPARSE_OWN false
 #include "arm/kernels.inc"
-#undef GNRT_CONV_KERNEL
-#undef GNRT_FC_KERNEL
-#undef GNRT_POOL_KERNEL
 };
 
 const PoolKernelInfo kPoolKernels[] = {
-#define GNRT_CONV_KERNEL(name, level, packing)
-#define GNRT_FC_KERNEL(name, level, packing)
 #define GNRT_POOL_KERNEL(name, level, supports) \
   {#name, GNRT_LEVEL_##level, supports, name, false, nullptr},
 #include "arm/kernels.inc"
-#undef GNRT_CONV_KERNEL
-#undef GNRT_FC_KERNEL
-#undef GNRT_POOL_KERNEL
 };
 
 }  // namespace arm

@@ -31,9 +31,6 @@ namespace kernels {
 #define GNRT_POOL_KERNEL(name, level, supports) \
   void name(const PoolProblem& problem, const float* input, float* output, int c_begin, int c_end);
 #include "arm/kernels.inc"
-#undef GNRT_CONV_KERNEL
-#undef GNRT_FC_KERNEL
-#undef GNRT_POOL_KERNEL
 #undef GNRT_ARM_DECLARE_PACK_SPARSE
 #undef GNRT_ARM_DECLARE_PACK_OWN
 

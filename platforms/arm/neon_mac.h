@@ -1,7 +1,8 @@
 // The multiply-accumulate policies of the NEON kernels (the Mac template parameter of
 // sparse_neon_impl.h): MacFma (fused, A64 or ARMv7 VFPv4) and MacMla (ARMv7 VMLA: rounded
 // product, then add). Only NEON-flagged kernel files include this header; internal linkage so
-// that files built with different -mfpu flags never share a definition.
+// that files built with different -mfpu flags never share a definition. Also the vector helpers
+// the NEON kernels share (horizontal_sum).
 #pragma once
 
 #include <arm_neon.h>
@@ -46,6 +47,16 @@ struct MacMla {
   static float mac_scalar(float acc, float x, float w) { return acc + x * w; }
 };
 #endif
+
+// The sum of the four lanes (AArch32 has no across-vector add).
+inline float horizontal_sum(float32x4_t v) {
+#if defined(__aarch64__)
+  return vaddvq_f32(v);
+#else
+  const float32x2_t pair = vadd_f32(vget_low_f32(v), vget_high_f32(v));
+  return vget_lane_f32(vpadd_f32(pair, pair), 0);
+#endif
+}
 
 }  // namespace
 }  // namespace arm

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <type_traits>
 
+#include "arm/neon_mac.h"
 #include "arm/pool_checks.h"
 #include "gnrt/kernels.h"
 
@@ -110,15 +111,6 @@ void maxpool3x3_run(const PoolProblem& p, const float* input, float* output, int
   }
 }
 
-inline float sum_lanes(float32x4_t v) {
-#if defined(__aarch64__)
-  return vaddvq_f32(v);
-#else
-  const float32x2_t pair = vadd_f32(vget_low_f32(v), vget_high_f32(v));
-  return vget_lane_f32(vpadd_f32(pair, pair), 0);
-#endif
-}
-
 // Global average pooling: the interior of each plane, row by row, four lanes at a time (two
 // accumulators), the row's last 0-3 values scalar; nothing outside the interior is read.
 inline void global_avgpool_run(const PoolProblem& p, const float* input, float* output, int c_begin,
@@ -143,7 +135,7 @@ inline void global_avgpool_run(const PoolProblem& p, const float* input, float* 
       }
       for (; x < g.in_width; ++x) rest += row[x];
     }
-    float mean = (sum_lanes(vaddq_f32(acc0, acc1)) + rest) * scale;
+    float mean = (horizontal_sum(vaddq_f32(acc0, acc1)) + rest) * scale;
     if (relu && mean < 0.0f) mean = 0.0f;
     output[c * p.out_channel_stride] = mean;
   }

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "arm/neon_mac.h"
 #include "arm/sparse_pack.h"
 
 // Nonzeros per iteration of the convolution inner loop: 4 (weights loaded four at a time, used
@@ -225,15 +226,6 @@ void conv_sparse_run(const ConvProblem& problem, const void* packed, const float
       conv_segment<Mac, kVectorsStride2, 2>(pc, in, out, out_channel_stride, length, oc_begin,
                                             oc_end, relu);
   }
-}
-
-inline float horizontal_sum(float32x4_t v) {
-#if defined(__aarch64__)
-  return vaddvq_f32(v);
-#else
-  const float32x2_t pair = vadd_f32(vget_low_f32(v), vget_high_f32(v));
-  return vget_lane_f32(vpadd_f32(pair, pair), 0);
-#endif
 }
 
 // FcKernel::run for packed sparse rows: a dot product per output over gathered inputs, eight

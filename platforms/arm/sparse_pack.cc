@@ -30,6 +30,83 @@ Layout layout_for(std::uint64_t header_bytes, std::uint64_t rows, std::uint64_t 
 
 bool fits_u32(std::uint64_t bytes) { return bytes <= std::numeric_limits<std::uint32_t>::max(); }
 
+// Whether the header's int32 nonzero count and uint32 offsets can describe the block.
+bool packable(std::uint64_t header_bytes, std::uint64_t rows, std::uint64_t nonzeros) {
+  if (nonzeros > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())) return false;
+  return fits_u32(layout_for(header_bytes, rows, nonzeros).total);
+}
+
+// Nonzeros of `rows` dense rows of `row_size` weights, or of the CSR rows.
+std::uint64_t count_nonzeros(const float* dense, const SparseRows& sparse, std::uint64_t rows,
+                             std::uint64_t row_size) {
+  if (dense == nullptr) return sparse.row_begin[rows];
+  std::uint64_t count = 0;
+  for (std::uint64_t i = 0; i < rows * row_size; ++i) count += dense[i] != 0.0f;
+  return count;
+}
+
+// Whether CSR rows start at 0, never go backwards and index inside a row of `row_size`.
+bool sparse_rows_ok(const SparseRows& rows, int count, std::uint64_t row_size) {
+  if (rows.row_begin[0] != 0) return false;
+  for (int r = 0; r < count; ++r) {
+    if (rows.row_begin[r + 1] < rows.row_begin[r]) return false;
+    for (std::uint32_t k = rows.row_begin[r]; k < rows.row_begin[r + 1]; ++k)
+      if (rows.indices[k] >= row_size) return false;
+  }
+  return true;
+}
+
+// emit(index, value) for the nonzeros of row `row`, in index order for dense weights, in CSR
+// order otherwise (explicit zeros of sparse rows kept).
+template <typename Emit>
+void for_each_nonzero(const float* dense, const SparseRows& sparse, int row, std::uint32_t row_size,
+                      Emit emit) {
+  if (dense != nullptr) {
+    const float* w = dense + static_cast<std::uint64_t>(row) * row_size;
+    for (std::uint32_t i = 0; i < row_size; ++i)
+      if (w[i] != 0.0f) emit(i, w[i]);
+  } else {
+    for (std::uint32_t k = sparse.row_begin[row]; k < sparse.row_begin[row + 1]; ++k)
+      emit(sparse.indices[k], sparse.values[k]);
+  }
+}
+
+// The arrays of a packed block being written; `tail` is its last per-nonzero array.
+struct Arrays {
+  float* bias;
+  std::uint32_t* row_begin;
+  float* weights;
+  unsigned char* tail;
+};
+
+// Stores `header` with the offsets of the arrays every block has, and the bias (the block is
+// zeroed before: no bias leaves zeros).
+template <typename Header>
+Arrays write_header(Header header, const Layout& l, const float* bias, int rows,
+                    unsigned char* base) {
+  header.bias_offset = static_cast<std::uint32_t>(l.bias);
+  header.row_begin_offset = static_cast<std::uint32_t>(l.row_begin);
+  header.weights_offset = static_cast<std::uint32_t>(l.weights);
+  std::memcpy(base, &header, sizeof header);
+  Arrays a{reinterpret_cast<float*>(base + l.bias),
+           reinterpret_cast<std::uint32_t*>(base + l.row_begin),
+           reinterpret_cast<float*>(base + l.weights), base + l.tail};
+  if (bias != nullptr) std::memcpy(a.bias, bias, sizeof(float) * rows);
+  return a;
+}
+
+// The arrays every packed block has after its header (bias, row_begin, weights).
+template <typename View, typename Header>
+View common_view(const void* packed) {
+  const auto* base = static_cast<const unsigned char*>(packed);
+  View v;
+  v.header = reinterpret_cast<const Header*>(base);
+  v.bias = reinterpret_cast<const float*>(base + v.header->bias_offset);
+  v.row_begin = reinterpret_cast<const std::uint32_t*>(base + v.header->row_begin_offset);
+  v.weights = reinterpret_cast<const float*>(base + v.header->weights_offset);
+  return v;
+}
+
 }  // namespace
 
 Segments plan_segments(const ConvProblem& p) {
@@ -68,12 +145,8 @@ std::int64_t tap_offset(const ConvProblem& p, std::uint32_t index) {
 
 std::uint64_t conv_sparse_count_nonzeros(const ConvProblem& p) {
   const ConvGeometry& g = p.geometry;
-  if (p.dense_weights == nullptr) return p.sparse.row_begin[g.out_channels];
-  const std::uint64_t total =
-      static_cast<std::uint64_t>(g.out_channels) * g.in_channels * g.kernel_h * g.kernel_w;
-  std::uint64_t count = 0;
-  for (std::uint64_t i = 0; i < total; ++i) count += p.dense_weights[i] != 0.0f;
-  return count;
+  return count_nonzeros(p.dense_weights, p.sparse, g.out_channels,
+                        static_cast<std::uint64_t>(g.in_channels) * g.kernel_h * g.kernel_w);
 }
 
 bool conv_sparse_supported(const ConvProblem& p) {
@@ -106,19 +179,9 @@ bool conv_sparse_supported(const ConvProblem& p) {
   if (span * static_cast<std::int64_t>(sizeof(float)) > std::numeric_limits<std::int32_t>::max())
     return false;
   if (plan_segments(p).length > std::numeric_limits<std::int32_t>::max()) return false;
-  if (sparse) {
-    const std::uint64_t taps = static_cast<std::uint64_t>(g.in_channels) * g.kernel_h * g.kernel_w;
-    const SparseRows& rows = p.sparse;
-    if (rows.row_begin[0] != 0) return false;
-    for (int oc = 0; oc < g.out_channels; ++oc) {
-      if (rows.row_begin[oc + 1] < rows.row_begin[oc]) return false;
-      for (std::uint32_t k = rows.row_begin[oc]; k < rows.row_begin[oc + 1]; ++k)
-        if (rows.indices[k] >= taps) return false;
-    }
-  }
-  const std::uint64_t nonzeros = conv_sparse_count_nonzeros(p);
-  if (nonzeros > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())) return false;
-  return fits_u32(layout_for(sizeof(PackedConvHeader), g.out_channels, nonzeros).total);
+  const std::uint64_t taps = static_cast<std::uint64_t>(g.in_channels) * g.kernel_h * g.kernel_w;
+  if (sparse && !sparse_rows_ok(p.sparse, g.out_channels, taps)) return false;
+  return packable(sizeof(PackedConvHeader), g.out_channels, conv_sparse_count_nonzeros(p));
 }
 
 std::size_t conv_sparse_packed_bytes(const ConvProblem& p) {
@@ -143,17 +206,11 @@ void conv_sparse_pack(const ConvProblem& p, void* packed) {
   header.segment_length = static_cast<std::int32_t>(s.length);
   header.in_segment_step = s.in_step;
   header.out_segment_step = s.out_step;
-  header.bias_offset = static_cast<std::uint32_t>(l.bias);
-  header.row_begin_offset = static_cast<std::uint32_t>(l.row_begin);
-  header.weights_offset = static_cast<std::uint32_t>(l.weights);
   header.deltas_offset = static_cast<std::uint32_t>(l.tail);
-  std::memcpy(base, &header, sizeof header);
-
-  auto* bias = reinterpret_cast<float*>(base + l.bias);
-  auto* row_begin = reinterpret_cast<std::uint32_t*>(base + l.row_begin);
-  auto* weights = reinterpret_cast<float*>(base + l.weights);
-  auto* deltas = reinterpret_cast<std::int32_t*>(base + l.tail);
-  if (p.bias != nullptr) std::memcpy(bias, p.bias, sizeof(float) * g.out_channels);
+  const Arrays a = write_header(header, l, p.bias, g.out_channels, base);
+  std::uint32_t* row_begin = a.row_begin;
+  float* weights = a.weights;
+  auto* deltas = reinterpret_cast<std::int32_t*>(a.tail);
 
   const std::uint32_t taps = static_cast<std::uint32_t>(g.in_channels) * g.kernel_h * g.kernel_w;
   std::uint32_t n = 0;
@@ -167,37 +224,23 @@ void conv_sparse_pack(const ConvProblem& p, void* packed) {
       previous = offset;
       ++n;
     };
-    if (p.dense_weights != nullptr) {
-      const float* row = p.dense_weights + static_cast<std::uint64_t>(oc) * taps;
-      for (std::uint32_t i = 0; i < taps; ++i)
-        if (row[i] != 0.0f) emit(i, row[i]);
-    } else {
-      for (std::uint32_t k = p.sparse.row_begin[oc]; k < p.sparse.row_begin[oc + 1]; ++k)
-        emit(p.sparse.indices[k], p.sparse.values[k]);
-    }
+    for_each_nonzero(p.dense_weights, p.sparse, oc, taps, emit);
   }
   row_begin[g.out_channels] = n;
 }
 
 PackedConv conv_sparse_view(const void* packed) {
-  const auto* base = static_cast<const unsigned char*>(packed);
-  PackedConv v;
-  v.header = reinterpret_cast<const PackedConvHeader*>(base);
-  v.bias = reinterpret_cast<const float*>(base + v.header->bias_offset);
-  v.row_begin = reinterpret_cast<const std::uint32_t*>(base + v.header->row_begin_offset);
-  v.weights = reinterpret_cast<const float*>(base + v.header->weights_offset);
-  v.deltas = reinterpret_cast<const std::int32_t*>(base + v.header->deltas_offset);
+  PackedConv v = common_view<PackedConv, PackedConvHeader>(packed);
+  v.deltas = reinterpret_cast<const std::int32_t*>(static_cast<const unsigned char*>(packed) +
+                                                   v.header->deltas_offset);
   return v;
 }
 
 // ---------------------------------------------------------------------------------------------
 
 std::uint64_t fc_sparse_count_nonzeros(const FcProblem& p) {
-  if (p.dense_weights == nullptr) return p.sparse.row_begin[p.out_features];
-  const std::uint64_t total = static_cast<std::uint64_t>(p.out_features) * p.in_features;
-  std::uint64_t count = 0;
-  for (std::uint64_t i = 0; i < total; ++i) count += p.dense_weights[i] != 0.0f;
-  return count;
+  return count_nonzeros(p.dense_weights, p.sparse, p.out_features,
+                        static_cast<std::uint64_t>(p.in_features));
 }
 
 bool fc_sparse_supported(const FcProblem& p) {
@@ -205,17 +248,10 @@ bool fc_sparse_supported(const FcProblem& p) {
   const bool dense = p.dense_weights != nullptr;
   const bool sparse = p.sparse.row_begin != nullptr;
   if (dense == sparse) return false;
-  if (sparse) {
-    if (p.sparse.row_begin[0] != 0) return false;
-    for (int o = 0; o < p.out_features; ++o) {
-      if (p.sparse.row_begin[o + 1] < p.sparse.row_begin[o]) return false;
-      for (std::uint32_t k = p.sparse.row_begin[o]; k < p.sparse.row_begin[o + 1]; ++k)
-        if (p.sparse.indices[k] >= static_cast<std::uint32_t>(p.in_features)) return false;
-    }
-  }
-  const std::uint64_t nonzeros = fc_sparse_count_nonzeros(p);
-  if (nonzeros > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())) return false;
-  return fits_u32(layout_for(sizeof(PackedFcHeader), p.out_features, nonzeros).total);
+  if (sparse &&
+      !sparse_rows_ok(p.sparse, p.out_features, static_cast<std::uint64_t>(p.in_features)))
+    return false;
+  return packable(sizeof(PackedFcHeader), p.out_features, fc_sparse_count_nonzeros(p));
 }
 
 std::size_t fc_sparse_packed_bytes(const FcProblem& p) {
@@ -232,48 +268,29 @@ void fc_sparse_pack(const FcProblem& p, void* packed) {
   header.in_features = p.in_features;
   header.out_features = p.out_features;
   header.nonzeros = static_cast<std::int32_t>(nonzeros);
-  header.bias_offset = static_cast<std::uint32_t>(l.bias);
-  header.row_begin_offset = static_cast<std::uint32_t>(l.row_begin);
-  header.weights_offset = static_cast<std::uint32_t>(l.weights);
   header.indices_offset = static_cast<std::uint32_t>(l.tail);
-  std::memcpy(base, &header, sizeof header);
-
-  auto* bias = reinterpret_cast<float*>(base + l.bias);
-  auto* row_begin = reinterpret_cast<std::uint32_t*>(base + l.row_begin);
-  auto* weights = reinterpret_cast<float*>(base + l.weights);
-  auto* indices = reinterpret_cast<std::uint32_t*>(base + l.tail);
-  if (p.bias != nullptr) std::memcpy(bias, p.bias, sizeof(float) * p.out_features);
+  const Arrays a = write_header(header, l, p.bias, p.out_features, base);
+  std::uint32_t* row_begin = a.row_begin;
+  float* weights = a.weights;
+  auto* indices = reinterpret_cast<std::uint32_t*>(a.tail);
 
   std::uint32_t n = 0;
   for (int o = 0; o < p.out_features; ++o) {
     row_begin[o] = n;
-    if (p.dense_weights != nullptr) {
-      const float* row = p.dense_weights + static_cast<std::uint64_t>(o) * p.in_features;
-      for (int i = 0; i < p.in_features; ++i) {
-        if (row[i] == 0.0f) continue;
-        weights[n] = row[i];
-        indices[n] = static_cast<std::uint32_t>(i);
-        ++n;
-      }
-    } else {
-      for (std::uint32_t k = p.sparse.row_begin[o]; k < p.sparse.row_begin[o + 1]; ++k) {
-        weights[n] = p.sparse.values[k];
-        indices[n] = p.sparse.indices[k];
-        ++n;
-      }
-    }
+    for_each_nonzero(p.dense_weights, p.sparse, o, static_cast<std::uint32_t>(p.in_features),
+                     [&](std::uint32_t index, float value) {
+                       weights[n] = value;
+                       indices[n] = index;
+                       ++n;
+                     });
   }
   row_begin[p.out_features] = n;
 }
 
 PackedFc fc_sparse_view(const void* packed) {
-  const auto* base = static_cast<const unsigned char*>(packed);
-  PackedFc v;
-  v.header = reinterpret_cast<const PackedFcHeader*>(base);
-  v.bias = reinterpret_cast<const float*>(base + v.header->bias_offset);
-  v.row_begin = reinterpret_cast<const std::uint32_t*>(base + v.header->row_begin_offset);
-  v.weights = reinterpret_cast<const float*>(base + v.header->weights_offset);
-  v.indices = reinterpret_cast<const std::uint32_t*>(base + v.header->indices_offset);
+  PackedFc v = common_view<PackedFc, PackedFcHeader>(packed);
+  v.indices = reinterpret_cast<const std::uint32_t*>(static_cast<const unsigned char*>(packed) +
+                                                     v.header->indices_offset);
   return v;
 }
 

@@ -4,15 +4,14 @@
 #include <cstddef>
 
 #include "gnrt/kernels.h"
+#include "scalar/activation.h"
 
 namespace gnrt {
 namespace kernels {
-namespace {
 
-inline float activate(float value, Activation activation) {
-  if (activation == Activation::kRelu && value < 0.0f) return 0.0f;
-  return value;
-}
+using scalar::activate;
+
+namespace {
 
 // Input element (c, y, x) or 0 when (y, x) lies outside the plane.
 inline float input_at(const ConvGeometry& g, const ConstPlanarView& input, int c, int y, int x) {

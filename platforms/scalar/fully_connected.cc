@@ -3,17 +3,12 @@
 #include <cstddef>
 
 #include "gnrt/kernels.h"
+#include "scalar/activation.h"
 
 namespace gnrt {
 namespace kernels {
-namespace {
 
-inline float activate(float value, Activation activation) {
-  if (activation == Activation::kRelu && value < 0.0f) return 0.0f;
-  return value;
-}
-
-}  // namespace
+using scalar::activate;
 
 void f32_fc_dense__scalar(int in_features, int out_features, const float* input,
                           const float* weights, const float* bias, float* output,

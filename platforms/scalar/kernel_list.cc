@@ -19,46 +19,6 @@ void copy_bytes(void* dst, const void* src, std::size_t bytes) {
   if (bytes != 0) std::memcpy(dst, src, bytes);
 }
 
-std::size_t dense_conv_weight_count(const ConvGeometry& g) {
-  return static_cast<std::size_t>(g.out_channels) * (g.in_channels / g.groups) * g.kernel_h *
-         g.kernel_w;
-}
-
-// Packed layout of the scalar kernels, each region 64-byte aligned:
-//   bias[out]  (zeros when the problem has none)
-//   sparse: row_begin[out + 1] (uint32), indices[nonzeros] (uint32), values[nonzeros] (float)
-//   dense:  weights[out][in / groups][kh][kw]
-struct ScalarConvLayout {
-  std::size_t bias = 0;
-  std::size_t row_begin = 0;
-  std::size_t indices = 0;
-  std::size_t values = 0;
-  std::size_t weights = 0;
-  std::size_t total = 0;
-};
-
-ScalarConvLayout scalar_conv_layout(const ConvProblem& p) {
-  ScalarConvLayout layout;
-  const std::size_t out = static_cast<std::size_t>(p.geometry.out_channels);
-  std::size_t offset = 0;
-  layout.bias = offset;
-  offset += align64(out * sizeof(float));
-  if (p.sparse.row_begin != nullptr) {
-    const std::size_t nonzeros = p.sparse.row_begin[out];
-    layout.row_begin = offset;
-    offset += align64((out + 1) * sizeof(std::uint32_t));
-    layout.indices = offset;
-    offset += align64(nonzeros * sizeof(std::uint32_t));
-    layout.values = offset;
-    offset += align64(nonzeros * sizeof(float));
-  } else {
-    layout.weights = offset;
-    offset += align64(dense_conv_weight_count(p.geometry) * sizeof(float));
-  }
-  layout.total = offset;
-  return layout;
-}
-
 template <typename T>
 T* at(void* base, std::size_t offset) {
   return reinterpret_cast<T*>(static_cast<char*>(base) + offset);
@@ -68,113 +28,114 @@ const T* at(const void* base, std::size_t offset) {
   return reinterpret_cast<const T*>(static_cast<const char*>(base) + offset);
 }
 
-void pack_bias(const float* bias, int count, float* packed_bias) {
-  if (bias != nullptr) {
-    copy_bytes(packed_bias, bias, sizeof(float) * static_cast<std::size_t>(count));
+// Packed layout of the scalar kernels, convolution and fully connected alike (a row: an output
+// channel or feature), each region 64-byte aligned:
+//   bias[rows]  (zeros when the problem has none)
+//   sparse: row_begin[rows + 1] (uint32), indices[nonzeros] (uint32), values[nonzeros] (float)
+//   dense:  weights[rows][row_size]  (convolution: [out][in / groups][kh][kw])
+// `run` receives the problem again at inference time; its weight pointers may be stale by then,
+// so the offsets are recomputed only from fields that stay valid (the sizes, and whether it is
+// sparse). The nonzero count comes from the packed row_begin, not from the problem.
+std::size_t weights_offset(std::size_t rows) { return align64(rows * sizeof(float)); }
+
+std::size_t packed_rows_bytes(std::size_t rows, std::size_t row_size, const SparseRows& sparse) {
+  std::size_t bytes = weights_offset(rows);
+  if (sparse.row_begin != nullptr) {
+    const std::size_t nonzeros = sparse.row_begin[rows];
+    bytes += align64((rows + 1) * sizeof(std::uint32_t)) +
+             align64(nonzeros * sizeof(std::uint32_t)) + align64(nonzeros * sizeof(float));
   } else {
-    std::memset(packed_bias, 0, sizeof(float) * static_cast<std::size_t>(count));
+    bytes += align64(rows * row_size * sizeof(float));
   }
+  return bytes;
+}
+
+void pack_rows(std::size_t rows, std::size_t row_size, const float* bias, const SparseRows& sparse,
+               const float* dense, void* packed) {
+  if (bias != nullptr) {
+    copy_bytes(packed, bias, sizeof(float) * rows);
+  } else {
+    std::memset(packed, 0, sizeof(float) * rows);
+  }
+  const std::size_t base = weights_offset(rows);
+  if (sparse.row_begin != nullptr) {
+    const std::size_t nonzeros = sparse.row_begin[rows];
+    const std::size_t indices_offset = base + align64((rows + 1) * sizeof(std::uint32_t));
+    const std::size_t values_offset = indices_offset + align64(nonzeros * sizeof(std::uint32_t));
+    copy_bytes(at<std::uint32_t>(packed, base), sparse.row_begin,
+               sizeof(std::uint32_t) * (rows + 1));
+    copy_bytes(at<std::uint32_t>(packed, indices_offset), sparse.indices,
+               sizeof(std::uint32_t) * nonzeros);
+    copy_bytes(at<float>(packed, values_offset), sparse.values, sizeof(float) * nonzeros);
+  } else {
+    copy_bytes(at<float>(packed, base), dense, sizeof(float) * rows * row_size);
+  }
+}
+
+SparseRows packed_sparse_rows(const void* packed, std::size_t rows) {
+  const std::size_t base = weights_offset(rows);
+  const auto* row_begin = at<std::uint32_t>(packed, base);
+  const std::size_t indices_offset = base + align64((rows + 1) * sizeof(std::uint32_t));
+  const std::size_t values_offset =
+      indices_offset + align64(row_begin[rows] * sizeof(std::uint32_t));
+  return {row_begin, at<std::uint32_t>(packed, indices_offset), at<float>(packed, values_offset)};
+}
+
+std::size_t conv_rows(const ConvProblem& p) {
+  return static_cast<std::size_t>(p.geometry.out_channels);
+}
+std::size_t conv_row_size(const ConvProblem& p) {
+  const ConvGeometry& g = p.geometry;
+  return static_cast<std::size_t>(g.in_channels / g.groups) * g.kernel_h * g.kernel_w;
+}
+
+std::size_t scalar_conv_packed_bytes(const ConvProblem& p) {
+  return packed_rows_bytes(conv_rows(p), conv_row_size(p), p.sparse);
 }
 
 void scalar_conv_pack(const ConvProblem& p, void* packed) {
-  const ScalarConvLayout layout = scalar_conv_layout(p);
-  const int out = p.geometry.out_channels;
-  pack_bias(p.bias, out, at<float>(packed, layout.bias));
-  if (p.sparse.row_begin != nullptr) {
-    const std::size_t nonzeros = p.sparse.row_begin[out];
-    copy_bytes(at<std::uint32_t>(packed, layout.row_begin), p.sparse.row_begin,
-               sizeof(std::uint32_t) * (static_cast<std::size_t>(out) + 1));
-    copy_bytes(at<std::uint32_t>(packed, layout.indices), p.sparse.indices,
-               sizeof(std::uint32_t) * nonzeros);
-    copy_bytes(at<float>(packed, layout.values), p.sparse.values, sizeof(float) * nonzeros);
-  } else {
-    copy_bytes(at<float>(packed, layout.weights), p.dense_weights,
-               sizeof(float) * dense_conv_weight_count(p.geometry));
-  }
+  pack_rows(conv_rows(p), conv_row_size(p), p.bias, p.sparse, p.dense_weights, packed);
 }
 
-// `run` receives the problem again at inference time; its weight pointers may be stale by then,
-// so the layout is recomputed only from fields that stay valid (geometry, and whether it is
-// sparse). The nonzero count comes from the packed row_begin, not from the problem.
 void scalar_conv_run_sparse(const ConvProblem& p, const void* packed, const float* input,
                             float* output, int oc_begin, int oc_end) {
-  const std::size_t out = static_cast<std::size_t>(p.geometry.out_channels);
-  const std::size_t row_begin_offset = align64(out * sizeof(float));
-  const auto* row_begin = at<std::uint32_t>(packed, row_begin_offset);
-  const std::size_t indices_offset = row_begin_offset + align64((out + 1) * sizeof(std::uint32_t));
-  const std::size_t values_offset =
-      indices_offset + align64(row_begin[out] * sizeof(std::uint32_t));
-  const SparseRows rows{row_begin, at<std::uint32_t>(packed, indices_offset),
-                        at<float>(packed, values_offset)};
-  f32_conv2d_sparse__scalar(p.geometry, {input, p.in_row_stride, p.in_channel_stride}, rows,
-                            at<float>(packed, 0), {output, p.out_row_stride, p.out_channel_stride},
-                            p.activation, oc_begin, oc_end);
+  f32_conv2d_sparse__scalar(p.geometry, {input, p.in_row_stride, p.in_channel_stride},
+                            packed_sparse_rows(packed, conv_rows(p)), at<float>(packed, 0),
+                            {output, p.out_row_stride, p.out_channel_stride}, p.activation,
+                            oc_begin, oc_end);
 }
 
 void scalar_conv_run_dense(const ConvProblem& p, const void* packed, const float* input,
                            float* output, int oc_begin, int oc_end) {
-  const std::size_t out = static_cast<std::size_t>(p.geometry.out_channels);
-  const std::size_t weights_offset = align64(out * sizeof(float));
   f32_conv2d_dense__scalar(p.geometry, {input, p.in_row_stride, p.in_channel_stride},
-                           at<float>(packed, weights_offset), at<float>(packed, 0),
+                           at<float>(packed, weights_offset(conv_rows(p))), at<float>(packed, 0),
                            {output, p.out_row_stride, p.out_channel_stride}, p.activation, oc_begin,
                            oc_end);
 }
 
-// FC packed layout: bias[out], then either row_begin/indices/values or weights[out][in].
+std::size_t scalar_fc_packed_bytes(const FcProblem& p) {
+  return packed_rows_bytes(static_cast<std::size_t>(p.out_features),
+                           static_cast<std::size_t>(p.in_features), p.sparse);
+}
+
 void scalar_fc_pack(const FcProblem& p, void* packed) {
-  const std::size_t out = static_cast<std::size_t>(p.out_features);
-  pack_bias(p.bias, p.out_features, at<float>(packed, 0));
-  const std::size_t base = align64(out * sizeof(float));
-  if (p.sparse.row_begin != nullptr) {
-    const std::size_t nonzeros = p.sparse.row_begin[out];
-    const std::size_t indices_offset = base + align64((out + 1) * sizeof(std::uint32_t));
-    const std::size_t values_offset = indices_offset + align64(nonzeros * sizeof(std::uint32_t));
-    copy_bytes(at<std::uint32_t>(packed, base), p.sparse.row_begin,
-               sizeof(std::uint32_t) * (out + 1));
-    copy_bytes(at<std::uint32_t>(packed, indices_offset), p.sparse.indices,
-               sizeof(std::uint32_t) * nonzeros);
-    copy_bytes(at<float>(packed, values_offset), p.sparse.values, sizeof(float) * nonzeros);
-  } else {
-    copy_bytes(at<float>(packed, base), p.dense_weights,
-               sizeof(float) * out * static_cast<std::size_t>(p.in_features));
-  }
+  pack_rows(static_cast<std::size_t>(p.out_features), static_cast<std::size_t>(p.in_features),
+            p.bias, p.sparse, p.dense_weights, packed);
 }
 
 void scalar_fc_run_sparse(const FcProblem& p, const void* packed, const float* input, float* output,
                           int o_begin, int o_end) {
-  const std::size_t out = static_cast<std::size_t>(p.out_features);
-  const std::size_t base = align64(out * sizeof(float));
-  const auto* row_begin = at<std::uint32_t>(packed, base);
-  const std::size_t indices_offset = base + align64((out + 1) * sizeof(std::uint32_t));
-  const std::size_t values_offset =
-      indices_offset + align64(row_begin[out] * sizeof(std::uint32_t));
-  const SparseRows rows{row_begin, at<std::uint32_t>(packed, indices_offset),
-                        at<float>(packed, values_offset)};
-  f32_fc_sparse__scalar(p.in_features, p.out_features, input, rows, at<float>(packed, 0), output,
-                        p.activation, o_begin, o_end);
+  f32_fc_sparse__scalar(p.in_features, p.out_features, input,
+                        packed_sparse_rows(packed, static_cast<std::size_t>(p.out_features)),
+                        at<float>(packed, 0), output, p.activation, o_begin, o_end);
 }
 
 void scalar_fc_run_dense(const FcProblem& p, const void* packed, const float* input, float* output,
                          int o_begin, int o_end) {
-  const std::size_t base = align64(static_cast<std::size_t>(p.out_features) * sizeof(float));
-  f32_fc_dense__scalar(p.in_features, p.out_features, input, at<float>(packed, base),
-                       at<float>(packed, 0), output, p.activation, o_begin, o_end);
-}
-
-std::size_t scalar_conv_packed_bytes(const ConvProblem& p) { return scalar_conv_layout(p).total; }
-
-std::size_t scalar_fc_packed_bytes(const FcProblem& problem) {
-  const std::size_t out = static_cast<std::size_t>(problem.out_features);
-  std::size_t bytes = align64(out * sizeof(float));
-  if (problem.sparse.row_begin != nullptr) {
-    const std::size_t nonzeros = problem.sparse.row_begin[out];
-    bytes += align64((out + 1) * sizeof(std::uint32_t)) +
-             align64(nonzeros * sizeof(std::uint32_t)) + align64(nonzeros * sizeof(float));
-  } else {
-    bytes += align64(out * static_cast<std::size_t>(problem.in_features) * sizeof(float));
-  }
-  return bytes;
+  const float* weights =
+      at<float>(packed, weights_offset(static_cast<std::size_t>(p.out_features)));
+  f32_fc_dense__scalar(p.in_features, p.out_features, input, weights, at<float>(packed, 0), output,
+                       p.activation, o_begin, o_end);
 }
 
 bool conv_stored_sparse(const ConvProblem& p) { return p.sparse.row_begin != nullptr; }

@@ -30,12 +30,7 @@ namespace {
 // Row indices, for the preference hooks.
 enum ConvRow : int {
 #define GNRT_CONV_KERNEL(name, level, packing) k_##name,
-#define GNRT_FC_KERNEL(name, level, packing)
-#define GNRT_POOL_KERNEL(name, level, zeroes_row_gaps)
 #include "x86/kernels.inc"
-#undef GNRT_CONV_KERNEL
-#undef GNRT_FC_KERNEL
-#undef GNRT_POOL_KERNEL
 };
 
 // The global average pools read interior elements only; the max pools no border row in their
@@ -58,36 +53,21 @@ const ConvKernelInfo kConvKernels[] = {
    GNRT_X86_CONV_PACK_##packing(name),         \
    name,                                       \
    GNRT_X86_CONV_IS_SPARSE_##packing},
-#define GNRT_FC_KERNEL(name, level, packing)
-#define GNRT_POOL_KERNEL(name, level, zeroes_row_gaps)
 #include "x86/kernels.inc"
-#undef GNRT_CONV_KERNEL
-#undef GNRT_FC_KERNEL
-#undef GNRT_POOL_KERNEL
 };
 const int kConvKernelCount = static_cast<int>(sizeof(kConvKernels) / sizeof(kConvKernels[0]));
 
 const FcKernelInfo kFcKernels[] = {
-#define GNRT_CONV_KERNEL(name, level, packing)
 #define GNRT_FC_KERNEL(name, level, packing) \
   {#name, GNRT_LEVEL_##level, GNRT_X86_FC_PACK_##packing, name},
-#define GNRT_POOL_KERNEL(name, level, zeroes_row_gaps)
 #include "x86/kernels.inc"
-#undef GNRT_CONV_KERNEL
-#undef GNRT_FC_KERNEL
-#undef GNRT_POOL_KERNEL
 };
 const int kFcKernelCount = static_cast<int>(sizeof(kFcKernels) / sizeof(kFcKernels[0]));
 
 const PoolKernelInfo kPoolKernels[] = {
-#define GNRT_CONV_KERNEL(name, level, packing)
-#define GNRT_FC_KERNEL(name, level, packing)
 #define GNRT_POOL_KERNEL(name, level, zeroes_row_gaps) \
   {#name, GNRT_LEVEL_##level, name##_supports, name, zeroes_row_gaps, pool_reads_border_rows},
 #include "x86/kernels.inc"
-#undef GNRT_CONV_KERNEL
-#undef GNRT_FC_KERNEL
-#undef GNRT_POOL_KERNEL
 };
 const int kPoolKernelCount = static_cast<int>(sizeof(kPoolKernels) / sizeof(kPoolKernels[0]));
 

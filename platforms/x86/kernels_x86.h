@@ -32,9 +32,6 @@ namespace x86 {
             int c_end);                                                                 \
   bool name##_supports(const PoolProblem& problem);
 #include "x86/kernels.inc"
-#undef GNRT_CONV_KERNEL
-#undef GNRT_FC_KERNEL
-#undef GNRT_POOL_KERNEL
 #undef GNRT_X86_DECLARE_PACK_SPARSE
 #undef GNRT_X86_DECLARE_PACK_SPARSE_PHASE
 #undef GNRT_X86_DECLARE_PACK_SPARSE_SHIFT

@@ -163,6 +163,17 @@ class Planes {
   std::size_t size_ = 0;
 };
 
+// The strides and borders of a ConvProblem or PoolProblem from the planes it reads and writes.
+template <typename Problem>
+void set_layout(Problem* p, const Planes& input, const Planes& output) {
+  p->in_row_stride = input.row_stride();
+  p->in_channel_stride = input.channel_stride();
+  p->in_pad = input.pad();
+  p->out_row_stride = output.row_stride();
+  p->out_channel_stride = output.channel_stride();
+  p->out_pad = output.pad();
+}
+
 // CSR copy of a dense [rows][row_size] matrix (zeros dropped).
 struct Csr {
   std::vector<std::uint32_t> row_begin;

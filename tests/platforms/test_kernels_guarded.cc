@@ -16,8 +16,6 @@
 //    exact zeros there and nothing but the interior and zeros elsewhere;
 //  - running the channel range in two parts gives bit-identical results (threads split ranges).
 #include <doctest/doctest.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -31,6 +29,7 @@
 #include <vector>
 
 #include "gnrt/kernels.h"
+#include "guarded_memory.h"
 #include "kernel_registry.h"
 #if defined(__aarch64__) || defined(__arm__)
 #define GNRT_TEST_ARM 1
@@ -60,32 +59,15 @@ std::size_t with_slack(std::size_t planes) {
   return static_cast<std::size_t>(kMaxUnderreadFloats) + planes + kMaxOverreadFloats;
 }
 
-// `count` floats next to an inaccessible page: ending at it (at_end) or starting after it.
-class GuardedFloats {
- public:
-  GuardedFloats(std::size_t count, bool at_end) {
-    page_ = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-    const std::size_t bytes = count * sizeof(float);
-    const std::size_t data_pages = (bytes + page_ - 1) / page_ + 1;
-    total_ = (data_pages + 2) * page_;
-    void* base = mmap(nullptr, total_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    REQUIRE(base != MAP_FAILED);
-    base_ = static_cast<unsigned char*>(base);
-    REQUIRE(mprotect(base_, page_, PROT_NONE) == 0);
-    REQUIRE(mprotect(base_ + (data_pages + 1) * page_, page_, PROT_NONE) == 0);
-    unsigned char* start = at_end ? base_ + (data_pages + 1) * page_ - bytes : base_ + page_;
-    data_ = reinterpret_cast<float*>(start);
-  }
-  ~GuardedFloats() { munmap(base_, total_); }
-  GuardedFloats(const GuardedFloats&) = delete;
-  GuardedFloats& operator=(const GuardedFloats&) = delete;
-  float* data() { return data_; }
+using gnrt_test::GuardedFloats;
 
- private:
-  std::size_t page_ = 0, total_ = 0;
-  unsigned char* base_ = nullptr;
-  float* data_ = nullptr;
-};
+// Whether this CPU runs the row (a skip message when not).
+template <typename Info>
+bool runs_here(const Info& info) {
+  if (k::row_allowed(info, k::detect_isa())) return true;
+  MESSAGE("skipped, CPU lacks the ISA: " << info.name);
+  return false;
+}
 
 // Geometry of a stack of padded planes: plane c's padded region starts at c * channel_stride,
 // element (c, y, x) is at origin + c * channel_stride + y * row_stride + x.
@@ -347,10 +329,7 @@ void run_conv_case(const ConvCase& c, std::mt19937& rng, bool expect_merged = fa
   int tested = 0;
   for (const k::ConvKernelInfo& info : kernels->conv) {
     INFO(info.name);
-    if (!k::row_allowed(info, k::detect_isa())) {
-      MESSAGE("skipped, CPU lacks the ISA: " << info.name);
-      continue;
-    }
+    if (!runs_here(info)) continue;
 #if defined(GNRT_TEST_ARM)
     REQUIRE(info.supports(problem));  // the NEON kernels take every case of these tests
 #endif
@@ -660,10 +639,7 @@ void run_fc_case(int in_features, int out_features, double density, bool relu, b
   if (kernels == nullptr) return;
   for (const k::FcKernelInfo& info : kernels->fc) {
     INFO(info.name);
-    if (!k::row_allowed(info, k::detect_isa())) {
-      MESSAGE("skipped, CPU lacks the ISA: " << info.name);
-      continue;
-    }
+    if (!runs_here(info)) continue;
 #if defined(GNRT_TEST_ARM)
     REQUIRE((info.supports == nullptr || info.supports(problem)));
 #endif
@@ -751,10 +727,7 @@ std::vector<const k::PoolKernelInfo*> pool_rows(const PoolProblem& p) {
   if (kernels == nullptr) return rows;
   for (const k::PoolKernelInfo& info : kernels->pool) {
     if (!info.supports(p)) continue;
-    if (!k::row_allowed(info, k::detect_isa())) {
-      MESSAGE("skipped, CPU lacks the ISA: " << info.name);
-      continue;
-    }
+    if (!runs_here(info)) continue;
     rows.push_back(&info);
   }
   return rows;

@@ -204,12 +204,7 @@ TEST_CASE("scalar conv kernels from the selector own their weights after pack") 
       out.fill_all(kSentinel);
       k::ConvProblem p{};
       p.geometry = g;
-      p.in_row_stride = input.row_stride();
-      p.in_channel_stride = input.channel_stride();
-      p.in_pad = input.pad();
-      p.out_row_stride = out.row_stride();
-      p.out_channel_stride = out.channel_stride();
-      p.out_pad = out.pad();
+      gnrt_test::set_layout(&p, input, out);
       p.activation = k::Activation::kRelu;
       auto weights_copy = weights;
       auto csr_copy = csr;
