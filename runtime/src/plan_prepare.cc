@@ -116,6 +116,17 @@ Status pack(const OpDesc& d, const Problem& p, const Kernel& kernel, std::size_t
   return Status::Ok();
 }
 
+// The activation and the plan-time weights of a convolution or fully connected problem; the
+// pointers are valid until forget_weights (they point into `w` and the model).
+template <class Problem>
+void set_weights(const OpDesc& d, const ExpandedWeights& w, Problem* p) {
+  p->activation = activation_of(d);
+  p->dense_weights = w.dense;
+  p->sparse = w.sparse;
+  p->bias = d.bias;
+  p->nonzeros = d.weights.nonzeros;
+}
+
 // Plan-time weight pointers die with the ExpandedWeights; run() only uses the packed copy.
 template <class Problem>
 void forget_weights(Problem* p) {
@@ -170,11 +181,7 @@ Status Plan::prepare_conv(const OpDesc& d, PlannedOp* op) {
   p.out_row_stride = out.row_stride;
   p.out_channel_stride = out.channel_stride;
   p.out_pad = out.pad;
-  p.activation = activation_of(d);
-  p.dense_weights = w.dense;
-  p.sparse = w.sparse;
-  p.bias = d.bias;
-  p.nonzeros = d.weights.nonzeros;
+  set_weights(d, w, &p);
   op->conv_kernel = kernels::select_conv_kernel(p, isa_, config_.force_reference);
   if (Status s = pack(d, p, op->conv_kernel, config_.max_arena_bytes, &weight_bytes_, &op->packed);
       !s.ok())
@@ -192,11 +199,7 @@ Status Plan::prepare_fc(const OpDesc& d, PlannedOp* op) {
   kernels::FcProblem& p = op->fc;
   p.in_features = d.weights.row_length;
   p.out_features = d.out_channels;
-  p.activation = activation_of(d);
-  p.dense_weights = w.dense;
-  p.sparse = w.sparse;
-  p.bias = d.bias;
-  p.nonzeros = d.weights.nonzeros;
+  set_weights(d, w, &p);
   op->fc_kernel = kernels::select_fc_kernel(p, isa_, config_.force_reference);
   if (Status s = pack(d, p, op->fc_kernel, config_.max_arena_bytes, &weight_bytes_, &op->packed);
       !s.ok())
