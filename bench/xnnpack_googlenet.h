@@ -21,6 +21,26 @@
 // run() only calls xnn_run_operator, so it allocates nothing.
 //
 // Threads: the baseline owns a pthreadpool of `num_threads` threads that nothing else uses.
+//
+// Datatypes (XnnpackBaselineOptions::datatype): the same graph with XNNPACK's
+//  - f32  (above);
+//  - qs8  signed int8 activations, one scale/zero point per tensor from calibrated value ranges
+//         (options.ranges; see collect_ranges), asymmetric over [min(lo,0), max(hi,0)]. Conv2D is
+//         xnn_create_convolution2d_nhwc_qc8 (per output channel weight scales max|w|/127,
+//         symmetric), FC xnn_create_fully_connected_nc_qs8 (one weight scale), max pooling
+//         xnn_create_max_pooling2d_nhwc_s8, global average pooling
+//         xnn_create_global_average_pooling_nwc_qs8. Tensors that must share quantization share
+//         one range: a concatenation with all its inputs (they are written in place into its
+//         channel slices, so no requantizing copy exists), and a max pooling's input and output
+//         (the s8 max pooling does not requantize). Windowed average pooling has no qs8 operator
+//         in this XNNPACK and is rejected.
+//  - f16  IEEE half activations and weights: xnn_create_*_f16 (conv, max pooling, global average
+//         pooling, FC). Returns "unsupported hardware" where XNNPACK has no f16 kernels for the
+//         CPU (create() then sets *unsupported).
+// For qs8/f16 the float input is converted by an XNNPACK operator at the start of run()
+// (xnn_create_convert_nc_f32_qs8 / _f32_f16) and the output converted back to float at the end;
+// XNNPACK has no qs8 or f16 softmax here, so a softmax runs as convert-to-f32 + f32 softmax. Both
+// conversions are timed, as a deployed int8/f16 graph with a float interface would run them.
 #pragma once
 
 #include <array>
@@ -32,10 +52,31 @@
 
 namespace gnrt_bench {
 
+enum class XnnDatatype { kF32, kQS8, kF16 };
+
+const char* datatype_name(XnnDatatype datatype);  // "f32", "qs8", "f16"
+
+// Observed value range of one tensor (min > max: never observed).
+struct TensorRange {
+  float min = 1.0f, max = -1.0f;
+  bool observed() const { return min <= max; }
+  void add(float v) {
+    if (!observed()) {
+      min = max = v;
+    } else {
+      min = v < min ? v : min;
+      max = v > max ? v : max;
+    }
+  }
+};
+
 struct XnnpackBaselineOptions {
   int num_threads = 1;   // >= 1
   int input_height = 0;  // 0: the model's default
   int input_width = 0;
+  XnnDatatype datatype = XnnDatatype::kF32;
+  // qs8 only: one entry per model tensor (gnrt::Model::tensors order), from collect_ranges.
+  std::vector<TensorRange> ranges;
 };
 
 class XnnpackBaseline {
@@ -47,7 +88,7 @@ class XnnpackBaseline {
   // XNNPACK fails.
   static std::unique_ptr<XnnpackBaseline> create(const void* model_data, std::size_t model_size,
                                                  const XnnpackBaselineOptions& options,
-                                                 std::string* error);
+                                                 std::string* error, bool* unsupported = nullptr);
   ~XnnpackBaseline();
   XnnpackBaseline(const XnnpackBaseline&) = delete;
   XnnpackBaseline& operator=(const XnnpackBaseline&) = delete;
@@ -62,6 +103,13 @@ class XnnpackBaseline {
   // Runs every operator once. When `operator_nanoseconds` is non-null it receives one entry per
   // XNNPACK operator (see operator_names()); timing each costs two clock reads per operator.
   bool run(std::vector<std::uint64_t>* operator_nanoseconds = nullptr);
+
+  // f32 only: runs the graph on the current input and widens `ranges` (resized to the model's
+  // tensor count) with every computed tensor's values, the input's included. Concatenation
+  // outputs get no entry of their own (their inputs cover them).
+  bool collect_ranges(std::vector<TensorRange>* ranges);
+
+  XnnDatatype datatype() const;
 
   // Puts the pool's worker threads to sleep now instead of letting them spin-wait for more work
   // (pthreadpool spins for a while after each job; XNNPACK's runtime does the same with
