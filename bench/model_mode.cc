@@ -14,7 +14,10 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -30,6 +33,7 @@
 #include "gnrt/gnrt.h"
 #include "gnrt/model_builder.h"
 #include "model.h"
+#include "peer_engines.h"
 #include "xnnpack_googlenet.h"
 
 namespace gnrt_bench {
@@ -49,7 +53,23 @@ struct Params {
   bool reference = false;
   int gap_ms = 2;  // with threads > 1: pause between runs so idle workers of both pools sleep
   std::string save_model;
+  std::string engines_list = "gnrt,xnnpack-f32";
+  std::vector<Engine> engines;  // parsed engines_list (--peers: all)
+  int calibration_images = 64;
+  bool accuracy = false;  // --accuracy [N]: Fashion-MNIST test-set accuracy instead of timing
+  int accuracy_images = 10000;
 };
+
+// The low-precision peers against XNNPACK f32 (verify): over kPeerVerifyInputs inputs (test
+// images when the model came from a file and the dataset is there, else random inputs), the
+// largest |difference| relative to the largest |f32 output|, and top-1 agreement.
+constexpr int kPeerVerifyInputs = 8;
+struct PeerTolerance {
+  double max_normalized_error;
+  int min_top1_agree;  // of kPeerVerifyInputs
+};
+constexpr PeerTolerance kF16Tolerance = {0.02, kPeerVerifyInputs - 1};
+constexpr PeerTolerance kQS8Tolerance = {0.25, kPeerVerifyInputs / 2};
 
 constexpr double kVerifyTolerance = 1e-3;
 
@@ -159,13 +179,67 @@ std::string model_bytes(const Params& p, std::vector<std::uint8_t>* bytes,
 
 // Both engines on the same model bytes (which outlive them: libgnrt reads them in place), with
 // the same random input set.
+struct Peer {
+  Engine id = Engine::kXnnpackQS8;
+  std::unique_ptr<XnnpackBaseline> x;  // null when unsupported
+  std::string unsupported;             // XNNPACK's reason, when it has no kernels for this CPU
+};
+
 struct Engines {
   GnrtHandles g;
   std::unique_ptr<XnnpackBaseline> x;
+  std::vector<Peer> peers;  // the selected qs8 / f16 engines, in that order
+  Calibration calibration;  // qs8
+  std::vector<float> input;
   gnrt_model_info info{};
   int in_dims[4] = {}, out_dims[4] = {};
   std::size_t out_count = 0;
 };
+
+// The selected low-precision engines (qs8 calibrated first). Unsupported hardware is not an
+// error: the peer is kept with its reason and not run.
+std::string create_peers(const Params& p, const std::vector<std::uint8_t>& bytes, Engines* e) {
+  for (Engine id : {Engine::kXnnpackQS8, Engine::kXnnpackF16}) {
+    if (!has_engine(p.engines, id)) continue;
+    XnnpackBaselineOptions xo;
+    xo.num_threads = p.threads;
+    xo.input_height = xo.input_width = p.size;
+    xo.datatype = id == Engine::kXnnpackQS8 ? XnnDatatype::kQS8 : XnnDatatype::kF16;
+    if (id == Engine::kXnnpackQS8) {
+      CalibrationSpec spec;
+      spec.images = p.calibration_images;
+      spec.size = p.size;
+      spec.threads = p.threads;
+      spec.use_dataset = !p.model_path.empty();
+      spec.seed = p.seed;
+      const std::string error = calibrate_qs8(bytes, spec, &e->calibration);
+      if (!error.empty()) return error;
+      if (!e->calibration.warning.empty())
+        std::fprintf(stderr, "bench_sparse: warning: %s\n", e->calibration.warning.c_str());
+      xo.ranges = e->calibration.ranges;
+    }
+    Peer peer;
+    peer.id = id;
+    std::string error;
+    bool unsupported = false;
+    peer.x = XnnpackBaseline::create(bytes.data(), bytes.size(), xo, &error, &unsupported);
+    if (!peer.x && !unsupported) return error;
+    if (!peer.x) peer.unsupported = error;
+    e->peers.push_back(std::move(peer));
+  }
+  return "";
+}
+
+// The benchmark input on every XNNPACK engine (after verification used others).
+std::string set_xnnpack_inputs(Engines* e) {
+  if (!e->x->set_input(e->input.data(), e->input.size()))
+    return "XNNPACK baseline: " + e->x->last_error();
+  for (Peer& peer : e->peers) {
+    if (peer.x && !peer.x->set_input(e->input.data(), e->input.size()))
+      return std::string(engine_label(peer.id)) + ": " + peer.x->last_error();
+  }
+  return "";
+}
 
 std::string create_engines(const Params& p, const std::vector<std::uint8_t>& bytes, Engines* e) {
   // libgnrt.
@@ -201,15 +275,15 @@ std::string create_engines(const Params& p, const std::vector<std::uint8_t>& byt
       return "libgnrt and the XNNPACK baseline disagree on the input/output shapes";
   }
 
-  // One random input (uniform in [-1, 1], seeded) for both engines.
-  std::vector<float> input(in_count);
-  std::mt19937 rng(p.seed + 12345u);
-  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-  for (float& v : input) v = uniform(rng);
-  status = gnrt_plan_set_input(e->g.plan, input.data(), input.size());
+  error = create_peers(p, bytes, e);
+  if (!error.empty()) return error;
+
+  // One random input (uniform in [-1, 1], seeded) for all engines.
+  e->input = random_input(in_count, p.seed + 12345u);
+  status = gnrt_plan_set_input(e->g.plan, e->input.data(), e->input.size());
   if (status != GNRT_OK) return gnrt_error("set_input", status);
-  if (!e->x->set_input(input.data(), input.size()))
-    return "XNNPACK baseline: " + e->x->last_error();
+  error = set_xnnpack_inputs(e);
+  if (!error.empty()) return error;
   status = gnrt_plan_set_profiling(e->g.plan, 1);
   if (status != GNRT_OK) return gnrt_error("set_profiling", status);
   return "";
@@ -263,39 +337,164 @@ std::string verify_engines(const Params& p, Engines& e, Comparison* cmp, bool* v
   return text;
 }
 
+struct PeerCheck {
+  Engine id = Engine::kXnnpackQS8;
+  PeerTolerance tolerance{};
+  double max_normalized_error = 0;
+  int top1_agree = 0;
+  int inputs = 0;
+  bool finite = true;
+  bool ok = false;
+};
+
+// The peers' verification inputs: the first Fashion-MNIST test images when the model came from a
+// file and the dataset is readable, else random inputs.
+std::string peer_verify_inputs(const Params& p, const std::vector<std::uint8_t>& bytes,
+                               const Engines& e, std::vector<std::vector<float>>* inputs,
+                               std::string* source) {
+  if (!p.model_path.empty()) {
+    gnrt::tools::IdxImages images;
+    gnrt::tools::IdxLabels labels;
+    ImagePreprocessor pre;
+    std::string error = load_fashion_mnist(false, &images, &labels);
+    if (error.empty()) error = pre.init(bytes, p.size);
+    if (error.empty()) {
+      for (int i = 0; i < std::min(kPeerVerifyInputs, images.count); ++i) {
+        inputs->emplace_back();
+        error = pre.to_nchw(images.image(i), images.height, images.width, &inputs->back());
+        if (!error.empty()) return error;
+      }
+      *source = "Fashion-MNIST test images";
+      return "";
+    }
+  }
+  for (int i = 0; i < kPeerVerifyInputs; ++i)
+    inputs->push_back(random_input(e.input.size(), p.seed + 5000u + static_cast<unsigned>(i)));
+  *source = "random inputs";
+  return "";
+}
+
+bool run_xnnpack(XnnpackBaseline& x, const std::vector<float>& input, std::vector<float>* out) {
+  return x.set_input(input.data(), input.size()) && x.run() &&
+         x.get_output(out->data(), out->size());
+}
+
+// qs8 / f16 against XNNPACK f32 on the same inputs (not exact: PeerTolerance). Returns "" or an
+// error message; a peer outside its tolerance fails the benchmark, like libgnrt's check.
+std::string verify_peers(const Params& p, const std::vector<std::uint8_t>& bytes, Engines& e,
+                         std::vector<PeerCheck>* checks) {
+  bool any = false;
+  for (const Peer& peer : e.peers) any = any || peer.x != nullptr;
+  if (!any) return "";
+  std::vector<std::vector<float>> inputs;
+  std::string source;
+  std::string error = peer_verify_inputs(p, bytes, e, &inputs, &source);
+  if (!error.empty()) return error;
+  for (const Peer& peer : e.peers) {
+    if (!peer.x) continue;
+    PeerCheck c;
+    c.id = peer.id;
+    c.tolerance = peer.id == Engine::kXnnpackQS8 ? kQS8Tolerance : kF16Tolerance;
+    checks->push_back(c);
+  }
+  std::vector<float> want(e.out_count), got(e.out_count);
+  for (const std::vector<float>& input : inputs) {
+    if (!run_xnnpack(*e.x, input, &want)) return "XNNPACK baseline: " + e.x->last_error();
+    double peak = 0;
+    for (float w : want) peak = std::max(peak, static_cast<double>(std::fabs(w)));
+    std::size_t k = 0;
+    for (Peer& peer : e.peers) {
+      if (!peer.x) continue;
+      if (!run_xnnpack(*peer.x, input, &got))
+        return std::string(engine_label(peer.id)) + ": " + peer.x->last_error();
+      const Comparison cmp = compare(got, want);
+      PeerCheck& c = (*checks)[k++];
+      c.finite = c.finite && cmp.finite;
+      c.max_normalized_error =
+          std::max(c.max_normalized_error, peak > 0 ? cmp.max_abs_error / peak : cmp.max_abs_error);
+      c.top1_agree += cmp.argmax_got == cmp.argmax_want ? 1 : 0;
+      ++c.inputs;
+    }
+  }
+  error = set_xnnpack_inputs(&e);
+  if (!error.empty()) return error;
+  std::string failed;
+  for (PeerCheck& c : *checks) {
+    const int need = std::min(c.tolerance.min_top1_agree, c.inputs);
+    c.ok = c.finite && c.max_normalized_error <= c.tolerance.max_normalized_error &&
+           c.top1_agree >= need;
+    if (!p.json)
+      std::printf(
+          "verify_%s: vs xnnpack f32 on %d %s: max_normalized_error=%.3e top1_agree=%d/%d "
+          "tolerance=%.2g,%d/%d %s\n",
+          engine_key(c.id), c.inputs, source.c_str(), c.max_normalized_error, c.top1_agree,
+          c.inputs, c.tolerance.max_normalized_error, need, c.inputs, c.ok ? "OK" : "FAILED");
+    if (!c.ok) failed += std::string(failed.empty() ? "" : ", ") + engine_label(c.id);
+  }
+  std::fflush(stdout);
+  if (failed.empty()) return "";
+  return "verification FAILED: " + failed + " disagree(s) with XNNPACK f32 beyond tolerance";
+}
+
 // Wall and CPU milliseconds of every timed run, per engine and per operator.
 struct Samples {
   std::vector<double> gnrt_ms, xnn_ms, gnrt_cpu_ms, xnn_cpu_ms;
   std::vector<std::vector<double>> gnrt_op_ms, xnn_op_ms;
+  std::vector<std::vector<double>> peer_ms, peer_cpu_ms;  // per Engines::peers entry
 };
 
-// Warm-up, then timed runs alternating the engines (and which one goes first), so that both see
-// the same machine state on a shared, noisy host. Returns "" or an error message.
+// One timed run of peer `k`: wall and CPU milliseconds. Returns "" or an error message.
+std::string time_peer(Peer& peer, std::size_t k, Samples* s) {
+  const double c0 = cpu_seconds();
+  const double t0 = now_seconds();
+  const bool ok = peer.x->run();
+  const double t1 = now_seconds();
+  const double c1 = cpu_seconds();
+  if (!ok) return std::string(engine_label(peer.id)) + ": " + peer.x->last_error();
+  s->peer_ms[k].push_back((t1 - t0) * 1e3);
+  s->peer_cpu_ms[k].push_back((c1 - c0) * 1e3);
+  return "";
+}
+
+// Warm-up, then timed runs rotating the engines (and which one goes first: run r starts with
+// engine r mod E, so with the default pair libgnrt and XNNPACK alternate), so that all see the
+// same machine state on a shared, noisy host. Returns "" or an error message.
 std::string timed_runs(const Params& p, Engines& e, Samples* s) {
   XnnpackBaseline& x = *e.x;
+  std::vector<std::size_t> active;  // indices into e.peers of the supported peers
+  for (std::size_t k = 0; k < e.peers.size(); ++k)
+    if (e.peers[k].x) active.push_back(k);
+  s->peer_ms.assign(e.peers.size(), {});
+  s->peer_cpu_ms.assign(e.peers.size(), {});
   for (int i = 0; i < p.warmup; ++i) {
     if (gnrt_plan_run(e.g.plan) != GNRT_OK) return gnrt_error("run", GNRT_INTERNAL);
     if (!x.run()) return "XNNPACK baseline: " + x.last_error();
+    for (std::size_t k : active)
+      if (!e.peers[k].x->run()) return std::string(engine_label(e.peers[k].id)) + ": warm-up";
   }
-  if (p.threads > 1) x.release_workers();
+  if (p.threads > 1) {
+    x.release_workers();
+    for (std::size_t k : active) e.peers[k].x->release_workers();
+  }
   const int gnrt_ops = gnrt_plan_num_operators(e.g.plan);
   const std::size_t xnn_ops = x.operator_names().size();
   s->gnrt_op_ms.assign(static_cast<std::size_t>(gnrt_ops), {});
   s->xnn_op_ms.assign(xnn_ops, {});
   std::vector<std::uint64_t> xnn_op_ns;
-  // With several threads both engines' pools spin-wait after a job (pthreadpool for up to ~1M
+  // With several threads every engine's pool spin-waits after a job (pthreadpool for up to ~1M
   // polls, libgnrt's pool for 64K); on a machine with as many cores as threads a spinning idle
   // worker of one engine steals a core from the other. So between runs: XNNPACK's workers are
   // told to sleep and the benchmark pauses `gap_ms`, long enough for libgnrt's workers to sleep.
-  auto settle = [&](bool after_xnnpack) {
+  auto settle = [&](XnnpackBaseline* after) {
     if (p.threads <= 1) return;
-    if (after_xnnpack) x.release_workers();
+    if (after != nullptr) after->release_workers();
     if (p.gap_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(p.gap_ms));
   };
+  const std::size_t engines = 2 + active.size();
   for (int r = 0; r < p.runs; ++r) {
-    for (int turn = 0; turn < 2; ++turn) {
-      const bool gnrt_turn = (turn == 0) == (r % 2 == 0);
-      if (gnrt_turn) {
+    for (std::size_t turn = 0; turn < engines; ++turn) {
+      const std::size_t which = (static_cast<std::size_t>(r) + turn) % engines;
+      if (which == 0) {
         const double c0 = cpu_seconds();
         const double t0 = now_seconds();
         const gnrt_status status = gnrt_plan_run(e.g.plan);
@@ -304,11 +503,11 @@ std::string timed_runs(const Params& p, Engines& e, Samples* s) {
         if (status != GNRT_OK) return gnrt_error("run", status);
         s->gnrt_ms.push_back((t1 - t0) * 1e3);
         s->gnrt_cpu_ms.push_back((c1 - c0) * 1e3);
-        settle(false);
+        settle(nullptr);
         for (int k = 0; k < gnrt_ops; ++k)
           s->gnrt_op_ms[static_cast<std::size_t>(k)].push_back(
               gnrt_plan_operator_nanoseconds(e.g.plan, k) * 1e-6);
-      } else {
+      } else if (which == 1) {
         const double c0 = cpu_seconds();
         const double t0 = now_seconds();
         const bool ok = x.run(&xnn_op_ns);
@@ -317,8 +516,13 @@ std::string timed_runs(const Params& p, Engines& e, Samples* s) {
         if (!ok) return "XNNPACK baseline: " + x.last_error();
         s->xnn_ms.push_back((t1 - t0) * 1e3);
         s->xnn_cpu_ms.push_back((c1 - c0) * 1e3);
-        settle(true);
+        settle(&x);
         for (std::size_t k = 0; k < xnn_ops; ++k) s->xnn_op_ms[k].push_back(xnn_op_ns[k] * 1e-6);
+      } else {
+        const std::size_t k = active[which - 2];
+        const std::string error = time_peer(e.peers[k], k, s);
+        if (!error.empty()) return error;
+        settle(e.peers[k].x.get());
       }
     }
   }
@@ -401,29 +605,69 @@ Summary summarize(const Samples& s) {
   return m;
 }
 
-void print_text_summary(const Params& p, const Engines& e, const Summary& m) {
+// One key=value line per engine (only printed when peers were selected, so that the default
+// output is unchanged): median/min/max and the ratio of its median to libgnrt's.
+void print_engine_lines(const Engines& e, const Samples& s, const Summary& m) {
+  auto line = [&](const char* label, const Stats& st) {
+    std::printf("engine=%s median_ms=%.3f min_ms=%.3f max_ms=%.3f ratio_to_gnrt=%.2f\n", label,
+                st.median, st.min, st.max, m.gs.median > 0 ? st.median / m.gs.median : 0.0);
+  };
+  line("libgnrt", m.gs);
+  line("xnnpack_dense", m.xs);
+  for (std::size_t k = 0; k < e.peers.size(); ++k) {
+    if (e.peers[k].x)
+      line(engine_label(e.peers[k].id), stats_of(s.peer_ms[k]));
+    else
+      std::printf("engine=%s unsupported reason=\"%s\"\n", engine_label(e.peers[k].id),
+                  e.peers[k].unsupported.c_str());
+  }
+  if (!e.calibration.method.empty())
+    std::printf("qs8_calibration=\"%s\"\n", e.calibration.method.c_str());
+}
+
+void print_text_summary(const Params& p, const Engines& e, const Samples& s, const Summary& m) {
   std::printf("\n%-14s %10s %10s %10s %6s %14s\n", "engine", "median_ms", "min_ms", "max_ms",
               "runs", "cpu_median_ms");
   std::printf("%-14s %10.3f %10.3f %10.3f %6d %14.3f\n", "libgnrt", m.gs.median, m.gs.min, m.gs.max,
               p.runs, m.gc.median);
   std::printf("%-14s %10.3f %10.3f %10.3f %6d %14.3f\n", "xnnpack_dense", m.xs.median, m.xs.min,
               m.xs.max, p.runs, m.xc.median);
+  for (std::size_t k = 0; k < e.peers.size(); ++k) {
+    if (!e.peers[k].x) {
+      std::printf("%-14s %10s\n", engine_label(e.peers[k].id), "unsupported");
+      continue;
+    }
+    const Stats st = stats_of(s.peer_ms[k]);
+    std::printf("%-14s %10.3f %10.3f %10.3f %6d %14.3f\n", engine_label(e.peers[k].id), st.median,
+                st.min, st.max, p.runs, median_of(s.peer_cpu_ms[k]));
+  }
+  if (!e.peers.empty()) print_engine_lines(e, s, m);
   std::printf("isa=%s threads=%d size=%dx%d loadavg_after=%s\n", gnrt_plan_isa(e.g.plan), p.threads,
               e.in_dims[2], e.in_dims[3], load_average().c_str());
   std::printf("speedup_of_minimums=%.2f\n", m.speedup_of_minimums);
   if (p.threads == 1) std::printf("speedup_cpu_time=%.2f\n", m.speedup_cpu);
+  for (std::size_t k = 0; k < e.peers.size(); ++k) {
+    if (!e.peers[k].x) continue;
+    const double median = median_of(s.peer_ms[k]);
+    std::printf("speedup_vs_%s=%.2f\n", engine_label(e.peers[k].id),
+                m.gs.median > 0 ? median / m.gs.median : 0.0);
+  }
   std::printf("speedup_vs_xnnpack_dense=%.2f\n", m.speedup);
 }
 
 void print_json(const Params& p, const Engines& e, const Samples& s, const Summary& m,
                 const std::string& description, const std::string& load_before,
-                const Comparison& cmp, bool verified, nlohmann::json layers) {
+                const Comparison& cmp, bool verified, const std::vector<PeerCheck>& checks,
+                nlohmann::json layers) {
   nlohmann::json out;
   out["tool"] = "bench_sparse";
   out["gnrt_version"] = gnrt_version();
   out["params"] = {{"model", description},     {"size", e.in_dims[2]}, {"threads", p.threads},
                    {"runs", p.runs},           {"warmup", p.warmup},   {"verify", p.verify},
                    {"reference", p.reference}, {"gap_ms", p.gap_ms}};
+  nlohmann::json engine_names = nlohmann::json::array();
+  for (Engine id : p.engines) engine_names.push_back(engine_cli_name(id));
+  out["params"]["engines"] = engine_names;
   out["isa"] = gnrt_plan_isa(e.g.plan);
   out["loadavg_before"] = load_before;
   out["loadavg_after"] = load_average();
@@ -441,6 +685,38 @@ void print_json(const Params& p, const Engines& e, const Samples& s, const Summa
   };
   out["engines"] = {{"libgnrt", engine(m.gs, s.gnrt_ms, m.gc)},
                     {"xnnpack_dense", engine(m.xs, s.xnn_ms, m.xc)}};
+  for (std::size_t k = 0; k < e.peers.size(); ++k) {
+    const char* label = engine_label(e.peers[k].id);
+    if (!e.peers[k].x) {
+      out["engines"][label] = {{"supported", false}, {"reason", e.peers[k].unsupported}};
+      continue;
+    }
+    out["engines"][label] =
+        engine(stats_of(s.peer_ms[k]), s.peer_ms[k], stats_of(s.peer_cpu_ms[k]));
+  }
+  for (auto& item : out["engines"].items()) {
+    if (item.value().contains("median_ms")) {
+      item.value()["supported"] = true;
+      item.value()["ratio_to_gnrt"] =
+          m.gs.median > 0 ? item.value()["median_ms"].get<double>() / m.gs.median : 0.0;
+    }
+  }
+  if (!e.calibration.method.empty())
+    out["qs8_calibration"] = {{"method", e.calibration.method},
+                              {"from_dataset", e.calibration.from_dataset},
+                              {"inputs", e.calibration.count}};
+  if (!checks.empty()) {
+    nlohmann::json v = nlohmann::json::array();
+    for (const PeerCheck& c : checks)
+      v.push_back({{"engine", engine_label(c.id)},
+                   {"max_normalized_error", c.max_normalized_error},
+                   {"top1_agree", c.top1_agree},
+                   {"inputs", c.inputs},
+                   {"tolerance_normalized_error", c.tolerance.max_normalized_error},
+                   {"tolerance_top1_agree", c.tolerance.min_top1_agree},
+                   {"ok", c.ok}});
+    out["verify_peers"] = std::move(v);
+  }
   out["speedup_cpu_time"] = m.speedup_cpu;
   out["speedup_vs_xnnpack_dense"] = m.speedup;
   out["speedup_of_minimums"] = m.speedup_of_minimums;
@@ -472,8 +748,11 @@ int run_model_mode(const Params& p) {
 
   Comparison cmp;
   bool verified = false;
+  std::vector<PeerCheck> checks;
   if (p.verify) {
     error = verify_engines(p, e, &cmp, &verified);
+    if (!error.empty()) return report_error(error);
+    error = verify_peers(p, bytes, e, &checks);
     if (!error.empty()) return report_error(error);
   }
   Samples samples;
@@ -482,10 +761,111 @@ int run_model_mode(const Params& p) {
   const Summary summary = summarize(samples);
   nlohmann::json layers = report_layers(p, e, samples, bytes);
   if (!p.json) {
-    print_text_summary(p, e, summary);
+    print_text_summary(p, e, samples, summary);
   } else {
-    print_json(p, e, samples, summary, description, load_before, cmp, verified, std::move(layers));
+    print_json(p, e, samples, summary, description, load_before, cmp, verified, checks,
+               std::move(layers));
   }
+  return 0;
+}
+
+// --accuracy: top-1 accuracy of every selected engine on the Fashion-MNIST test set, the same
+// preprocessed image into each. Returns the exit code.
+struct AccuracyCounter {
+  Engine id;
+  XnnpackBaseline* x = nullptr;  // null: libgnrt
+  int correct = 0;
+};
+
+std::string evaluate_accuracy(const Params& p, const std::vector<std::uint8_t>& bytes, Engines& e,
+                              std::vector<AccuracyCounter>* counters, int* n) {
+  gnrt::tools::IdxImages images;
+  gnrt::tools::IdxLabels labels;
+  std::string error = load_fashion_mnist(false, &images, &labels);
+  if (!error.empty()) return error;
+  ImagePreprocessor pre;
+  error = pre.init(bytes, p.size);
+  if (!error.empty()) return error;
+  *n = std::min(p.accuracy_images, images.count);
+  for (int i = 0; i < *n; ++i) {
+    if (labels.labels[static_cast<std::size_t>(i)] >= e.out_count)
+      return "Fashion-MNIST label " + std::to_string(labels.labels[static_cast<std::size_t>(i)]) +
+             " is out of range for a model with " + std::to_string(e.out_count) + " outputs";
+  }
+  std::vector<float> input, output(e.out_count);
+  const int step = std::max(1, *n / 10);
+  for (int i = 0; i < *n; ++i) {
+    error = pre.to_nchw(images.image(i), images.height, images.width, &input);
+    if (!error.empty()) return error;
+    for (AccuracyCounter& c : *counters) {
+      if (c.x == nullptr) {
+        gnrt_status status = gnrt_plan_set_input(e.g.plan, input.data(), input.size());
+        if (status == GNRT_OK) status = gnrt_plan_run(e.g.plan);
+        if (status == GNRT_OK)
+          status = gnrt_plan_get_output(e.g.plan, output.data(), output.size());
+        if (status != GNRT_OK) return gnrt_error("accuracy run", status);
+      } else if (!run_xnnpack(*c.x, input, &output)) {
+        return std::string(engine_label(c.id)) + ": " + c.x->last_error();
+      }
+      const auto top = std::max_element(output.begin(), output.end()) - output.begin();
+      if (top == labels.labels[static_cast<std::size_t>(i)]) ++c.correct;
+    }
+    if ((i + 1) % step == 0 || i + 1 == *n) {
+      std::fprintf(stderr, "bench_sparse accuracy: %d/%d images", i + 1, *n);
+      for (const AccuracyCounter& c : *counters)
+        std::fprintf(stderr, " %s=%.4f", engine_key(c.id), double(c.correct) / (i + 1));
+      std::fprintf(stderr, "\n");
+    }
+  }
+  return "";
+}
+
+int run_accuracy_mode(const Params& p) {
+  std::vector<std::uint8_t> bytes;
+  std::string description;
+  std::string error = model_bytes(p, &bytes, &description);
+  if (!error.empty()) return report_error(error);
+  std::fprintf(stderr, "bench_sparse accuracy: model %s, up to %d Fashion-MNIST test images\n",
+               description.c_str(), p.accuracy_images);
+  Engines e;
+  error = create_engines(p, bytes, &e);
+  if (!error.empty()) return report_error(error);
+  gnrt_plan_set_profiling(e.g.plan, 0);
+  std::vector<AccuracyCounter> counters;
+  if (has_engine(p.engines, Engine::kGnrt)) counters.push_back({Engine::kGnrt, nullptr, 0});
+  if (has_engine(p.engines, Engine::kXnnpackF32))
+    counters.push_back({Engine::kXnnpackF32, e.x.get(), 0});
+  for (Peer& peer : e.peers)
+    if (peer.x) counters.push_back({peer.id, peer.x.get(), 0});
+  int n = 0;
+  error = evaluate_accuracy(p, bytes, e, &counters, &n);
+  if (!error.empty()) return report_error(error);
+
+  nlohmann::json out;
+  out["tool"] = "bench_sparse";
+  out["mode"] = "accuracy";
+  out["model"] = description;
+  out["size"] = e.in_dims[2];
+  out["n"] = n;
+  out["threads"] = p.threads;
+  for (const AccuracyCounter& c : counters) {
+    const double accuracy = n > 0 ? double(c.correct) / n : 0.0;
+    out["accuracy"][engine_key(c.id)] = accuracy;
+    if (!p.json) std::printf("accuracy_%s=%.4f n=%d\n", engine_key(c.id), accuracy, n);
+  }
+  for (const Peer& peer : e.peers) {
+    if (peer.x) continue;
+    out["unsupported"][engine_key(peer.id)] = peer.unsupported;
+    if (!p.json)
+      std::printf("unsupported_%s=\"%s\"\n", engine_key(peer.id), peer.unsupported.c_str());
+  }
+  if (!e.calibration.method.empty()) {
+    out["qs8_calibration"] = {{"method", e.calibration.method},
+                              {"from_dataset", e.calibration.from_dataset},
+                              {"inputs", e.calibration.count}};
+    if (!p.json) std::printf("qs8_calibration=\"%s\"\n", e.calibration.method.c_str());
+  }
+  if (p.json) std::printf("%s\n", out.dump().c_str());
   return 0;
 }
 
@@ -527,6 +907,21 @@ int model_mode_main(int argc, char** argv) {
          "--gap-ms", p.gap_ms,
          "threads > 1: pause between timed runs so both pools' idle workers sleep (default 2)")
       ->check(CLI::Range(0, 10000));
+  app.add_option("--engines", p.engines_list,
+                 "comma-separated: gnrt, xnnpack-f32, xnnpack-qs8, xnnpack-f16, or all (default "
+                 "gnrt,xnnpack-f32; timing needs gnrt and xnnpack-f32)");
+  bool peers = false;
+  app.add_flag("--peers", peers, "shorthand for --engines all");
+  app.add_option("--calibration-images", p.calibration_images,
+                 "qs8: Fashion-MNIST training images (or random inputs) to calibrate on (default "
+                 "64)")
+      ->check(CLI::Range(1, 60000));
+  std::string accuracy;
+  auto* accuracy_option =
+      app.add_option("--accuracy", accuracy,
+                     "[N] instead of timing: top-1 accuracy of each engine on the first N "
+                     "Fashion-MNIST test images (default all 10000)")
+          ->expected(0, 1);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -536,6 +931,22 @@ int model_mode_main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return report_error(e.what());
   }
+  const std::string error = parse_engines(peers ? std::string("all") : p.engines_list, &p.engines);
+  if (!error.empty()) return report_error(error);
+  p.accuracy = accuracy_option->count() > 0;
+  if (p.accuracy && !accuracy.empty()) {
+    char* end = nullptr;
+    const long n = std::strtol(accuracy.c_str(), &end, 10);
+    if (*end != '\0' || n < 1 || n > 1000000)
+      return report_error("--accuracy: expected an image count in [1, 1000000], got '" + accuracy +
+                          "'");
+    p.accuracy_images = static_cast<int>(n);
+  }
+  if (p.accuracy) return run_accuracy_mode(p);
+  if (!has_engine(p.engines, Engine::kGnrt) || !has_engine(p.engines, Engine::kXnnpackF32))
+    return report_error(
+        "--engines: timing compares against gnrt and xnnpack-f32, keep both (any "
+        "subset is fine with --accuracy)");
   return run_model_mode(p);
 }
 
