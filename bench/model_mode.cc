@@ -69,7 +69,7 @@ struct PeerTolerance {
   int min_top1_agree;  // of kPeerVerifyInputs
 };
 constexpr PeerTolerance kF16Tolerance = {0.02, kPeerVerifyInputs - 1};
-constexpr PeerTolerance kQS8Tolerance = {0.25, kPeerVerifyInputs / 2};
+constexpr PeerTolerance kQS8Tolerance = {0.15, kPeerVerifyInputs - 2};
 
 constexpr double kVerifyTolerance = 1e-3;
 
