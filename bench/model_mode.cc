@@ -1,11 +1,16 @@
 // bench_sparse model mode (the default):
 //   bench_sparse [--model M.gnrt | --density D [--seed S] [--float16]] [--size 224] [--threads T]
 //                [--runs N] [--warmup W] [--no-verify] [--json] [--reference] [--save-model P]
-//                [--gap-ms 2]
+//                [--gap-ms 2] [--engines gnrt,xnnpack-f32[,xnnpack-qs8][,xnnpack-f16] | --peers]
+//                [--calibration-images 64] [--accuracy [N]]
 // runs libgnrt and the XNNPACK dense baseline alternately, run by run, and prints median/min/max
 // per engine, a per-layer breakdown for libgnrt (with XNNPACK's time for the same layer), the ISA
 // and `speedup_vs_xnnpack_dense=X.XX` (ratio of the medians). --json prints one JSON object on
 // stdout instead (the echoed parameters then go to stderr).
+// --engines adds XNNPACK's qs8 and f16 operators of the same graph (peer_engines.h), rotated run
+// by run with the other two; qs8 is calibrated first. --accuracy [N] replaces the timing with each
+// selected engine's top-1 accuracy on the first N Fashion-MNIST test images
+// (`accuracy_<engine>=0.XXXX n=N` lines).
 //
 // Output format (stable; docs/benchmarks.md documents it): key=value summary lines, one table of
 // layers with a header line, then the summary line `speedup_vs_xnnpack_dense=X.XX` last.
