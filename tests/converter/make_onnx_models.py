@@ -11,6 +11,8 @@ Writes into OUTDIR:
                   output "output") with gnrt.* metadata_props (default size SIZE);
   googlenet.SIZE.in.f32 / googlenet.SIZE.torch.f32  a random input and torch's logits in eval
                   mode, raw little-endian float32, at SIZE and at SMALL;
+  gray.onnx       a 10-class 1-channel torchvision GoogLeNet, half pruned, default size 48, with
+                  gray.in.f32 / gray.torch.f32 (for --checkpoint);
   ops.onnx        a small graph made with onnx.helper using every supported operator (Conv + BN
                   + Relu, SAME_UPPER, MaxPool ceil_mode, AveragePool, Concat, Dropout, Identity,
                   GlobalAveragePool, Constant + Reshape, MatMul + Add + Relu, Gemm, Softmax);
@@ -39,6 +41,7 @@ except ImportError as e:  # the test reports this line
 
 SIZE = 224
 SMALL = 96
+GRAY = 48
 
 
 def googlenet(out):
@@ -90,6 +93,47 @@ def googlenet(out):
             x.numpy().astype("<f4").tofile(os.path.join(out, "googlenet.%d.in.f32" % size))
             y.numpy().astype("<f4").tofile(os.path.join(out, "googlenet.%d.torch.f32" % size))
     return {"weights": weights, "nonzeros": nonzeros, "classes": 1000}
+
+
+def gray_googlenet(out):
+    """A 10-class, 1-channel torchvision GoogLeNet (conv1 replaced, as gn-convert's TorchScript
+    import tests do), half its weights zeroed by prune.l1_unstructured, BatchNorm statistics
+    estimated on random batches; exported at 48x48 for the --checkpoint tests."""
+    from torchvision.models.googlenet import BasicConv2d
+    torch.manual_seed(17)
+    model = torchvision.models.googlenet(weights=None, num_classes=10, aux_logits=False,
+                                         init_weights=True, transform_input=False)
+    model.conv1 = BasicConv2d(1, 64, kernel_size=7, stride=2, padding=3)
+    for m in model.modules():
+        if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)):
+            prune.l1_unstructured(m, "weight", amount=0.5)
+            prune.remove(m, "weight")
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.reset_running_stats()
+                m.momentum = None
+        model.train()
+        for _ in range(2):
+            model(torch.randn(8, 1, GRAY, GRAY))
+        model.eval()
+        scale = 3.0 / float(model(torch.randn(8, 1, GRAY, GRAY)).std())
+        model.fc.weight.mul_(scale)
+        model.fc.bias.mul_(scale)
+    path = os.path.join(out, "gray.onnx")
+    torch.onnx.export(model, torch.randn(1, 1, GRAY, GRAY), path, opset_version=13,
+                      input_names=["input"], output_names=["output"],
+                      dynamic_axes={"input": {2: "height", 3: "width"}})
+    m = onnx.load(path)
+    for k, v in {"gnrt.mean": "0.286", "gnrt.std": "0.353", "gnrt.default_height": str(GRAY),
+                 "gnrt.default_width": str(GRAY)}.items():
+        entry = m.metadata_props.add()
+        entry.key, entry.value = k, v
+    onnx.save(m, path)
+    x = torch.randn(1, 1, GRAY, GRAY, generator=torch.Generator().manual_seed(9))
+    x.numpy().astype("<f4").tofile(os.path.join(out, "gray.in.f32"))
+    with torch.no_grad():
+        model(x).numpy().astype("<f4").tofile(os.path.join(out, "gray.torch.f32"))
 
 
 def tensor(name, array):
@@ -201,8 +245,9 @@ def main():
         sys.exit("usage: make_onnx_models.py OUTDIR")
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
-    meta = {"size": SIZE, "small": SMALL}
+    meta = {"size": SIZE, "small": SMALL, "gray": GRAY}
     meta["googlenet"] = googlenet(out)
+    gray_googlenet(out)
     ops_model(out)
     broken_models(out)
     with open(os.path.join(out, "meta.json"), "w") as f:

@@ -274,3 +274,38 @@ TEST_CASE("import options: --format, --size, and the TorchScript options stay se
   CHECK(ts.status == 2);
   CHECK(contains(ts.err, "--output is for ONNX models"));
 }
+
+TEST_CASE("--checkpoint: a GoogLeNet in the torchvision layout becomes a gn-convert checkpoint") {
+  const TempDir& m = models();
+  TempDir tmp;
+  const std::string gnrt_path = tmp / "gray.gnrt", ckpt = tmp / "gray.pt";
+  Result r = run("import " + (m / "gray.onnx") + " --output " + gnrt_path + " --checkpoint " +
+                     ckpt + " --dataset fashion-mnist",
+                 tmp);
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  CHECK(contains(r.out, "torchvision layout"));
+  MESSAGE(r.out);
+  // gn-convert exports the checkpoint again (verified against LibTorch); libgnrt gives the same
+  // logits as the direct import and as torch.
+  const std::string again = tmp / "again.gnrt";
+  Result e = run("export " + ckpt + " --output " + again + " --no-softmax --skip-test-eval", tmp);
+  INFO(e.out << e.err);
+  REQUIRE(e.status == 0);
+  const std::vector<float> input = read_floats(m / "gray.in.f32");
+  const std::vector<float> torch_logits = read_floats(m / "gray.torch.f32");
+  const std::vector<float> direct = Loaded(gnrt_path).run(input, 48);
+  const std::vector<float> exported = Loaded(again).run(input, 48);
+  CHECK(max_relative_error(direct, torch_logits) <= 1e-4);
+  CHECK(max_relative_error(exported, torch_logits) <= 1e-4);
+  CHECK(Loaded(again).info().nonzeros == Loaded(gnrt_path).info().nonzeros);
+
+  // Not a GoogLeNet, or a GoogLeNet whose classes the dataset does not have: nothing written.
+  Result ops = run("import " + (m / "ops.onnx") + " --output " + (tmp / "ops.gnrt") +
+                       " --checkpoint " + (tmp / "ops.pt"),
+                   tmp);
+  CHECK(ops.status == 1);
+  CHECK(contains(ops.err, "--checkpoint needs one of gn-convert's GoogLeNet layouts"));
+  CHECK_FALSE(file_exists(tmp / "ops.gnrt"));
+  CHECK_FALSE(file_exists(tmp / "ops.pt"));
+}

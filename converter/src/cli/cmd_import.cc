@@ -10,6 +10,7 @@
 
 #include "cli/command.h"
 #include "cli/common_options.h"
+#include "import/onnx_checkpoint.h"
 #include "import/onnx_import.h"
 #include "import/torchscript_import.h"
 #include "train/checkpoint.h"
@@ -27,6 +28,7 @@ struct OnnxCliOptions {
   std::string format = "auto";  // auto (by extension) | torchscript | onnx
   std::string output;           // .gnrt
   std::string labels_file;      // one label per line
+  std::string checkpoint;       // gn-convert checkpoint of a recognized GoogLeNet
   std::string encoding = "auto";
   bool float16 = false;
 };
@@ -73,6 +75,22 @@ int run_onnx_import(const ImportOptions& o, const OnnxCliOptions& x, int size) {
   const OnnxImportResult r = import_onnx(read_file(o.model), o.model, settings);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!x.checkpoint.empty()) {
+    std::string why;
+    const std::string layout = match_googlenet_layout(r, &why);
+    if (layout.empty()) {
+      throw std::runtime_error(o.model +
+                               ": --checkpoint needs one of gn-convert's GoogLeNet "
+                               "layouts (torchvision, inception_v1): " +
+                               why);
+    }
+    const OnnxCheckpointResult c =
+        write_onnx_checkpoint(r, layout, o.data, o.model, x.checkpoint, o.run.command_line);
+    std::printf(
+        "checkpoint: GoogLeNet, %s layout, BatchNorm identity (folded by the exporter), "
+        "%d masked layers, LibTorch vs libgnrt %.3g (max |output| %.3g); wrote %s\n",
+        layout.c_str(), c.masked_layers, c.max_abs_diff, c.max_abs_logit, x.checkpoint.c_str());
+  }
   write_file_atomic(x.output, std::string(r.bytes.begin(), r.bytes.end()));
   std::printf(
       "imported %s: opset %d, %d nodes (%d BatchNorm folded, %d Relu fused, %d dropped), "
@@ -161,6 +179,9 @@ Command add_import_command(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "sparse", "dense"}))
       ->capture_default_str();
   cmd->add_flag("--float16", x->float16, "ONNX: store weight values as float16");
+  cmd->add_option("--checkpoint", x->checkpoint,
+                  "ONNX: also write a gn-convert checkpoint (the graph must be one of "
+                  "gn-convert's GoogLeNet layouts; --dataset names its data)");
   cmd->add_option("--classes", o->classes, "expected number of classes (checked)")
       ->check(CLI::Range(2, 100000));
   cmd->add_option("--channels", o->in_channels, "expected input channels (checked)")
@@ -197,7 +218,8 @@ Command add_import_command(CLI::App& app) {
       return "";
     }
     if (o->run.out_dir.empty()) return "--out is required";
-    for (const char* name : {"--output", "--labels-file", "--encoding", "--float16"}) {
+    for (const char* name :
+         {"--output", "--labels-file", "--encoding", "--float16", "--checkpoint"}) {
       if (cmd->get_option(name)->count() > 0) return std::string(name) + " is for ONNX models";
     }
     return "";
