@@ -300,7 +300,36 @@ TEST_CASE("--checkpoint: a GoogLeNet in the torchvision layout becomes a gn-conv
   CHECK(max_relative_error(exported, torch_logits) <= 1e-4);
   CHECK(Loaded(again).info().nonzeros == Loaded(gnrt_path).info().nonzeros);
 
+  // gn-convert prunes it further (from 50 % to 25 % of the weights) with one short retraining.
+  std::ofstream(tmp / "recipe.json") << R"({
+    "mode": "std",
+    "target": {"scope": "training", "compression": 4},
+    "schedule": {"type": "iterative", "iterations": 1},
+    "retrain": {"epochs": 1, "lr": 0.005, "batch": 32},
+    "bn_recalibration_batches": 2
+  })";
+  Result prune = run("prune --recipe " + (tmp / "recipe.json") + " --from " + ckpt +
+                         " --limit-train 256 --limit-validation 64 --limit-test 64 --threads 1 "
+                         "--progress-seconds 60 --out " +
+                         (tmp / "pruned"),
+                     tmp);
+  INFO(prune.err);
+  REQUIRE(prune.status == 0);
+  const nlohmann::json report = read_json(tmp / "pruned/report.json");
+  const long params = report["training_graph"]["params"];
+  const long pruned_nonzeros = report["training_graph"]["nonzeros"];
+  CHECK(params == static_cast<long>(Loaded(gnrt_path).info().params_dense));
+  CHECK(pruned_nonzeros <= params / 4);
+  CHECK(pruned_nonzeros >= params / 4 - params / 400);
+
   // Not a GoogLeNet, or a GoogLeNet whose classes the dataset does not have: nothing written.
+  Result classes = run("import " + (m / "googlenet.onnx") + " --output " + (tmp / "g.gnrt") +
+                           " --checkpoint " + (tmp / "g.pt") + " --dataset fashion-mnist",
+                       tmp);
+  CHECK(classes.status == 1);
+  CHECK(contains(classes.err, "1000 classes; fashion-mnist has 1 and 10"));
+  CHECK_FALSE(file_exists(tmp / "g.gnrt"));
+  CHECK_FALSE(file_exists(tmp / "g.pt"));
   Result ops = run("import " + (m / "ops.onnx") + " --output " + (tmp / "ops.gnrt") +
                        " --checkpoint " + (tmp / "ops.pt"),
                    tmp);
