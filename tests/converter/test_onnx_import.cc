@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
 
 #include "cli_runner.h"
@@ -248,6 +249,17 @@ TEST_CASE("corrupt and truncated files are clear errors") {
   for (std::size_t n = 0; n < ops.size(); n += 97) {
     try {
       import_onnx(ops.substr(0, n), "ops.onnx", {});
+    } catch (const std::runtime_error& e) {
+      CHECK(contains(e.what(), "ops.onnx: "));
+    }
+  }
+  // And on single-byte corruptions: an error or a model, never a crash.
+  std::mt19937 rng(16);
+  for (int k = 0; k < 400; ++k) {
+    std::string bad = ops;
+    bad[rng() % bad.size()] = static_cast<char>(rng());
+    try {
+      import_onnx(bad, "ops.onnx", {});
     } catch (const std::runtime_error& e) {
       CHECK(contains(e.what(), "ops.onnx: "));
     }

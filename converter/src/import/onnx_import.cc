@@ -177,6 +177,7 @@ void Importer::check_model() {
     if (!n.domain().empty() && n.domain() != "ai.onnx") {
       fail(i, "domain '" + n.domain() + "' is not supported (default ONNX domain only)");
     }
+    if (n.output_size() < 1 || n.output(0).empty()) fail(i, "has no output");
     for (const auto& in : n.input()) {
       if (!in.empty()) consumers_[in].push_back(i);
     }
@@ -468,7 +469,7 @@ void Importer::conv(int i) {
   std::vector<float> w = wc.floats;
   std::string out = n.output(0);
   const int c = sole_consumer(out);
-  if (c >= 0 && g_.node(c).op_type() == "BatchNormalization") {
+  if (c >= 0 && g_.node(c).op_type() == "BatchNormalization" && g_.node(c).input(0) == out) {
     fold_batchnorm(c, &w, &bias, out_c);
     out = g_.node(c).output(0);
   }
