@@ -854,7 +854,7 @@ void Importer::finish_output() {
   meta.pruning.nonzeros_training = r_.nonzeros;
   meta.pruning.training_height = r_.height;
   meta.pruning.training_width = r_.width;
-  meta.pruning.method = "onnx-import (exact zeros of the ONNX weights)";
+  meta.pruning.method = "onnx-import";  // the exact zeros of the ONNX weights
   builder_.set_metadata(meta);
   r_.bytes = builder_.finish({id});
 }
