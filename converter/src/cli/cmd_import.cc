@@ -1,11 +1,17 @@
 // gn-convert import: a torchvision GoogLeNet saved as TorchScript becomes a gn-convert checkpoint
-// (then eval, prune, train --init, export).
+// (then eval, prune, train --init, export); an ONNX model (MODEL.onnx or --format onnx) becomes a
+// sparse .gnrt file (docs/onnx.md, "Import").
+#include <algorithm>
+#include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
 #include "cli/common_options.h"
+#include "import/onnx_checkpoint.h"
+#include "import/onnx_import.h"
 #include "import/torchscript_import.h"
 #include "train/checkpoint.h"
 #include "train/session.h"
@@ -16,6 +22,91 @@ namespace gnconvert {
 namespace {
 
 using json = nlohmann::json;
+
+// The ONNX path's own options (the TorchScript path's are ImportOptions).
+struct OnnxCliOptions {
+  std::string format = "auto";  // auto (by extension) | torchscript | onnx
+  std::string output;           // .gnrt
+  std::string labels_file;      // one label per line
+  std::string checkpoint;       // gn-convert checkpoint of a recognized GoogLeNet
+  std::string encoding = "auto";
+  bool float16 = false;
+};
+
+bool is_onnx(const ImportOptions& o, const OnnxCliOptions& x) {
+  if (x.format != "auto") return x.format == "onnx";
+  std::string tail = o.model.size() >= 5 ? o.model.substr(o.model.size() - 5) : "";
+  std::transform(tail.begin(), tail.end(), tail.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return tail == ".onnx";
+}
+
+std::vector<std::string> read_labels(const std::string& path) {
+  std::vector<std::string> labels;
+  const std::string text = read_file(path);
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    labels.push_back(line);
+    start = end + 1;
+  }
+  if (labels.empty()) throw std::runtime_error(path + ": no labels");
+  return labels;
+}
+
+std::string join(const std::vector<float>& v) {
+  std::string s;
+  for (float x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
+  return s.empty() ? "-" : s;
+}
+
+int run_onnx_import(const ImportOptions& o, const OnnxCliOptions& x, int size) {
+  OnnxImportSettings settings;
+  settings.size = size;
+  settings.mean = o.mean;
+  settings.std = o.std;
+  if (!x.labels_file.empty()) settings.labels = read_labels(x.labels_file);
+  settings.encoding = x.encoding;
+  settings.float16 = x.float16;
+  const auto start = std::chrono::steady_clock::now();
+  const OnnxImportResult r = import_onnx(read_file(o.model), o.model, settings);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!x.checkpoint.empty()) {
+    std::string why;
+    const std::string layout = match_googlenet_layout(r, &why);
+    if (layout.empty()) {
+      throw std::runtime_error(o.model +
+                               ": --checkpoint needs one of gn-convert's GoogLeNet "
+                               "layouts (torchvision, inception_v1): " +
+                               why);
+    }
+    const OnnxCheckpointResult c =
+        write_onnx_checkpoint(r, layout, o.data, o.model, x.checkpoint, o.run.command_line);
+    std::printf(
+        "checkpoint: GoogLeNet, %s layout, BatchNorm identity (folded by the exporter), "
+        "%d masked layers, LibTorch vs libgnrt %.3g (max |output| %.3g); wrote %s\n",
+        layout.c_str(), c.masked_layers, c.max_abs_diff, c.max_abs_logit, x.checkpoint.c_str());
+  }
+  write_file_atomic(x.output, std::string(r.bytes.begin(), r.bytes.end()));
+  std::printf(
+      "imported %s: opset %d, %d nodes (%d BatchNorm folded, %d Relu fused, %d dropped), "
+      "%zu conv/fc layers, input %dx%dx%d (size from %s), %d outputs%s\n",
+      o.model.c_str(), r.opset, r.nodes, r.folded_batchnorms, r.fused_relus, r.dropped,
+      r.layers.size(), r.channels, r.height, r.width, r.size_source.c_str(), r.classes,
+      r.softmax_output ? " (softmax)" : "");
+  std::printf("normalization (%s): mean %s std %s; %zu labels\n", r.norm_source.c_str(),
+              join(r.mean).c_str(), join(r.std).c_str(), r.labels.size());
+  std::printf("weights: %llu, nonzero %llu (density %.4f)\n",
+              static_cast<unsigned long long>(r.params),
+              static_cast<unsigned long long>(r.nonzeros),
+              r.params ? double(r.nonzeros) / double(r.params) : 0.0);
+  std::printf("wrote %s: %zu bytes in %.2f s\n", x.output.c_str(), r.bytes.size(), seconds);
+  return 0;
+}
 
 int run_import(const ImportOptions& o) {
   set_threads(o.run.threads);
@@ -69,13 +160,28 @@ Command add_import_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "import",
       "turn a torchvision GoogLeNet saved as TorchScript into a gn-convert checkpoint "
-      "(then eval, prune, train --init, export)");
+      "(then eval, prune, train --init, export), or an ONNX model into a sparse .gnrt");
+  auto x = std::make_shared<OnnxCliOptions>();
   cmd->add_option("model", o->model,
-                  "TorchScript file (torch.jit.script(model).save or torch.jit.trace)")
+                  "TorchScript file (torch.jit.script(model).save or torch.jit.trace) or ONNX "
+                  "model (.onnx)")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--out", o->run.out_dir, "output directory (checkpoint.pt, import.json)")
-      ->required();
+  cmd->add_option("--format", x->format, "auto (.onnx files are ONNX) | torchscript | onnx")
+      ->check(CLI::IsMember({"auto", "torchscript", "onnx"}))
+      ->capture_default_str();
+  cmd->add_option("--out", o->run.out_dir,
+                  "TorchScript: output directory (checkpoint.pt, import.json)");
+  cmd->add_option("-o,--output", x->output, "ONNX: output .gnrt file");
+  cmd->add_option("--labels-file", x->labels_file,
+                  "ONNX: class labels, one per line (default: metadata gnrt.labels)");
+  cmd->add_option("--encoding", x->encoding, "ONNX: weight encoding auto | sparse | dense")
+      ->check(CLI::IsMember({"auto", "sparse", "dense"}))
+      ->capture_default_str();
+  cmd->add_flag("--float16", x->float16, "ONNX: store weight values as float16");
+  cmd->add_option("--checkpoint", x->checkpoint,
+                  "ONNX: also write a gn-convert checkpoint (the graph must be one of "
+                  "gn-convert's GoogLeNet layouts; --dataset names its data)");
   cmd->add_option("--classes", o->classes, "expected number of classes (checked)")
       ->check(CLI::Range(2, 100000));
   cmd->add_option("--channels", o->in_channels, "expected input channels (checked)")
@@ -105,8 +211,24 @@ Command add_import_command(CLI::App& app) {
 
   Command c;
   c.app = cmd;
-  c.run = [o](const std::string& command_line) {
+  c.check = [o, x, cmd]() -> std::string {
+    if (is_onnx(*o, *x)) {
+      if (x->output.empty()) return "import of an ONNX model needs --output FILE.gnrt";
+      if (!o->run.out_dir.empty()) return "--out is for TorchScript; ONNX import writes --output";
+      return "";
+    }
+    if (o->run.out_dir.empty()) return "--out is required";
+    for (const char* name :
+         {"--output", "--labels-file", "--encoding", "--float16", "--checkpoint"}) {
+      if (cmd->get_option(name)->count() > 0) return std::string(name) + " is for ONNX models";
+    }
+    return "";
+  };
+  c.run = [o, x, cmd](const std::string& command_line) {
     o->run.command_line = command_line;
+    if (is_onnx(*o, *x)) {
+      return run_onnx_import(*o, *x, cmd->get_option("--size")->count() > 0 ? o->data.height : 0);
+    }
     return run_import(*o);
   };
   return c;
