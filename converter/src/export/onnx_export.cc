@@ -230,9 +230,11 @@ void GraphWriter::add_pool(const gnrt::OpDesc& op, const std::string& input,
     return;
   }
   const bool max = op.type == gnrt::OpType::kMaxPool;
-  // Both engines pool like PyTorch: max pools ignore the padding, average pools count it or not
-  // per count_include_pad, and in ceil mode the last window starts inside the input or its
-  // leading padding (shape_rules::pool_out; ONNX Runtime >= 1.16 clips the same way).
+  // gnrt pools like PyTorch: max pools never take the padding, average pools count it per
+  // count_include_pad; ONNX MaxPool/AveragePool mean the same with explicit pads. Ceil mode
+  // (torchvision layout) is written as ceil_mode=1; gnrt's rule (the last window starts inside
+  // the input or its leading padding) is checked against ONNX Runtime only in floor mode so far
+  // (docs/onnx.md).
   onnx::NodeProto* pool = add_node(max ? "MaxPool" : "AveragePool", op.name, {input}, {output});
   set_ints(pool, "kernel_shape", {op.kernel_h, op.kernel_w});
   set_ints(pool, "strides", {op.stride_h, op.stride_w});
