@@ -16,6 +16,7 @@
 #include "cli_runner.h"
 #include "data/dataset.h"
 #include "gnrt/gnrt.h"
+#include "gnrt/googlenet.h"
 #include "subprocess.h"
 #include "test_util.h"
 
@@ -131,9 +132,10 @@ std::vector<float> read_floats(const std::string& path) {
 
 // libgnrt outputs (C API) for every image; also checks that the test's preprocessing is
 // libgnrt's own (gnrt_plan_set_input_image_u8 on the raw pixels gives the same outputs).
-std::vector<float> run_gnrt(const Images& images, const ImageSet& raw, int first) {
+std::vector<float> run_gnrt(const Images& images, const ImageSet& raw, int first,
+                            const std::string& path = kModel) {
   gnrt_model* model = nullptr;
-  REQUIRE(gnrt_model_load_file(kModel.c_str(), &model) == GNRT_OK);
+  REQUIRE(gnrt_model_load_file(path.c_str(), &model) == GNRT_OK);
   std::unique_ptr<gnrt_model, void (*)(gnrt_model*)> owned(model, gnrt_model_destroy);
   gnrt_options options;
   gnrt_options_init(&options);
@@ -268,6 +270,43 @@ TEST_CASE("export-onnx fp32: ONNX Runtime matches libgnrt at 48x48, 64x64 and 22
     CHECK(worst <= 1e-4);
     CHECK(worst_log <= 1e-4);
     CHECK(argmax(gnrt) == argmax(ort));
+  }
+}
+
+TEST_CASE("export-onnx fp32: torchvision layout (ceil-mode pools) matches libgnrt") {
+  // Random weights (logits output) in the torchvision layout: pool1..pool3 3x3/2 and pool4 2x2/2
+  // in ceil mode without padding. The sizes make ceil mode add a window (48: 24 -> 12 -> 6 -> 3 ->
+  // 2; 57 and 224 odd sizes on the way) that ONNX Runtime must clip as gnrt does.
+  require_ort_installed();
+  TempDir tmp;
+  gnrt::GoogLeNetConfig config;
+  config.layout = gnrt::GoogLeNetLayout::kTorchvision;
+  config.in_channels = 1;
+  config.num_classes = 10;
+  config.height = config.width = 48;
+  config.softmax = false;
+  gnrt::ModelMetadata meta;
+  meta.name = "torchvision-random";
+  meta.mean = {0.25f};
+  meta.std = {0.5f};
+  const std::string model = tmp / "tv.gnrt", onnx = tmp / "tv.onnx";
+  write_bytes(model, gnrt::build_googlenet(config, gnrt::random_pruned_weights(7, 0.25), meta));
+  const Result r = convert("export-onnx --model " + model + " -o " + onnx, tmp);
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  const ImageSet raw = test_images();
+  for (const auto& [size, count] : std::vector<std::pair<int, int>>{{48, 2}, {57, 2}, {224, 1}}) {
+    CAPTURE(size);
+    const Images images = preprocess(raw, 20, count, size, size, 0.25f, 0.5f);
+    const std::vector<float> gnrt = run_gnrt(images, raw, 20, model);
+    const std::vector<float> ort = run_ort_js(onnx, images, tmp);
+    const double worst = max_relative_difference(gnrt, ort);
+    double largest = 0;
+    for (float v : gnrt) largest = std::max(largest, std::fabs(double(v)));
+    MESSAGE("torchvision layout, size " << size << ": largest |ORT - libgnrt| / max(1, |logit|) "
+                                        << worst << ", largest |logit| " << largest);
+    CHECK(worst <= 1e-4);
+    CHECK(largest > 1e-3);  // the comparison means something only if the logits are not ~0
   }
 }
 

@@ -232,9 +232,8 @@ void GraphWriter::add_pool(const gnrt::OpDesc& op, const std::string& input,
   const bool max = op.type == gnrt::OpType::kMaxPool;
   // gnrt pools like PyTorch: max pools never take the padding, average pools count it per
   // count_include_pad; ONNX MaxPool/AveragePool mean the same with explicit pads. Ceil mode
-  // (torchvision layout) is written as ceil_mode=1; gnrt's rule (the last window starts inside
-  // the input or its leading padding) is checked against ONNX Runtime only in floor mode so far
-  // (docs/onnx.md).
+  // (torchvision layout) is ceil_mode=1: gnrt's rule (the last window starts inside the input or
+  // its leading padding) is also ONNX Runtime's (converter_onnx_export_test).
   onnx::NodeProto* pool = add_node(max ? "MaxPool" : "AveragePool", op.name, {input}, {output});
   set_ints(pool, "kernel_shape", {op.kernel_h, op.kernel_w});
   set_ints(pool, "strides", {op.stride_h, op.stride_w});
