@@ -260,6 +260,11 @@ void GraphWriter::add_operator(int index) {
   const std::string out = names_[static_cast<std::size_t>(op.output)];
   if (op.inputs.empty()) throw std::runtime_error("operator " + op.name + " has no input");
   const std::string in = input_name(op.inputs[0]);
+  // Convolutions and fully connected layers add their own Relu; any other operator with a fused
+  // ReLU writes a temporary that a Relu turns into the tensor.
+  const bool trailing_relu =
+      op.relu && op.type != gnrt::OpType::kConv2D && op.type != gnrt::OpType::kFullyConnected;
+  const std::string result = trailing_relu ? out + "_before_relu" : out;
   switch (op.type) {
     case gnrt::OpType::kConv2D:
       add_conv(index, in);
@@ -270,23 +275,19 @@ void GraphWriter::add_operator(int index) {
     case gnrt::OpType::kMaxPool:
     case gnrt::OpType::kAvgPool:
     case gnrt::OpType::kGlobalAvgPool:
-      add_pool(op, in, out);
+      add_pool(op, in, result);
       break;
     case gnrt::OpType::kConcat: {
       std::vector<std::string> inputs;
       for (int t : op.inputs) inputs.push_back(input_name(t));
-      set_int(add_node("Concat", op.name, inputs, {out}), "axis", 1);
+      set_int(add_node("Concat", op.name, inputs, {result}), "axis", 1);
       break;
     }
     case gnrt::OpType::kSoftmax:
-      add_softmax(op, in, out);
+      add_softmax(op, in, result);
       break;
   }
-  // Pools, concatenations, softmax and Relu-less layers carry no activation of their own in
-  // gnrt, except where `relu` is set (convolutions and fully connected layers handle it above).
-  if (op.relu && op.type != gnrt::OpType::kConv2D && op.type != gnrt::OpType::kFullyConnected)
-    throw std::runtime_error("operator " + op.name + ": fused ReLU on " +
-                             gnrt::op_type_name(op.type) + " is not exported");
+  if (trailing_relu) add_node("Relu", op.name + "_relu", {result}, {out});
   if (quantized(op.output)) add_qdq(out, op.output);
 }
 
