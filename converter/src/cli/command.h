@@ -25,5 +25,6 @@ Command add_export_command(CLI::App& app);
 Command add_pack_command(CLI::App& app);
 Command add_import_command(CLI::App& app);
 Command add_results_command(CLI::App& app);
+Command add_export_onnx_command(CLI::App& app);
 
 }  // namespace gnconvert

@@ -48,10 +48,10 @@ int main(int argc, char** argv) {
   CLI::App app{"gn-convert: train, threshold-prune, retrain and export GoogLeNet (.gnrt)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "gn-convert 0.1.0");
-  const std::vector<Command> commands = {add_summary_command(app), add_train_command(app),
-                                         add_prune_command(app),   add_eval_command(app),
-                                         add_export_command(app),  add_pack_command(app),
-                                         add_import_command(app),  add_results_command(app)};
+  const std::vector<Command> commands = {
+      add_summary_command(app), add_train_command(app),   add_prune_command(app),
+      add_eval_command(app),    add_export_command(app),  add_pack_command(app),
+      add_import_command(app),  add_results_command(app), add_export_onnx_command(app)};
 
   try {
     app.parse(argc, argv);
