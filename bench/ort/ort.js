@@ -8,13 +8,14 @@
 //     little-endian float32 (NCHW), OUT.f32 receives the first output the same way.
 //
 //   node ort.js bench --model M.onnx --size S [--threads T] [--runs N] [--warmup W] [--json]
-//                     [--save-optimized PATH]
+//                     [--gap-ms G] [--save-optimized PATH]
 //     one session (intraOpNumThreads=T, interOpNumThreads=1, sequential, graph optimization
 //     "all"), input [1,C,S,S] (C from the metadata gnrt.input_channels, default 1; fixed
 //     pseudo-random values), W untimed runs then N runs each timed with process.hrtime.bigint().
 //     Text: a few key=value lines, the last one "median_ms=X min_ms=Y max_ms=Z runs=N".
 //     --json: one JSON object instead (every run time, the ORT version, gnrt.precision).
-//     Defaults: threads 1, runs 20, warmup 2.
+//     Defaults: threads 1, runs 20, warmup 2, gap 0 (--gap-ms G sleeps G ms before each timed
+//     run, as bench_sparse --gap-ms does, so idle pool threads are treated alike).
 //
 //   node ort.js eval --model M.onnx [--images GZ --labels GZ] [--limit N] [--size S] [--threads T]
 //                    [--dump-input IN.f32]
@@ -332,13 +333,14 @@ function benchInput(count) {
 }
 
 async function cmdBench(argv) {
-  const flags = parseFlags(argv, ['model', 'size', 'threads', 'runs', 'warmup', 'save-optimized'],
-                           ['json']);
+  const flags = parseFlags(argv, ['model', 'size', 'threads', 'runs', 'warmup', 'gap-ms',
+                                  'save-optimized'], ['json']);
   require_flags(flags, ['model', 'size']);
   const size = intFlag(flags, 'size', 0, 1, MAX_SIZE);
   const threads = intFlag(flags, 'threads', 1, 1, 256);
   const runs = intFlag(flags, 'runs', 20, 1, 1000000);
   const warmup = intFlag(flags, 'warmup', 2, 0, 1000000);
+  const gapMs = intFlag(flags, 'gap-ms', 0, 0, 10000);
   const info = readModelInfo(flags.model);
   const channels = inputChannels(info, flags.model);
   const precision = info.metadata['gnrt.precision'] || 'unknown';
@@ -351,6 +353,7 @@ async function cmdBench(argv) {
   for (let i = 0; i < warmup; ++i) await runOnce(session, feeds);
   const times = [];
   for (let i = 0; i < runs; ++i) {
+    if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
     const start = process.hrtime.bigint();
     await runOnce(session, feeds);
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
@@ -361,6 +364,7 @@ async function cmdBench(argv) {
     const out = {
       tool: 'ort.js bench', ort_version: ortVersion(), model: flags.model, precision,
       source: info.metadata['gnrt.source'] || null, input_shape: shape, threads, runs, warmup,
+      gap_ms: gapMs,
       ...summary, runs_ms: times, loadavg_before: loadBefore, loadavg_after: os.loadavg()[0],
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);
