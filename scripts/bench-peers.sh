@@ -71,9 +71,10 @@ node -e "require('$ROOT/bench/ort/node_modules/onnxruntime-node')" 2>/dev/null |
   die "onnxruntime-node is missing in bench/ort/node_modules (scripts/install-deps.sh)"
 
 # --- build what is missing
-GNRT="$ROOT/$BUILD/tools/gnrt"
-BENCH="$ROOT/$BUILD/bench/bench_sparse"
-[ -n "$GNC" ] || GNC="$ROOT/$BUILD/converter/gn-convert"
+case "$BUILD" in /*) BUILD_ABS=$BUILD ;; *) BUILD_ABS=$ROOT/$BUILD ;; esac
+GNRT="$BUILD_ABS/tools/gnrt"
+BENCH="$BUILD_ABS/bench/bench_sparse"
+[ -n "$GNC" ] || GNC="$BUILD_ABS/converter/gn-convert"
 if [ ! -x "$GNRT" ] || [ ! -x "$BENCH" ] || [ ! -x "$GNC" ]; then
   echo "== build ($BUILD)"
   if [ ! -f "$BUILD/CMakeCache.txt" ]; then
