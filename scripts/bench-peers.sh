@@ -251,8 +251,15 @@ for size in sizes:
                 row.update(extra)
 
         for r in range(1, rounds + 1):
-            bs = load_json(f"{out}/raw/bs-{size}-t{t}-r{r}.json")
-            for key, e in bs["engines"].items():
+            path = f"{out}/raw/bs-{size}-t{t}-r{r}.json"
+            bs = load_json(path)
+            engines = bs.get("engines")
+            if isinstance(engines, list):  # [{"name": ..., "median_ms": ...}, ...]
+                engines = {e.get("name", "?"): e for e in engines}
+            if not isinstance(engines, dict) or not all(
+                    isinstance(e, dict) and "runs_ms" in e and "median_ms" in e for e in engines.values()):
+                fail(f"{path}: no engines with runs_ms and median_ms")
+            for key, e in engines.items():
                 name = engine_name(key)
                 add(name, stem, PRECISION.get(name, "?"), e["runs_ms"], e["median_ms"],
                     {"isa": bs.get("isa")} if name == "gnrt" else None)

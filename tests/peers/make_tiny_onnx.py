@@ -8,7 +8,8 @@ NumPy (resize and normalization written after runtime/src/image.cc, float32 thro
 Writes OUT_DIR/tiny.onnx, OUT_DIR/tiny-nometa.onnx (no gnrt.mean), OUT_DIR/images.gz (the first
 N test images), OUT_DIR/predicted-labels.gz (IDX labels: NumPy's argmax on them, so ort.js eval
 must report 1.0000), OUT_DIR/expected.txt ("accuracy=0.XXXX n=N" against the true labels) and
-OUT_DIR/expected-input0.f32 (image 0 resized and normalized, raw float32, for eval --dump-input).
+OUT_DIR/expected-input0.f32 (image 0 resized and normalized, raw float32, for eval --dump-input)
+and OUT_DIR/image0.u8 (its raw pixels). --mean/--std set the normalization (metadata and NumPy).
 """
 import argparse
 import gzip
@@ -55,11 +56,11 @@ def build(with_mean, fc, fb):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
                               producer_name="gnrt-tests")
     model.ir_version = 7
-    meta = {"gnrt.std": f"{STD}", "gnrt.input_channels": "1", "gnrt.default_height": "48",
+    meta = {"gnrt.std": repr(STD), "gnrt.input_channels": "1", "gnrt.default_height": "48",
             "gnrt.default_width": "48", "gnrt.labels": ",".join(f"c{i}" for i in range(CLASSES)),
             "gnrt.source": "tiny.gnrt", "gnrt.precision": "fp32"}
     if with_mean:
-        meta["gnrt.mean"] = f"{MEAN}"
+        meta["gnrt.mean"] = repr(MEAN)
     onnx.helper.set_model_props(model, meta)
     onnx.checker.check_model(model)
     return model
@@ -120,13 +121,17 @@ def features(x):
 
 
 def main():
+    global MEAN, STD
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
     ap.add_argument("--images", default="/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")
     ap.add_argument("--labels", default="/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz")
     ap.add_argument("--count", type=int, default=100)
     ap.add_argument("--size", type=int, default=48)
+    ap.add_argument("--mean", type=float, default=0.2860)
+    ap.add_argument("--std", type=float, default=0.3530)
     args = ap.parse_args()
+    MEAN, STD = args.mean, args.std
     os.makedirs(args.out, exist_ok=True)
     images = read_idx(args.images, 0x803, 16)[:args.count]
     labels = read_idx(args.labels, 0x801, 8)[:args.count]
@@ -141,6 +146,7 @@ def main():
     onnx.save(build(True, fc_scaled, fb), os.path.join(args.out, "tiny.onnx"))
     onnx.save(build(False, fc_scaled, fb), os.path.join(args.out, "tiny-nometa.onnx"))
     inputs[0].astype("<f4").tofile(os.path.join(args.out, "expected-input0.f32"))
+    images[0].tofile(os.path.join(args.out, "image0.u8"))
     data = gzip.open(args.images).read()
     h, w = images.shape[1:]
     with gzip.open(os.path.join(args.out, "images.gz"), "wb") as f:
