@@ -239,10 +239,10 @@ if os.path.exists(bs_acc):
 results = []
 for size in sizes:
     for t in threads:
-        rows = {}  # (engine, model) -> row
+        rows = {}  # (engine, model, precision) -> row
 
         def add(engine, model_name, precision, runs_ms, per_round, extra=None):
-            row = rows.setdefault((engine, model_name), {
+            row = rows.setdefault((engine, model_name, precision), {
                 "engine": engine, "model": model_name, "precision": precision,
                 "runs_ms": [], "round_medians_ms": []})
             row["runs_ms"] += runs_ms
@@ -269,13 +269,13 @@ for size in sizes:
                 model_name = re.sub(r"-(fp32|int8)$", "", base)
                 add(f"ort-{o['ort_version']}", model_name, o["precision"], o["runs_ms"],
                     o["median_ms"], {"onnx": path})
-        if ("gnrt", stem) not in rows:
+        if ("gnrt", stem, "fp32") not in rows:
             fail(f"no gnrt timing at size {size}, {t} thread(s)")
         for row in rows.values():
             row["median_ms"] = statistics.median(row["runs_ms"])
             row["min_ms"] = min(row["runs_ms"])
-        gnrt_median = rows[("gnrt", stem)]["median_ms"]
-        for (engine, model_name), row in rows.items():
+        gnrt_median = rows[("gnrt", stem, "fp32")]["median_ms"]
+        for (engine, model_name, _), row in rows.items():
             row["ratio_to_gnrt"] = row["median_ms"] / gnrt_median
             if engine.startswith("ort-"):
                 acc = accuracy_line(f"{out}/raw/acc-ort-{os.path.basename(row['onnx'])[:-5]}.txt")
