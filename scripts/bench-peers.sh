@@ -7,8 +7,8 @@
 #
 # Options: --out DIR (default build/peers), --rounds R (default 5), --runs N (timed runs per engine
 #   and round, default 10), --warmup W (default 2), --sizes "48 224", --threads "1 2",
-#   --accuracy-images N (default 10000, the whole test set), --calibration-images N (int8 export,
-#   default 200), --no-int8-pruned (skip MODEL's int8 export), --build-dir DIR (default
+#   --accuracy-images N (default 10000, the whole test set), --calibration-images N (the int8
+#   ONNX exports and bench_sparse's qs8, default 200), --no-int8-pruned (skip MODEL's int8 export), --build-dir DIR (default
 #   build/release), --gn-convert PATH (use this gn-convert instead of the build dir's),
 #   --smoke (1 round, 1 run, warmup 0, size 48, 1 thread, 100 accuracy images, 16 calibration).
 # Each round runs bench_sparse, then ort.js bench on every ONNX file, for every size and thread
@@ -128,11 +128,14 @@ if [ "$INT8_PRUNED" = 1 ]; then
 fi
 
 # --- which XNNPACK engines this bench_sparse has
-ENGINES=""
+ENGINES=""; BS_CALIB=""
 if "$BENCH" --help 2>&1 | grep -q -- '--engines'; then
   ENGINES="gnrt,xnnpack-f32,xnnpack-qs8"
   "$BENCH" --help 2>&1 | grep -q 'xnnpack-f16' && ENGINES="$ENGINES,xnnpack-f16"
-  echo "== bench_sparse engines: $ENGINES"
+  # qs8 is calibrated on as many Fashion-MNIST training images as the ONNX int8 exports.
+  BS_CALIB=""
+  "$BENCH" --help 2>&1 | grep -q -- '--calibration-images' && BS_CALIB="--calibration-images $CALIB"
+  echo "== bench_sparse engines: $ENGINES $BS_CALIB"
 else
   echo "== bench_sparse has no --engines: gnrt and XNNPACK dense f32 only"
 fi
@@ -153,7 +156,7 @@ while [ $r -le "$ROUNDS" ]; do
         if [ "$e" = bench_sparse ]; then
           set -- --model "$MODEL_ABS" --size "$size" --threads "$t" --runs "$RUNS" \
             --warmup "$WARMUP" --gap-ms "$gap" --json
-          [ -n "$ENGINES" ] && set -- "$@" --engines "$ENGINES"
+          [ -n "$ENGINES" ] && set -- "$@" --engines "$ENGINES" $BS_CALIB
           run "$OUT/raw/bs-$size-t$t-r$r.json" "$BENCH" "$@"
         else
           run "$OUT/raw/ort-$(basename "$e" .onnx)-$size-t$t-r$r.json" node "$ORTJS" bench \
@@ -176,7 +179,7 @@ for e in $ONNX; do
 done
 if [ -n "$ENGINES" ]; then
   run "$OUT/raw/acc-bench_sparse.txt" "$BENCH" --model "$MODEL_ABS" --engines "$ENGINES" \
-    --accuracy "$ACC" --runs 1 --warmup 0
+    $BS_CALIB --accuracy "$ACC"
 fi
 
 # --- the tables and the JSON
