@@ -42,7 +42,7 @@
 #include "gnrt/kernels.h"
 #include "kernel_mode.h"
 #include "model.h"
-#include "model_weights.h"
+#include "dense_weights.h"
 #include "plan.h"
 
 namespace gnrt_bench {
@@ -90,15 +90,15 @@ PlaneLayout plane_layout(const gnrt::TensorLayout& l) {
 
 // The weights of a case, expanded, plus the CSR form the runtime would hand to the kernel.
 struct CaseWeights {
-  DenseWeights dense;
+  gnrt::DenseWeights dense;
   std::vector<float> bias;
   std::vector<std::uint32_t> row_begin, indices;
   std::vector<float> values;
 };
 
 void load_weights(const ConvCase& c, CaseWeights* w) {
-  w->dense = expand_weights(c.op().weights);
-  w->bias = bias_or_zeros(c.op());
+  w->dense = gnrt::dense_weights(c.op().weights);
+  w->bias = gnrt::bias_or_zeros(c.op());
   const std::size_t row_length =
       w->dense.values.size() / static_cast<std::size_t>(c.geometry.out_channels);
   w->row_begin.assign(1, 0);

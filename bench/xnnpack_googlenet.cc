@@ -13,7 +13,7 @@
 #include "aligned_buffer.h"
 #include "gnrt/half.h"
 #include "model.h"
-#include "model_weights.h"
+#include "dense_weights.h"
 #include "plan.h"
 
 namespace gnrt_bench {
@@ -386,7 +386,7 @@ void XnnpackBaseline::Impl::plan_arena() {
 
 bool XnnpackBaseline::Impl::create_convolution(const gnrt::OpDesc& op, const TensorInfo& in,
                                                const TensorInfo& out, const void* x, void* y) {
-  const DenseWeights w = expand_weights(op.weights);
+  const gnrt::DenseWeights w = gnrt::dense_weights(op.weights);
   const int groups = op.groups;
   const int kh = op.kernel_h, kw = op.kernel_w, ig = in.channels / groups;
   const std::size_t og = static_cast<std::size_t>(out.channels / groups);
@@ -398,7 +398,7 @@ bool XnnpackBaseline::Impl::create_convolution(const gnrt::OpDesc& op, const Ten
         for (int kx = 0; kx < kw; ++kx)
           ohwi[((static_cast<std::size_t>(o) * kh + ky) * kw + kx) * ig + ic] =
               w.values[((static_cast<std::size_t>(o) * ig + ic) * kh + ky) * kw + kx];
-  const std::vector<float> bias = bias_or_zeros(op);
+  const std::vector<float> bias = gnrt::bias_or_zeros(op);
   const std::size_t in_stride = in.storage.pixel_stride, out_stride = out.storage.pixel_stride;
   const std::string what = op.name + ": create convolution (" + datatype_name(dtype) + ")";
   xnn_operator_t xop = nullptr;
@@ -554,7 +554,7 @@ bool XnnpackBaseline::Impl::create_pooling(const gnrt::OpDesc& op, const TensorI
 bool XnnpackBaseline::Impl::create_fully_connected(const gnrt::OpDesc& op, const TensorInfo& in,
                                                    const TensorInfo& out, float beta, const void* x,
                                                    void* y) {
-  const DenseWeights w = expand_weights(op.weights);
+  const gnrt::DenseWeights w = gnrt::dense_weights(op.weights);
   const std::size_t features = in.pixels() * static_cast<std::size_t>(in.channels);
   if (in.pixels() > 1 && in.storage.pixel_stride != static_cast<std::size_t>(in.channels))
     return fail(op.name + ": FC over a concatenated slice with H*W > 1 is not supported");
@@ -565,7 +565,7 @@ bool XnnpackBaseline::Impl::create_fully_connected(const gnrt::OpDesc& op, const
       for (std::size_t p = 0; p < in.pixels(); ++p)
         weights[o * features + p * in.channels + ch] =
             beta * w.values[o * features + ch * in.pixels() + p];
-  std::vector<float> bias = bias_or_zeros(op);
+  std::vector<float> bias = gnrt::bias_or_zeros(op);
   for (float& b : bias) b *= beta;
   const std::size_t input_stride = in.pixels() > 1 ? features : in.storage.pixel_stride;
   const std::size_t output_stride = out.storage.pixel_stride;

@@ -4,7 +4,7 @@
 //
 // How the graph maps onto XNNPACK (Debian's 2022-02 snapshot, operator API):
 //  - Conv2D           xnn_create_convolution2d_nhwc_f32; sparse or float16 weights are expanded to
-//                     dense float32 (model_weights.h, OIHW -> OHWI); ReLU is fused through output
+//                     dense float32 (runtime/src/dense_weights.h, OIHW -> OHWI); ReLU is fused through output
 //                     min/max.
 //  - Concat           no operator: every producer of a concatenated tensor writes straight into its
 //                     channel slice (output pixel stride = the concatenated channel count), and

@@ -22,3 +22,8 @@ if(BUILD_SHARED_LIBS)
 else()
   target_link_libraries(gnrt_runtime_internals INTERFACE gnrt_runtime gnrt_schema)
 endif()
+
+# Dense float32 weight matrices of a decoded model (runtime/src/dense_weights.h), for the
+# benchmarks' dense baselines and gn-convert's ONNX export; not in libgnrt.
+add_library(gnrt_dense_weights STATIC ${PROJECT_SOURCE_DIR}/runtime/src/dense_weights.cc)
+target_link_libraries(gnrt_dense_weights PUBLIC gnrt_runtime_internals)

@@ -7,7 +7,8 @@
 #include <stdexcept>
 
 #include "gnrt/gnrt.h"
-#include "model.h"  // the runtime's decoder (gnrt_runtime_internals)
+#include "dense_weights.h"  // gnrt_dense_weights
+#include "model.h"          // the runtime's decoder (gnrt_runtime_internals)
 
 namespace gnconvert {
 namespace {
@@ -26,7 +27,7 @@ torch::Tensor pad(const torch::Tensor& x, const gnrt::OpDesc& op, double value) 
 }
 
 torch::Tensor weight_tensor(const gnrt::Model& model, int index, std::vector<std::int64_t> dims) {
-  std::vector<float> dense = dense_weights(model, index);
+  std::vector<float> dense = gnrt::dense_weights(model.ops.at(std::size_t(index)).weights).values;
   return torch::from_blob(dense.data(), {static_cast<std::int64_t>(dense.size())}, torch::kFloat)
       .clone()
       .view(dims);

@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <limits>
 #include <set>
 #include <stdexcept>
 
-#include "model.h"  // the runtime's decoder (gnrt_runtime_internals)
+#include "dense_weights.h"  // gnrt_dense_weights
+#include "model.h"          // the runtime's decoder (gnrt_runtime_internals)
 
 namespace gnconvert {
 namespace {
@@ -17,22 +17,6 @@ namespace {
 constexpr int kOpset = 13;
 // IR 7 is the version that introduced opset 13; libonnx 1.12's checker and ORT 1.30 take it.
 constexpr int kIrVersion = 7;
-
-float half_to_float(std::uint16_t h) {
-  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
-  const int exponent = (h >> 10) & 0x1f;
-  const std::uint32_t mantissa = h & 0x3ffu;
-  float magnitude;
-  if (exponent == 0) {
-    magnitude = std::ldexp(static_cast<float>(mantissa), -24);  // zero and subnormals
-  } else if (exponent == 31) {
-    magnitude =
-        mantissa ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
-  } else {
-    magnitude = std::ldexp(static_cast<float>(mantissa | 0x400u), exponent - 25);
-  }
-  return sign ? -magnitude : magnitude;
-}
 
 std::string join_floats(const std::vector<float>& values) {
   std::string out;
@@ -193,7 +177,7 @@ void GraphWriter::add_conv(int index, const std::string& input) {
   const std::vector<std::int64_t> dims = {op.out_channels, in_channels / op.groups, op.kernel_h,
                                           op.kernel_w};
   const WeightNames w =
-      add_weights(op.name, dims, dense_weights(model_, index), op.bias, op.inputs[0]);
+      add_weights(op.name, dims, gnrt::dense_weights(op.weights).values, op.bias, op.inputs[0]);
   const std::string conv_out = op.relu ? out + "_conv" : out;
   onnx::NodeProto* conv = add_node("Conv", op.name, {input, w.weights, w.bias}, {conv_out});
   set_ints(conv, "kernel_shape", {op.kernel_h, op.kernel_w});
@@ -216,7 +200,7 @@ void GraphWriter::add_fully_connected(int index, const std::string& input) {
   const std::string gemm_in = settings_.int8 ? add_qdq(flat, op.inputs[0]) : flat;
   const std::vector<std::int64_t> dims = {op.out_channels, op.weights.row_length};
   const WeightNames w =
-      add_weights(op.name, dims, dense_weights(model_, index), op.bias, op.inputs[0]);
+      add_weights(op.name, dims, gnrt::dense_weights(op.weights).values, op.bias, op.inputs[0]);
   const std::string gemm_out = op.relu ? out + "_gemm" : out;
   onnx::NodeProto* gemm = add_node("Gemm", op.name, {gemm_in, w.weights, w.bias}, {gemm_out});
   set_int(gemm, "transB", 1);
@@ -367,30 +351,6 @@ int find_root(std::vector<int>& parent, int t) {
 }
 
 }  // namespace
-
-std::vector<float> dense_weights(const gnrt::Model& model, int op_index) {
-  const gnrt::WeightRef& w = model.ops.at(static_cast<std::size_t>(op_index)).weights;
-  const std::size_t row_length = static_cast<std::size_t>(w.row_length);
-  std::vector<float> out(static_cast<std::size_t>(w.rows) * row_length, 0.0f);
-  auto value = [&w](std::size_t i) {
-    return w.float16 ? half_to_float(w.values_f16[i]) : w.values_f32[i];
-  };
-  if (!w.sparse) {
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] = value(i);
-    return out;
-  }
-  // The decoder has checked every count and index against the row length.
-  std::size_t pos = 0;
-  for (std::size_t r = 0; r < static_cast<std::size_t>(w.rows); ++r) {
-    for (std::uint32_t k = 0; k < w.row_nonzeros[r]; ++k, ++pos) {
-      const std::size_t column = w.indices_u8    ? w.indices_u8[pos]
-                                 : w.indices_u16 ? w.indices_u16[pos]
-                                                 : w.indices_u32[pos];
-      out[r * row_length + column] = value(pos);
-    }
-  }
-  return out;
-}
 
 std::vector<ActivationQuant> activation_quantization(const gnrt::Model& model,
                                                      const std::vector<TensorRange>& ranges) {

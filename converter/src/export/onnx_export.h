@@ -47,8 +47,4 @@ std::vector<ActivationQuant> activation_quantization(const gnrt::Model& model,
 // express the same way (named).
 std::string export_onnx(const gnrt::Model& model, const OnnxExportSettings& settings);
 
-// Dense float32 weights of a gnrt operator, row-major [rows, row_length] (OIHW for convolutions,
-// [out, in] for fully connected), sparse rows expanded with zeros and float16 widened.
-std::vector<float> dense_weights(const gnrt::Model& model, int op_index);
-
 }  // namespace gnconvert

@@ -1,22 +1,22 @@
-#include "model_weights.h"
+#include "dense_weights.h"
 
 #include <cstddef>
 
 #include "gnrt/half.h"
 
-namespace gnrt_bench {
+namespace gnrt {
 
 double DenseWeights::density() const {
   return values.empty() ? 0.0 : static_cast<double>(nonzeros) / static_cast<double>(values.size());
 }
 
-DenseWeights expand_weights(const gnrt::WeightRef& w) {
+DenseWeights dense_weights(const WeightRef& w) {
   DenseWeights out;
   const std::size_t row_length = static_cast<std::size_t>(w.row_length);
   out.values.assign(static_cast<std::size_t>(w.rows) * row_length, 0.0f);
   out.nonzeros = w.nonzeros;
   auto value = [&](std::size_t i) {
-    return w.float16 ? gnrt::half_to_float(w.values_f16[i]) : w.values_f32[i];
+    return w.float16 ? half_to_float(w.values_f16[i]) : w.values_f32[i];
   };
   if (!w.sparse) {
     for (std::size_t i = 0; i < w.value_count; ++i) out.values[i] = value(i);
@@ -34,10 +34,10 @@ DenseWeights expand_weights(const gnrt::WeightRef& w) {
   return out;
 }
 
-std::vector<float> bias_or_zeros(const gnrt::OpDesc& op) {
+std::vector<float> bias_or_zeros(const OpDesc& op) {
   std::vector<float> bias(static_cast<std::size_t>(op.out_channels), 0.0f);
   if (op.bias != nullptr) bias.assign(op.bias, op.bias + op.out_channels);
   return bias;
 }
 
-}  // namespace gnrt_bench
+}  // namespace gnrt
