@@ -28,34 +28,18 @@ Result run(const std::string& args, const TempDir& tmp) {
   return run_gn_convert(GN_CONVERT_PATH, args, tmp);
 }
 
-std::vector<float> read_floats(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  REQUIRE(in.good());
-  const auto size = static_cast<std::size_t>(in.tellg());
-  std::vector<float> v(size / sizeof(float));
-  in.seekg(0);
-  in.read(reinterpret_cast<char*>(v.data()),
-          static_cast<std::streamsize>(v.size() * sizeof(float)));
-  return v;
-}
-
 // The Python fixture, built once per test process. Fails (does not skip) when python3 or
 // torchvision is missing: the setup script installs them.
 const TempDir& python_models() {
   static TempDir dir;
   static bool built = false;
   if (!built) {
-    const std::string cmd = std::string(GNRT_TEST_PYTHON) + " " + GNRT_IMPORT_SCRIPT + " " +
-                            dir.path + " >" + (dir / "python.log") + " 2>&1";
-    const int status = std::system(cmd.c_str());
-    std::ifstream log(dir / "python.log");
-    std::stringstream ss;
-    ss << log.rdbuf();
-    INFO("python fixture output: " << ss.str());
+    const std::string log = run_python_fixture(GNRT_TEST_PYTHON, GNRT_IMPORT_SCRIPT, dir);
+    INFO("python fixture output: " << log);
     const std::string failure = std::string(GNRT_TEST_PYTHON) +
                                 " could not build the torchvision models (needs python3-torch and "
                                 "python3-torchvision)";
-    REQUIRE_MESSAGE((WIFEXITED(status) && WEXITSTATUS(status) == 0), failure);
+    REQUIRE_MESSAGE(log.empty(), failure);
     built = true;
   }
   return dir;

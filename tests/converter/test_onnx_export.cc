@@ -120,16 +120,6 @@ void write_floats(const std::string& path, const std::vector<float>& v) {
   REQUIRE(out.good());
 }
 
-std::vector<float> read_floats(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE_MESSAGE(in.good(), "cannot read " << path);
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<float> v(bytes.size() / sizeof(float));
-  std::copy(bytes.begin(), bytes.begin() + static_cast<long>(v.size() * sizeof(float)),
-            reinterpret_cast<char*>(v.data()));
-  return v;
-}
-
 // libgnrt outputs (C API) for every image; also checks that the test's preprocessing is
 // libgnrt's own (gnrt_plan_set_input_image_u8 on the raw pixels gives the same outputs).
 std::vector<float> run_gnrt(const Images& images, const ImageSet& raw, int first,

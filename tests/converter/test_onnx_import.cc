@@ -32,24 +32,15 @@ Result run(const std::string& args, const TempDir& tmp) {
   return run_gn_convert(GN_CONVERT_PATH, args, tmp);
 }
 
-std::vector<float> read_floats(const std::string& path) {
-  const std::string bytes = read_file(path);
-  std::vector<float> v(bytes.size() / sizeof(float));
-  std::memcpy(v.data(), bytes.data(), v.size() * sizeof(float));
-  return v;
-}
-
 // The Python fixture, built once per test process. Fails (does not skip) without python3-torch,
 // python3-torchvision or python3-onnx.
 const TempDir& models() {
   static TempDir dir;
   static bool built = false;
   if (!built) {
-    const std::string cmd = std::string(GNRT_TEST_PYTHON) + " " + GNRT_ONNX_SCRIPT + " " +
-                            dir.path + " >" + (dir / "python.log") + " 2>&1";
-    const int status = std::system(cmd.c_str());
-    INFO("python fixture output: " << read_file(dir / "python.log"));
-    REQUIRE_MESSAGE((WIFEXITED(status) && WEXITSTATUS(status) == 0),
+    const std::string log = run_python_fixture(GNRT_TEST_PYTHON, GNRT_ONNX_SCRIPT, dir);
+    INFO("python fixture output: " << log);
+    REQUIRE_MESSAGE(log.empty(),
                     "make_onnx_models.py failed (needs python3-torch, torchvision, onnx)");
     built = true;
   }

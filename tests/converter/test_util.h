@@ -1,12 +1,14 @@
 // Helpers for the converter tests: temporary directories and tiny generated datasets.
 #pragma once
 
+#include <sys/wait.h>
 #include <zlib.h>
 
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -28,6 +30,31 @@ struct TempDir {
   ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
   std::string operator/(const std::string& name) const { return path + "/" + name; }
 };
+
+// Raw little-endian float32 values of a file the Python fixtures or ONNX Runtime wrote. Throws
+// when the file cannot be read, so the test fails with its name.
+inline std::vector<float> read_floats(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::vector<float> v(static_cast<std::size_t>(in.tellg()) / sizeof(float));
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(v.data()),
+          static_cast<std::streamsize>(v.size() * sizeof(float)));
+  return v;
+}
+
+// Runs `python script dir` (a fixture generator such as make_onnx_models.py) with its output in
+// dir/python.log. Returns "" when it exited 0, else that log, for the test's failure message.
+inline std::string run_python_fixture(const std::string& python, const std::string& script,
+                                      const TempDir& dir) {
+  const std::string log = dir / "python.log";
+  const std::string cmd = python + " " + script + " " + dir.path + " >" + log + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
+  std::ifstream in(log);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return text.empty() ? std::string("(no output)") : text;
+}
 
 // The message of the exception `f` throws ("" when it returns).
 inline std::string error_of(const std::function<void()>& f) {
