@@ -128,3 +128,47 @@ TEST_CASE("the auxiliary heads as their own group") {
   CHECK(d.kept_in_scope == 3);
   CHECK(d.keep[1] == 4);  // out of scope; the shared threshold (~0.3) is below all of it
 }
+
+TEST_CASE("block scores: whole blocks of input channels at one tap are kept or pruned together") {
+  // [out 1][in 8][taps 2]: element (i, t) at i * 2 + t.
+  std::vector<float> w(16, 0.0f);
+  const float block0_tap0[4] = {3, 0, 0, 4};      // rms 2.5
+  const float block1_tap0[4] = {1, 1, 1, 1};      // rms 1
+  const float block0_tap1[4] = {0.1f, 0, 0, 0};   // rms 0.05
+  const float block1_tap1[4] = {-2, 2, -2, 2};    // rms 2
+  for (int i = 0; i < 4; ++i) {
+    w[i * 2 + 0] = block0_tap0[i];
+    w[(4 + i) * 2 + 0] = block1_tap0[i];
+    w[i * 2 + 1] = block0_tap1[i];
+    w[(4 + i) * 2 + 1] = block1_tap1[i];
+  }
+  const std::vector<float> s = block_scores(w, 1, 8, 2, 4);
+  for (int i = 0; i < 4; ++i) {
+    CHECK(s[i * 2 + 0] == doctest::Approx(2.5));
+    CHECK(s[(4 + i) * 2 + 0] == doctest::Approx(1.0));
+    CHECK(s[i * 2 + 1] == doctest::Approx(0.05));
+    CHECK(s[(4 + i) * 2 + 1] == doctest::Approx(2.0));
+  }
+  // A threshold between 1 and 2 keeps the two strong blocks, zeros included.
+  const std::vector<float> keep = threshold_mask(s, nullptr, 1.5);
+  int kept = 0;
+  for (int i = 0; i < 4; ++i) {
+    CHECK(keep[i * 2 + 0] == 1.0f);  // block (0, tap 0) whole, its zeros too
+    CHECK(keep[(4 + i) * 2 + 0] == 0.0f);
+    CHECK(keep[i * 2 + 1] == 0.0f);
+    CHECK(keep[(4 + i) * 2 + 1] == 1.0f);
+  }
+  for (float k : keep) kept += k > 0.5f;
+  CHECK(kept == 8);
+  // Survivors of the scores are counted per weight, in multiples of the block.
+  PruneRecipe r;
+  r.mode = "global";
+  PruneLayer l;
+  l.name = "l";
+  l.params = 16;
+  l.survivors = surviving_magnitudes(s, nullptr);
+  PruneDecision d = decide_for_target({l}, r, 9, false);
+  CHECK(d.keep[0] == 8);
+  CHECK(d.keep[0] % 4 == 0);
+  CHECK_THROWS(block_scores(w, 1, 6, 2, 4));
+}

@@ -24,6 +24,17 @@ TEST_CASE("recipes parse and reject mistakes") {
   CHECK(r.retrain.lr == doctest::Approx(0.02));
   CHECK(r.cost_height == 224);
   CHECK(r.final_retrain.epochs == 0);
+  CHECK(r.block_input_channels == 1);
+  CHECK(parse_recipe(R"({"target": {"density": 0.1}, "block": {"input_channels": 4}})", "r")
+            .block_input_channels == 4);
+  CHECK(contains(error_of([] {
+                   parse_recipe(R"({"target": {"density": 0.1}, "block": {"input_channels": 3}})",
+                                "r");
+                 }),
+                 "block.input_channels must be"));
+  CHECK(contains(
+      error_of([] { parse_recipe(R"({"target": {"density": 0.1}, "block": {"rows": 4}})", "r"); }),
+      "unknown key 'rows'"));
 
   CHECK(contains(error_of([] { parse_recipe(R"({"mode": "global"})", "r"); }), "missing 'target'"));
   CHECK(contains(

@@ -32,6 +32,28 @@ std::vector<float> threshold_mask(const std::vector<float>& weights, const std::
   return keep;
 }
 
+std::vector<float> block_scores(const std::vector<float>& weights, std::int64_t out,
+                                std::int64_t in, std::int64_t taps, int block) {
+  if (block < 1 || in % block != 0 || static_cast<std::int64_t>(weights.size()) != out * in * taps) {
+    throw std::logic_error("block_scores: shape does not fit");
+  }
+  std::vector<float> scores(weights.size());
+  for (std::int64_t o = 0; o < out; ++o) {
+    for (std::int64_t ib = 0; ib < in; ib += block) {
+      for (std::int64_t t = 0; t < taps; ++t) {
+        double sum = 0;
+        for (int i = 0; i < block; ++i) {
+          const double w = weights[(o * in + ib + i) * taps + t];
+          sum += w * w;
+        }
+        const float rms = static_cast<float>(std::sqrt(sum / block));
+        for (int i = 0; i < block; ++i) scores[(o * in + ib + i) * taps + t] = rms;
+      }
+    }
+  }
+  return scores;
+}
+
 PruneDecision decide(const std::vector<PruneLayer>& layers, const PruneRecipe& r, double knob,
                      bool deployed_scope) {
   PruneDecision d;

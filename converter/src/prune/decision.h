@@ -38,6 +38,13 @@ std::vector<float> surviving_magnitudes(const std::vector<float>& weights,
 std::vector<float> threshold_mask(const std::vector<float>& weights, const std::vector<float>* mask,
                                   double threshold);
 
+// Block scores for block-structured pruning: `weights` is [out][in][taps] (taps = kh * kw, 1 for
+// fc) and every weight is replaced by the root mean square of its block, the `block` consecutive
+// input channels at the same tap of the same output channel (in % block == 0). Ranking and
+// thresholding these scores with the functions above keeps or prunes whole blocks.
+std::vector<float> block_scores(const std::vector<float>& weights, std::int64_t out,
+                                std::int64_t in, std::int64_t taps, int block);
+
 // The weights each layer keeps for one knob value, with the recipe's min_density floor applied.
 PruneDecision decide(const std::vector<PruneLayer>& layers, const PruneRecipe& recipe, double knob,
                      bool deployed_scope);

@@ -25,6 +25,18 @@ int cost_width(const Session& s, const PruneRecipe& r) {
   return r.cost_width > 0 ? r.cost_width : s.data.width;
 }
 
+// What the thresholds compare for a layer: |w|, or its block's RMS (recipe "block").
+std::vector<float> ranking_values(const Layer& layer, const PruneRecipe& recipe) {
+  std::vector<float> weights = to_vector(layer.weight);
+  const int block = recipe.block_input_channels;
+  if (block <= 1 || !layer.deployed) return weights;
+  const auto sizes = layer.weight.sizes();
+  const std::int64_t out = sizes[0], in = sizes[1];
+  const std::int64_t taps = layer.weight.numel() / (out * in);
+  if (in % block != 0) return weights;  // the 1-channel stem
+  return block_scores(weights, out, in, taps, block);
+}
+
 }  // namespace
 
 std::vector<PruneLayer> prune_layers(Session& s, const PruneRecipe& recipe, int cost_height,
@@ -40,7 +52,7 @@ std::vector<PruneLayer> prune_layers(Session& s, const PruneRecipe& recipe, int 
     auto w = layer.weight.detach().flatten();
     p.params = w.numel();
     p.std_dev = w.std(/*unbiased=*/false).item<double>();
-    const std::vector<float> weights = to_vector(w);
+    const std::vector<float> weights = ranking_values(layer, recipe);
     auto it = s.masks.find(layer.name);
     if (it != s.masks.end()) {
       const std::vector<float> mask = to_vector(it->second);
@@ -65,13 +77,14 @@ std::vector<PruneLayer> prune_layers(Session& s, const PruneRecipe& recipe, int 
   return result;
 }
 
-void apply_decision(Session& s, const std::vector<PruneLayer>& layers, const PruneDecision& d) {
+void apply_decision(Session& s, const std::vector<PruneLayer>& layers, const PruneDecision& d,
+                    const PruneRecipe& recipe) {
   torch::NoGradGuard no_grad;
   auto model = model_layers(s.net);
   for (std::size_t i = 0; i < model.size(); ++i) {
     const Layer& layer = model[i];
     if (layer.name != layers[i].name) throw std::logic_error("layer order changed");
-    const std::vector<float> weights = to_vector(layer.weight);
+    const std::vector<float> weights = ranking_values(layer, recipe);
     auto it = s.masks.find(layer.name);
     std::vector<float> keep;
     if (it != s.masks.end()) {
@@ -92,14 +105,14 @@ PruneDecision prune_to(Session& s, const PruneRecipe& r, std::int64_t target,
                        std::int64_t aux_target) {
   auto layers = prune_layers(s, r, cost_height(s, r), cost_width(s, r));
   auto d = decide_groups(layers, r, target, aux_target);
-  apply_decision(s, layers, d);
+  apply_decision(s, layers, d, r);
   return d;
 }
 
 PruneDecision prune_with_knob(Session& s, const PruneRecipe& r, double knob) {
   auto layers = prune_layers(s, r, cost_height(s, r), cost_width(s, r));
   auto d = decide(layers, r, knob, r.scope == "deployed");
-  apply_decision(s, layers, d);
+  apply_decision(s, layers, d, r);
   return d;
 }
 

@@ -17,10 +17,11 @@ namespace gnconvert {
 std::vector<PruneLayer> prune_layers(Session& session, const PruneRecipe& recipe, int cost_height,
                                      int cost_width);
 
-// Applies a decision: masks <- masks AND (|w| > threshold), weights multiplied by the masks;
-// records the thresholds in session.report["last_thresholds"].
+// Applies a decision: masks <- masks AND (score > threshold), weights multiplied by the masks,
+// where the score is |w| or, with the recipe's block option, the block's RMS; records the
+// thresholds in session.report["last_thresholds"].
 void apply_decision(Session& session, const std::vector<PruneLayer>& layers,
-                    const PruneDecision& decision);
+                    const PruneDecision& decision, const PruneRecipe& recipe);
 
 // Prunes the session's model so that `target` weights remain in the recipe's scope (see
 // decide_groups for `aux_target`).

@@ -220,7 +220,7 @@ PruneRecipe parse_recipe(const std::string& text, const std::string& what) {
   if (j.is_discarded()) throw RecipeError(what + ": not valid JSON");
   check_keys(j,
              {"mode", "target", "schedule", "retrain", "final_retrain", "min_density",
-              "bn_recalibration_batches", "cost", "layers", "description", "aux", "snapshots"},
+              "bn_recalibration_batches", "cost", "layers", "description", "aux", "snapshots", "block"},
              "the recipe", what);
   PruneRecipe r;
   r.text = text;
@@ -240,6 +240,15 @@ PruneRecipe parse_recipe(const std::string& text, const std::string& what) {
   parse_cost(j, what, r);
   parse_aux(j, what, r);
   r.snapshots = get(j, "snapshots", r.snapshots, "recipe", what);
+  if (j.contains("block")) {
+    const json& b = j.at("block");
+    check_keys(b, {"input_channels"}, "block", what);
+    r.block_input_channels = get(b, "input_channels", r.block_input_channels, "block", what);
+    if (r.block_input_channels != 1 && r.block_input_channels != 2 &&
+        r.block_input_channels != 4 && r.block_input_channels != 8) {
+      throw RecipeError(what + ": block.input_channels must be 1, 2, 4 or 8");
+    }
+  }
   if (r.snapshots && r.schedule != "iterative") {
     throw RecipeError(what + ": snapshots are kept per iteration of an iterative schedule");
   }

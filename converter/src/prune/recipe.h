@@ -12,7 +12,8 @@
 //   "cost": {"alpha": 0.5, "size": 48, "normalize": "none"},   // cost mode
 //   "layers": {"conv1": 0.5},                              // layer mode: fixed sparsities
 //   "aux": {"mode": "global", "nonzeros": 40000},          // auxiliary heads as their own group
-//   "snapshots": true                                      // keep a checkpoint per iteration
+//   "snapshots": true,                                     // keep a checkpoint per iteration
+//   "block": {"input_channels": 4}                         // prune 1x4 blocks (see below)
 // }
 // Unknown keys are errors, so that a typo never silently falls back to a default.
 #pragma once
@@ -76,6 +77,14 @@ struct PruneRecipe {
   // as iteration-<i>.pt and a report iteration-<i>.json with test accuracy and counts, so that
   // one run yields a whole trade-off curve.
   bool snapshots = false;
+
+  // Block-structured pruning (recipe key "block"): the weights of `block_input_channels`
+  // consecutive input channels at one kernel tap of one output channel (input features for fc)
+  // are kept or pruned together, ranked by their root mean square, so that an int8 kernel with a
+  // 4-element dot product (x86 VNNI, ARM SDOT) gets full blocks. Deployed layers whose input
+  // channels per group are not a multiple of the block (the 1-channel stem) and the auxiliary
+  // heads stay unstructured. 1: unstructured (the default).
+  int block_input_channels = 1;
 
   std::string text;  // the recipe as read
 };
