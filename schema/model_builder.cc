@@ -455,7 +455,7 @@ std::vector<std::uint8_t> ModelBuilder::finish(const std::vector<TensorId>& outp
                                in_shape[3], m.mean.empty() ? nullptr : &m.mean,
                                m.std.empty() ? nullptr : &m.std, pruning, m.test_accuracy);
   auto model =
-      fb::CreateModel(fbb, kFormatVersion, metadata, tensors_vec, ops_vec, inputs_vec, outputs_vec);
+      fb::CreateModel(fbb, kFormatVersion_1_0, metadata, tensors_vec, ops_vec, inputs_vec, outputs_vec);
   fb::FinishModelBuffer(fbb, model);
   impl_->finished = true;
   return std::vector<std::uint8_t>(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());

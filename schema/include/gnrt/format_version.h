@@ -6,6 +6,9 @@
 
 namespace gnrt {
 constexpr std::uint32_t kFormatVersionMajor = 1;
-constexpr std::uint32_t kFormatVersionMinor = 0;
+// 1.1 adds int8 weights, quantized tensors, block-sparse rows and gap-coded indices; files that
+// use none of them are still written as 1.0.
+constexpr std::uint32_t kFormatVersionMinor = 1;
+constexpr std::uint32_t kFormatVersion_1_0 = kFormatVersionMajor * 1000;
 constexpr std::uint32_t kFormatVersion = kFormatVersionMajor * 1000 + kFormatVersionMinor;
 }  // namespace gnrt

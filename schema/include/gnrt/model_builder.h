@@ -15,11 +15,19 @@ enum class WeightEncoding {
   kAuto,    // sparse when it is smaller on disk than dense
 };
 
-enum class ValueStorage { kFloat32, kFloat16 };
+// kInt8 (format 1.1): symmetric per output channel, scale = max|w| / 127 (1 for an all-zero
+// row), values round(w / scale) in [-127, 127]; zeros stay zero. Needs the layer's input tensor
+// quantized (set_quantization) before the layer is added; a float bias becomes int32 at
+// input_scale * scale[o]. Sparse int8 rows always use gap-coded indices (indices_delta).
+enum class ValueStorage { kFloat32, kFloat16, kInt8 };
 
 struct WeightOptions {
   WeightEncoding encoding = WeightEncoding::kAuto;
   ValueStorage storage = ValueStorage::kFloat32;
+  // kInt8 sparse only: entries are blocks of this many consecutive input channels at one tap
+  // (1, 2, 4 or 8; in_per_group must be a multiple). A block is stored when any of its float
+  // weights is nonzero.
+  int block_size = 1;
 };
 
 struct ConvParams {
@@ -97,6 +105,12 @@ class ModelBuilder {
   TensorId softmax(const std::string& name, TensorId input, float beta = 1.0f);
 
   void set_metadata(const ModelMetadata& metadata);
+
+  // Format 1.1: makes `tensor` a uint8 tensor, real = scale * (q - zero_point). scale finite and
+  // positive, zero_point in [0, 255] (std::invalid_argument otherwise). Set a layer's input
+  // before adding an int8 layer that reads it; the rest may be set any time before finish().
+  // A model with any quantized tensor is written as format 1.1, otherwise as 1.0.
+  void set_quantization(TensorId tensor, float scale, int zero_point);
 
   // Shape (NCHW) of a tensor at the default size.
   std::vector<int> shape(TensorId tensor) const;
