@@ -45,6 +45,11 @@ Status Plan::create(const Model& model, const PlanConfig& config, std::unique_pt
                                                  "x" + std::to_string(plan->config_.width) +
                                                  " out of range [1, " +
                                                  std::to_string(kMaxSpatial) + "]");
+  // Placeholder until int8 execution lands: the loader accepts format 1.1 int8 models, whose
+  // weights have no float values for prepare_operators to read.
+  if (model.int8)
+    return make_error(GNRT_UNSUPPORTED,
+                      "int8 models (format 1.1) load, but planning them is not implemented yet");
   plan->isa_ = config.force_reference ? kernels::Isa::kScalar : kernels::detect_isa();
   if (Status s = plan->infer_shapes(); !s.ok()) return s;
   if (Status s = plan->assign_layouts(); !s.ok()) return s;

@@ -2,15 +2,36 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "gnrt/format_version.h"
 #include "gnrt/shape_rules.h"
 
+// GNRT_WITH_INT8=0 (CMake GNRT_INT8=OFF): format 1.1 int8 models are refused with
+// GNRT_UNSUPPORTED once they have otherwise validated.
+#ifndef GNRT_WITH_INT8
+#define GNRT_WITH_INT8 1
+#endif
+
 namespace gnrt {
 
 namespace {
+
+constexpr bool kWithInt8 = GNRT_WITH_INT8 != 0;
+
+// Floats in messages: "%g" keeps tiny and huge scales readable (std::to_string prints 0.000000).
+std::string float_text(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
+
+// A scale the int8 arithmetic can use: finite, positive and not denormal.
+bool usable_scale(float s) { return std::isnormal(s) && s > 0.0f; }
 
 bool valid_activation(fb::Activation a) {
   return a == fb::Activation::NONE || a == fb::Activation::RELU;
@@ -91,10 +112,19 @@ class Validator {
   Status decode_bias(const std::string& where, const flatbuffers::Vector<float>* bias, OpDesc* d);
   void count_parameters(const WeightRef& w);
 
+  // Format 1.1: which operators may be int8, and the arithmetic bounds of an int8 layer.
+  Status decode_int8_bias(const std::string& where, const flatbuffers::Vector<float>* bias,
+                          const flatbuffers::Vector<std::int32_t>* bias_i32, OpDesc* d);
+  Status check_accumulator_range(const std::string& where, const OpDesc& d);
+  Status check_same_quantization(const std::string& where, const TensorDesc& in,
+                                 const TensorDesc& out, const char* what);
+
   // Weights: the shape and encoding, then the dense or sparse rows.
   Status decode_weights(const std::string& where, const fb::Weights* w,
                         const std::vector<int>& expected_shape, WeightRef* out);
   Status decode_values(const std::string& where, const fb::Weights* w, WeightRef* out);
+  Status decode_int8_values(const std::string& where, const fb::Weights* w, WeightRef* out);
+  Status decode_delta_indices(const std::string& where, const fb::Weights* w, WeightRef* out);
   Status decode_dense_rows(const std::string& where, const fb::Weights* w, std::uint64_t total,
                            WeightRef* out);
   Status decode_sparse_rows(const std::string& where, const fb::Weights* w, WeightRef* out);
@@ -133,16 +163,41 @@ Status Validator::decode_weights(const std::string& where, const fb::Weights* w,
   if (layout != fb::WeightLayout::DENSE && layout != fb::WeightLayout::SPARSE_ROWS)
     return fail(where + ": unknown weight layout " + std::to_string(static_cast<int>(layout)));
   const fb::ValueType vt = w->value_type();
-  if (vt != fb::ValueType::FLOAT32 && vt != fb::ValueType::FLOAT16)
+  if (vt != fb::ValueType::FLOAT32 && vt != fb::ValueType::FLOAT16 && vt != fb::ValueType::INT8)
     return fail(where + ": unknown value type " + std::to_string(static_cast<int>(vt)));
   out->sparse = layout == fb::WeightLayout::SPARSE_ROWS;
   out->float16 = vt == fb::ValueType::FLOAT16;
+  out->int8 = vt == fb::ValueType::INT8;
+  if (out->int8) m_->int8 = true;
+
+  // Block entries (format 1.1): int8 sparse rows only, whole blocks of input channels.
+  const int block_size = w->block_size();
+  if (!out->int8) {
+    if (w->values_i8()) return fail(where + ": float weights must not carry values_i8");
+    if (w->scales()) return fail(where + ": float weights must not carry scales");
+    if (block_size != 1)
+      return fail(where + ": float weights must have block_size 1, got " +
+                  std::to_string(block_size));
+    if (w->indices_delta()) return fail(where + ": float weights must not carry indices_delta");
+  } else {
+    if (block_size != 1 && block_size != 2 && block_size != 4 && block_size != 8)
+      return fail(where + ": block_size " + std::to_string(block_size) +
+                  " must be 1, 2, 4 or 8");
+    if (block_size != 1 && !out->sparse)
+      return fail(where + ": block_size " + std::to_string(block_size) +
+                  " needs SPARSE_ROWS weights");
+    if (expected_shape[1] % block_size != 0)
+      return fail(where + ": in_per_group (" + std::to_string(expected_shape[1]) +
+                  ") is not a multiple of block_size (" + std::to_string(block_size) + ")");
+  }
+  out->block_size = block_size;
   if (Status s = decode_values(where, w, out); !s.ok()) return s;
   return out->sparse ? decode_sparse_rows(where, w, out) : decode_dense_rows(where, w, total, out);
 }
 
 // The value vector of the declared type (and no other), pointed to in place.
 Status Validator::decode_values(const std::string& where, const fb::Weights* w, WeightRef* out) {
+  if (out->int8) return decode_int8_values(where, w, out);
   if (out->float16) {
     if (!w->values_f16() || w->values_f32())
       return fail(where + ": float16 weights need exactly values_f16");
@@ -159,49 +214,107 @@ Status Validator::decode_values(const std::string& where, const fb::Weights* w, 
   return Status::Ok();
 }
 
+// int8: values in [-127, 127] (symmetric, -128 unused) and one usable scale per output channel.
+Status Validator::decode_int8_values(const std::string& where, const fb::Weights* w,
+                                     WeightRef* out) {
+  if (!w->values_i8() || w->values_f32() || w->values_f16())
+    return fail(where + ": int8 weights need exactly values_i8 (no values_f32/values_f16)");
+  out->values_i8 = w->values_i8()->data();
+  out->value_count = w->values_i8()->size();
+  for (std::size_t i = 0; i < out->value_count; ++i) {
+    if (out->values_i8[i] < -127)
+      return fail(where + ": values_i8[" + std::to_string(i) + "] is " +
+                  std::to_string(out->values_i8[i]) + ", outside [-127, 127]");
+  }
+  if (!w->scales() || w->scales()->size() != static_cast<flatbuffers::uoffset_t>(out->rows))
+    return fail(where + ": int8 weights need scales with one entry per output channel (" +
+                std::to_string(out->rows) + ")");
+  out->scales = w->scales()->data();
+  if (reinterpret_cast<std::uintptr_t>(out->scales) % alignof(float) != 0)
+    return fail(where + ": weight scales are not 4-byte aligned (buffer misaligned?)");
+  for (int r = 0; r < out->rows; ++r) {
+    if (!usable_scale(out->scales[r]))
+      return fail(where + ": output channel " + std::to_string(r) + " has weight scale " +
+                  float_text(out->scales[r]) +
+                  "; int8 weight scales must be finite, positive and normal");
+  }
+  return Status::Ok();
+}
+
 Status Validator::decode_dense_rows(const std::string& where, const fb::Weights* w,
                                     std::uint64_t total, WeightRef* out) {
   const std::size_t value_count = out->value_count;
-  if (w->row_nonzeros() || w->indices_u8() || w->indices_u16() || w->indices_u32())
+  if (w->row_nonzeros() || w->indices_u8() || w->indices_u16() || w->indices_u32() ||
+      w->indices_delta())
     return fail(where + ": dense weights must not carry sparse index vectors");
   if (value_count != total)
     return fail(where + ": dense weights hold " + std::to_string(value_count) +
                 " values, expected " + std::to_string(total));
   std::uint64_t nnz = 0;
   for (std::size_t i = 0; i < value_count; ++i) {
-    if (out->float16) {
+    if (out->int8) {
+      nnz += out->values_i8[i] != 0;
+    } else if (out->float16) {
       nnz += (out->values_f16[i] & 0x7fffu) != 0;
     } else {
       nnz += out->values_f32[i] != 0.0f;
     }
   }
   out->nonzeros = nnz;
-  out->stored_bytes = value_count * (out->float16 ? 2 : 4);
+  out->stored_bytes = out->int8 ? value_count + static_cast<std::size_t>(out->rows) * 4
+                                : value_count * (out->float16 ? 2 : 4);
   return Status::Ok();
 }
 
-// Row counts within the row length, one index vector as long as the values, and per row
-// strictly ascending indices below the row length.
+// Row counts within the row's entries, one index vector as long as the entries, values for
+// every weight of every entry, and per row strictly ascending entry indices below
+// row_entries(). Indices, counts and bounds are in entries (blocks of block_size weights).
 Status Validator::decode_sparse_rows(const std::string& where, const fb::Weights* w,
                                      WeightRef* out) {
   const std::uint64_t rows = static_cast<std::uint64_t>(out->rows);
-  const std::uint64_t row_length = static_cast<std::uint64_t>(out->row_length);
+  const std::uint64_t row_entries = static_cast<std::uint64_t>(out->row_entries());
+  const std::uint64_t block_size = static_cast<std::uint64_t>(out->block_size);
   const std::size_t value_count = out->value_count;
   if (!w->row_nonzeros() || w->row_nonzeros()->size() != rows)
     return fail(where + ": sparse weights need row_nonzeros with one entry per output channel (" +
                 std::to_string(rows) + ")");
-  const int index_vectors =
-      (w->indices_u8() != nullptr) + (w->indices_u16() != nullptr) + (w->indices_u32() != nullptr);
-  if (index_vectors != 1) return fail(where + ": sparse weights need exactly one index vector");
+  const int index_vectors = (w->indices_u8() != nullptr) + (w->indices_u16() != nullptr) +
+                            (w->indices_u32() != nullptr) + (w->indices_delta() != nullptr);
+  if (index_vectors != 1)
+    return fail(where + ": sparse weights need exactly one index vector" +
+                std::string(out->int8 ? " (indices_u8/u16/u32 or indices_delta)" : ""));
   out->row_nonzeros = w->row_nonzeros()->data();
   std::uint64_t sum = 0;
   for (std::uint64_t r = 0; r < rows; ++r) {
     const std::uint32_t count = out->row_nonzeros[r];
-    if (count > row_length)
+    if (count > row_entries) {
+      if (block_size == 1)
+        return fail(where + ": output channel " + std::to_string(r) + " declares " +
+                    std::to_string(count) + " nonzeros, more than its " +
+                    std::to_string(row_entries) + " weights");
       return fail(where + ": output channel " + std::to_string(r) + " declares " +
-                  std::to_string(count) + " nonzeros, more than its " + std::to_string(row_length) +
-                  " weights");
+                  std::to_string(count) + " entries, more than its " +
+                  std::to_string(row_entries) + " blocks of " + std::to_string(block_size));
+    }
     sum += count;
+  }
+  if (value_count != sum * block_size) {
+    if (block_size == 1)
+      return fail(where + ": sparse weights declare " + std::to_string(sum) +
+                  " nonzeros but hold " + std::to_string(value_count) + " values");
+    return fail(where + ": sparse weights declare " + std::to_string(sum) + " entries of " +
+                std::to_string(block_size) + " but hold " + std::to_string(value_count) +
+                " values (expected " + std::to_string(sum * block_size) + ")");
+  }
+  out->nonzeros = sum * block_size;
+  const std::size_t value_bytes = out->int8 ? 1 : out->float16 ? 2 : 4;
+  // Values, row counts and (int8) the per-row scales.
+  const std::size_t fixed_bytes =
+      static_cast<std::size_t>(sum * block_size) * value_bytes + rows * (out->int8 ? 8 : 4);
+  if (w->indices_delta()) {
+    if (Status s = decode_delta_indices(where, w, out); !s.ok()) return s;
+    out->stored_bytes = fixed_bytes + out->indices_delta_count;
+    return Status::Ok();
   }
   std::size_t index_count = 0;
   if (w->indices_u8()) {
@@ -214,7 +327,7 @@ Status Validator::decode_sparse_rows(const std::string& where, const fb::Weights
     out->indices_u32 = w->indices_u32()->data();
     index_count = w->indices_u32()->size();
   }
-  if (index_count != sum || value_count != sum)
+  if (index_count != sum)
     return fail(where + ": sparse weights declare " + std::to_string(sum) + " nonzeros but hold " +
                 std::to_string(index_count) + " indices and " + std::to_string(value_count) +
                 " values");
@@ -225,9 +338,9 @@ Status Validator::decode_sparse_rows(const std::string& where, const fb::Weights
       const std::uint64_t index = out->indices_u8    ? out->indices_u8[pos]
                                   : out->indices_u16 ? out->indices_u16[pos]
                                                      : out->indices_u32[pos];
-      if (index >= row_length)
+      if (index >= row_entries)
         return fail(where + ": output channel " + std::to_string(r) + " has index " +
-                    std::to_string(index) + " out of range [0, " + std::to_string(row_length) +
+                    std::to_string(index) + " out of range [0, " + std::to_string(row_entries) +
                     ")");
       if (static_cast<std::int64_t>(index) <= previous)
         return fail(where + ": output channel " + std::to_string(r) +
@@ -235,9 +348,57 @@ Status Validator::decode_sparse_rows(const std::string& where, const fb::Weights
       previous = static_cast<std::int64_t>(index);
     }
   }
-  out->nonzeros = sum;
   const std::size_t index_bytes = out->indices_u8 ? 1 : out->indices_u16 ? 2 : 4;
-  out->stored_bytes = sum * ((out->float16 ? 2 : 4) + index_bytes) + rows * 4;
+  out->stored_bytes = fixed_bytes + sum * index_bytes;
+  return Status::Ok();
+}
+
+// Gap-coded entry indices (schema/gnrt.fbs): per row, from previous = -1 and skip = 0, a byte b
+// in 1..255 is the entry previous + skip + b, a byte 0 adds 255 to skip. Escapes belong to the
+// entry after them, so every row ends on a nonzero byte; bytes after the last row's last entry
+// (trailing escapes included) are an error, as is a vector that ends inside an entry.
+Status Validator::decode_delta_indices(const std::string& where, const fb::Weights* w,
+                                       WeightRef* out) {
+  const auto* delta = w->indices_delta();
+  out->indices_delta = delta->data();
+  out->indices_delta_count = delta->size();
+  const std::uint8_t* bytes = out->indices_delta;
+  const std::size_t size = out->indices_delta_count;
+  const std::int64_t row_entries = out->row_entries();
+  std::size_t pos = 0;
+  for (int r = 0; r < out->rows; ++r) {
+    std::int64_t previous = -1;
+    for (std::uint32_t k = 0; k < out->row_nonzeros[r]; ++k) {
+      std::int64_t skip = 0;
+      for (;;) {
+        if (pos >= size)
+          return fail(where + ": indices_delta ends inside output channel " + std::to_string(r) +
+                      " (entry " + std::to_string(k) + " of " +
+                      std::to_string(out->row_nonzeros[r]) + ")");
+        const std::uint8_t b = bytes[pos++];
+        if (b == 0) {
+          skip += 255;
+          // Even the smallest gap after this escape would leave the row.
+          if (previous + skip + 1 >= row_entries)
+            return fail(where + ": output channel " + std::to_string(r) +
+                        " has an indices_delta escape past its " + std::to_string(row_entries) +
+                        " entries");
+          continue;
+        }
+        const std::int64_t index = previous + skip + b;
+        if (index >= row_entries)
+          return fail(where + ": output channel " + std::to_string(r) + " has index " +
+                      std::to_string(index) + " out of range [0, " + std::to_string(row_entries) +
+                      ") (indices_delta byte " + std::to_string(pos - 1) + ")");
+        previous = index;
+        break;
+      }
+    }
+  }
+  if (pos != size)
+    return fail(where + ": indices_delta has " + std::to_string(size - pos) +
+                " bytes after the last entry of the last output channel (" +
+                std::to_string(size) + " bytes, " + std::to_string(pos) + " used)");
   return Status::Ok();
 }
 
@@ -296,6 +457,65 @@ void Validator::count_parameters(const WeightRef& w) {
   m_->nonzeros += w.nonzeros;
 }
 
+// Format 1.1 int8 layers carry bias_i32 (units of input_scale * weight scale) instead of the
+// float bias; float layers never carry bias_i32.
+Status Validator::decode_int8_bias(const std::string& where,
+                                   const flatbuffers::Vector<float>* bias,
+                                   const flatbuffers::Vector<std::int32_t>* bias_i32, OpDesc* d) {
+  if (!d->weights.int8) {
+    if (bias_i32) return fail(where + ": bias_i32 is only for int8 layers (weights are float)");
+    return decode_bias(where, bias, d);
+  }
+  if (bias) return fail(where + ": int8 layers take bias_i32, not the float bias");
+  if (!bias_i32) return Status::Ok();
+  if (bias_i32->size() != static_cast<flatbuffers::uoffset_t>(d->out_channels))
+    return fail(where + ": bias_i32 has " + std::to_string(bias_i32->size()) +
+                " entries, expected " + std::to_string(d->out_channels));
+  d->bias_i32 = bias_i32->data();
+  return Status::Ok();
+}
+
+// The int32 accumulator of an int8 row: bias_i32 + sum of q_w * q_in over the stored weights
+// (|q_w| <= 127, q_in <= 255), then the zero-point correction -z_in * sum(q_w) folded into the
+// bias (bounded by 255 * 127 per weight of the row). The bound must stay below 2^31.
+Status Validator::check_accumulator_range(const std::string& where, const OpDesc& d) {
+  const WeightRef& w = d.weights;
+  constexpr std::int64_t kProduct = 255 * 127;
+  for (int o = 0; o < w.rows; ++o) {
+    const std::int64_t stored = w.sparse ? static_cast<std::int64_t>(w.row_nonzeros[o]) *
+                                               w.block_size
+                                         : w.row_length;
+    const std::int64_t bias = d.bias_i32 ? std::llabs(static_cast<long long>(d.bias_i32[o])) : 0;
+    const std::int64_t bound = stored * kProduct + bias + kProduct * w.row_length;
+    if (bound >= (std::int64_t{1} << 31))
+      return fail(where + ": output channel " + std::to_string(o) +
+                  ": int32 accumulator could overflow (" + std::to_string(stored) +
+                  " stored weights, row length " + std::to_string(w.row_length) + ", bias_i32 " +
+                  std::to_string(d.bias_i32 ? d.bias_i32[o] : 0) + ")");
+  }
+  return Status::Ok();
+}
+
+// Pools and concatenations pass quantized values through: both sides quantized or neither, and
+// then the same scale (bitwise) and zero point.
+Status Validator::check_same_quantization(const std::string& where, const TensorDesc& in,
+                                          const TensorDesc& out, const char* what) {
+  if (in.quantized != out.quantized)
+    return fail(where + ": " + what + " '" + in.name + "' is " +
+                (in.quantized ? "quantized" : "float") + " but output '" + out.name + "' is " +
+                (out.quantized ? "quantized" : "float"));
+  if (!in.quantized) return Status::Ok();
+  std::uint32_t in_bits = 0, out_bits = 0;
+  std::memcpy(&in_bits, &in.scale, sizeof in_bits);
+  std::memcpy(&out_bits, &out.scale, sizeof out_bits);
+  if (in_bits != out_bits || in.zero_point != out.zero_point)
+    return fail(where + ": " + what + " '" + in.name + "' (scale " + float_text(in.scale) +
+                ", zero point " + std::to_string(in.zero_point) + ") and output '" + out.name +
+                "' (scale " + float_text(out.scale) + ", zero point " +
+                std::to_string(out.zero_point) + ") must have the same quantization");
+  return Status::Ok();
+}
+
 Status Validator::conv2d(const OpContext& c, OpDesc* d, OutputShape* expect) {
   const std::string& where = c.where;
   const TensorDesc& in = *c.in;
@@ -321,7 +541,28 @@ Status Validator::conv2d(const OpContext& c, OpDesc* d, OutputShape* expect) {
           &d->weights);
       !s.ok())
     return s;
-  if (Status s = decode_bias(where, o->bias(), d); !s.ok()) return s;
+  if (Status s = decode_int8_bias(where, o->bias(), o->bias_i32(), d); !s.ok()) return s;
+  // Format 1.1: an int8 convolution reads and writes uint8 tensors; a float one neither.
+  const TensorDesc& out = m_->tensors[d->output];
+  if (d->weights.int8) {
+    if (!in.quantized || !out.quantized)
+      return fail(where + ": int8 weights need quantized input and output tensors ('" +
+                  (in.quantized ? out.name : in.name) + "' is float)");
+    if (Status s = check_accumulator_range(where, *d); !s.ok()) return s;
+    for (int oc = 0; oc < d->out_channels; ++oc) {
+      const double m = static_cast<double>(in.scale) *
+                       static_cast<double>(d->weights.scales[oc]) /
+                       static_cast<double>(out.scale);
+      if (!std::isfinite(m) || m < std::ldexp(1.0, -40) || m > std::ldexp(1.0, 16))
+        return fail(where + ": output channel " + std::to_string(oc) +
+                    ": requantization multiplier " + float_text(m) +
+                    " (input scale * weight scale / output scale) outside [2^-40, 2^16]");
+    }
+  } else if (in.quantized) {
+    return fail(where + ": quantized input '" + in.name + "' needs int8 weights");
+  } else if (out.quantized) {
+    return fail(where + ": quantized output '" + out.name + "' needs int8 weights");
+  }
   expect->channels = d->out_channels;
   expect->height = shape_rules::conv_out(in.default_height, d->kernel_h, d->stride_h, d->pad_top,
                                          d->pad_bottom, d->dilation_h);
@@ -340,6 +581,9 @@ Status Validator::pool2d(const OpContext& c, OpDesc* d, OutputShape* expect) {
   if (o->type() != fb::PoolType::MAXIMUM && o->type() != fb::PoolType::AVERAGE)
     return fail(where + ": unknown pool type");
   if (Status s = decode_activation(where, o->activation(), d); !s.ok()) return s;
+  if (Status s = check_same_quantization(where, in, m_->tensors[d->output], "pooling input");
+      !s.ok())
+    return s;
   expect->channels = in.channels;
   if (o->global()) {
     if (o->type() != fb::PoolType::AVERAGE)
@@ -379,6 +623,11 @@ Status Validator::concat(const OpContext& c, OpDesc* d, OutputShape* expect) {
     if (concat_seen_[t] == c.index) return fail(where + ": the same tensor appears twice");
     concat_seen_[t] = c.index;
   }
+  // Format 1.1: a concatenation copies values, so all parts share the output's quantization.
+  const TensorDesc& out = m_->tensors[d->output];
+  for (int t : d->inputs)
+    if (Status s = check_same_quantization(where, m_->tensors[t], out, "concat input"); !s.ok())
+      return s;
   expect->height = in.default_height;
   expect->width = in.default_width;
   return Status::Ok();
@@ -402,7 +651,28 @@ Status Validator::fully_connected(const OpContext& c, OpDesc* d, OutputShape* ex
                                 {d->out_channels, static_cast<int>(in_features)}, &d->weights);
       !s.ok())
     return s;
-  if (Status s = decode_bias(where, o->bias(), d); !s.ok()) return s;
+  if (Status s = decode_int8_bias(where, o->bias(), o->bias_i32(), d); !s.ok()) return s;
+  // Format 1.1: int8 weights exactly when the input is quantized; the output (logits) is float.
+  const TensorDesc& out = m_->tensors[d->output];
+  if (out.quantized)
+    return fail(where + ": output '" + out.name +
+                "' must be float: a quantized FullyConnected output is not part of format 1.1");
+  if (d->weights.int8) {
+    if (!in.quantized)
+      return fail(where + ": int8 weights need a quantized input tensor ('" + in.name +
+                  "' is float)");
+    if (Status s = check_accumulator_range(where, *d); !s.ok()) return s;
+    for (int oc = 0; oc < d->out_channels; ++oc) {
+      const float m = static_cast<float>(static_cast<double>(in.scale) *
+                                         static_cast<double>(d->weights.scales[oc]));
+      if (!std::isfinite(m) || !(m > 0.0f))
+        return fail(where + ": output channel " + std::to_string(oc) +
+                    ": input scale * weight scale (" + float_text(m) +
+                    ") is not a finite positive float");
+    }
+  } else if (in.quantized) {
+    return fail(where + ": quantized input '" + in.name + "' needs int8 weights");
+  }
   expect->channels = d->out_channels;
   expect->height = expect->width = 1;
   count_parameters(d->weights);
@@ -418,6 +688,10 @@ Status Validator::softmax(const OpContext& c, OpDesc* d, OutputShape* expect) {
   d->beta = o->beta();
   if (!std::isfinite(d->beta) || d->beta <= 0.0f)
     return fail(where + ": softmax beta must be positive and finite");
+  const TensorDesc& out = m_->tensors[d->output];
+  if (c.in->quantized || out.quantized)
+    return fail(where + ": Softmax input '" + c.in->name + "' and output '" + out.name +
+                "' must be float (not quantized)");
   expect->channels = c.in->channels;
   expect->height = c.in->default_height;
   expect->width = c.in->default_width;
@@ -458,6 +732,19 @@ Status Validator::decode_tensors() {
     d.channels = s->Get(1);
     d.default_height = s->Get(2);
     d.default_width = s->Get(3);
+    // Format 1.1: a uint8 tensor, real = scale * (q - zero_point).
+    if (const fb::Quantization* q = t->quantization()) {
+      if (!usable_scale(q->scale()))
+        return fail(where + ": quantization scale " + float_text(q->scale()) +
+                    " must be finite, positive and normal");
+      if (q->zero_point() < 0 || q->zero_point() > 255)
+        return fail(where + ": quantization zero_point " + std::to_string(q->zero_point()) +
+                    " out of range [0, 255]");
+      d.quantized = true;
+      d.scale = q->scale();
+      d.zero_point = q->zero_point();
+      m_->int8 = true;
+    }
   }
   return Status::Ok();
 }
@@ -643,6 +930,10 @@ Status Validator::run() {
         &Validator::decode_metadata}) {
     if (Status s = (this->*phase)(); !s.ok()) return s;
   }
+  if (!kWithInt8 && m_->int8)
+    return make_error(GNRT_UNSUPPORTED,
+                      "model uses int8 (format 1.1 quantized tensors) but this libgnrt was built "
+                      "without int8 support (GNRT_INT8=OFF)");
   return Status::Ok();
 }
 
