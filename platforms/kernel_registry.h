@@ -24,6 +24,7 @@
 #include <cstddef>
 
 #include "gnrt/kernels.h"
+#include "gnrt/qkernels.h"
 
 namespace gnrt {
 namespace kernels {
@@ -81,6 +82,15 @@ struct PoolKernelInfo {
   bool (*reads_border_rows)(const PoolProblem& problem);
 };
 
+// int8 convolutions (qkernels.h): every row reads the one packed form (qconv_pack).
+struct QConvKernelInfo {
+  const char* name;
+  Isa isa;
+  unsigned features;
+  bool (*supports)(const QConvProblem& problem);  // nullptr: every problem
+  QConvRunFn run;
+};
+
 template <typename Info>
 struct KernelTable {
   const Info* rows = nullptr;
@@ -107,6 +117,8 @@ struct IsaKernels {
   // problems only.
   const ConvKernelInfo* (*preferred_conv)(const ConvProblem& problem, Isa isa);
   const PoolKernelInfo* (*preferred_pool)(const PoolProblem& problem, Isa isa);
+  // int8 convolutions, in priority order (format 1.1 models).
+  KernelTable<QConvKernelInfo> qconv;
 };
 
 // The families compiled in (x86_kernels on x86-64, arm_kernels on aarch64/armv7; scalar_kernels

@@ -223,3 +223,21 @@ PoolKernel select_pool_kernel(const PoolProblem& problem, Isa isa, bool force_sc
 
 }  // namespace kernels
 }  // namespace gnrt
+
+namespace gnrt {
+namespace kernels {
+
+QConvKernel select_qconv(const QConvProblem& problem, Isa isa) {
+  const IsaKernels* families[2] = {kernels_for(isa), &scalar_kernels()};
+  for (const IsaKernels* family : families) {
+    if (family == nullptr) continue;
+    for (const QConvKernelInfo& info : family->qconv) {
+      if (!row_allowed(info, isa) || (info.supports && !info.supports(problem))) continue;
+      return {info.name, info.run};
+    }
+  }
+  return {"qs8_conv2d__scalar", qs8_conv2d_ref};
+}
+
+}  // namespace kernels
+}  // namespace gnrt

@@ -201,6 +201,10 @@ const PoolKernelInfo kPoolKernels[] = {
     {"f32_avgpool2d__scalar", Isa::kScalar, 0, is_average, scalar_pool_run, false, nullptr},
 };
 
+const QConvKernelInfo kQConvKernels[] = {
+    {"qs8_conv2d__scalar", Isa::kScalar, 0, nullptr, qs8_conv2d_ref},
+};
+
 }  // namespace
 }  // namespace scalar
 
@@ -211,7 +215,8 @@ const IsaKernels& scalar_kernels() {
                                  scalar::conv_stored_form,
                                  scalar::fc_stored_form,
                                  nullptr,
-                                 nullptr};
+                                 nullptr,
+                                 table_of(scalar::kQConvKernels)};
   return family;
 }
 

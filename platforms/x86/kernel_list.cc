@@ -4,6 +4,7 @@
 
 #include "x86/fc_packing.h"
 #include "x86/kernels_x86.h"
+#include "x86/qs8_kernels.h"
 #include "x86/sparse_conv_packing.h"
 #include "x86/sparse_conv_phase.h"
 
@@ -71,6 +72,12 @@ const PoolKernelInfo kPoolKernels[] = {
 };
 const int kPoolKernelCount = static_cast<int>(sizeof(kPoolKernels) / sizeof(kPoolKernels[0]));
 
+// int8 convolutions (qs8_kernels.h), fastest first.
+const QConvKernelInfo kQConvKernels[] = {
+    {"qs8_conv2d_sparse_s1f_64x4__avx512vnni", Isa::kAvx512, kFeatureAvx512Vnni,
+     qs8_conv2d_sparse_s1f_64x4__avx512vnni_supports, qs8_conv2d_sparse_s1f_64x4__avx512vnni},
+};
+
 // Rows of at most 8 outputs (GoogLeNet's 7x7 maps) fill one 256-bit vector but less than half a
 // 512-bit one; where each vector also costs the most (stride 2: six loads and three
 // deinterleaves per input row; the global pool's horizontal sum) the AVX2 kernels are faster.
@@ -134,7 +141,7 @@ const IsaKernels& x86_kernels() {
   static const IsaKernels family{table_of(x86::kConvKernels), table_of(x86::kFcKernels),
                                  table_of(x86::kPoolKernels), x86::conv_density_crossover,
                                  x86::fc_density_crossover,   x86::preferred_conv_kernel,
-                                 x86::preferred_pool_kernel};
+                                 x86::preferred_pool_kernel,  table_of(x86::kQConvKernels)};
   return family;
 }
 

@@ -1,0 +1,105 @@
+// int8 microkernels (format 1.1 models): uint8 activations, int8 weights, int32 accumulators.
+//
+// Activation layout "C4": channels in groups of 4, each group a plane of 4-byte positions with the
+// 4 channels' bytes interleaved. Element (c, y, x) is at
+//   data[((c / 4) * group_stride + y * row_stride + x) * 4 + c % 4]
+// where `data` points at element (0, 0, 0) and strides count positions (4 bytes each). Around
+// every plane the producer keeps a border of the tensor's zero point (the quantized 0.0), so a
+// convolution reads padding as real zero without bounds checks; channels past the last real one
+// (up to the next multiple of 4) hold the zero point too.
+//
+// Requantization, defined once (docs/format.md, "int8"): for output channel o,
+//   acc = bias[o] + sum over stored weights of q_w * q_in        (int32, exact)
+//   y   = clamp(round_half_even(clamp(float(acc) * m[o], -512, 512)) + z_out, lo, 255)
+// where bias[o] = bias_i32[o] - z_in * sum(q_w of row o) (the zero-point correction, folded at
+// packing), m[o] = float(double(s_in) * double(s_w[o]) / double(s_out)), float(acc) rounds to
+// nearest even, and lo = z_out with ReLU, else 0. The clamp to +-512 changes no result (the output
+// range is 0..255) and keeps the conversion in range on every ISA.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+#include "gnrt/kernels.h"
+
+namespace gnrt {
+namespace kernels {
+
+struct QConvProblem {
+  int in_channels = 0;
+  int out_channels = 0;
+  int in_height = 0, in_width = 0;
+  int out_height = 0, out_width = 0;
+  int kernel_h = 1, kernel_w = 1;
+  int stride_h = 1, stride_w = 1;
+  int pad_top = 0, pad_left = 0;
+  int dilation_h = 1, dilation_w = 1;
+  // C4 strides in positions.
+  std::ptrdiff_t in_row_stride = 0, in_group_stride = 0;
+  std::ptrdiff_t out_row_stride = 0, out_group_stride = 0;
+  int in_zero_point = 0;
+  int out_zero_point = 0;
+  int out_min = 0;  // z_out with ReLU, else 0
+};
+
+// The weights of one int8 layer as the packer reads them: per output channel, `row_count[o]`
+// entries of 4 int8 weights (input channels 4g..4g+3 at tap t = ky * kernel_w + kx), entry
+// (group g, tap t) given as `group[k]`, `tap[k]`, `w4[k]` (little-endian bytes, channel 4g in the
+// low byte). Rows follow one another.
+struct QConvWeights {
+  const std::uint32_t* row_begin;  // out_channels + 1
+  const std::uint32_t* group;
+  const std::uint32_t* tap;
+  const std::int32_t* w4;
+  const std::int32_t* bias_i32;  // out_channels, or nullptr (zero)
+  const float* multiplier;       // out_channels: m[o] above
+};
+
+// Packed form shared by every int8 convolution kernel (platforms/scalar/qconv.cc):
+// row_begin[oc_pad + 1], bias[oc_pad], multiplier[oc_pad], then per entry {offset, w4}, with
+// oc_pad = out_channels rounded up to 4 (the extra rows empty, multiplier 0). `offset` is in
+// bytes, from the input position that the output position's window starts at (top-left tap
+// before padding) to the entry's 4 bytes.
+struct QPackedHeader {
+  int out_channels_padded;
+  int entries;
+};
+struct QEntry {
+  std::int32_t offset;
+  std::int32_t w4;
+};
+std::size_t qconv_packed_bytes(const QConvProblem& problem, const QConvWeights& weights);
+void qconv_pack(const QConvProblem& problem, const QConvWeights& weights, void* packed);
+
+// Output channels [oc_begin, oc_end): oc_begin a multiple of 4, oc_end a multiple of 4 or
+// out_channels. Writes every output position of those channels' groups' interior and leaves the
+// border untouched (the runtime fills borders once; kernels that write into the row gaps restore
+// them to z_out before returning).
+using QConvRunFn = void (*)(const QConvProblem& problem, const void* packed,
+                            const std::uint8_t* input, std::uint8_t* output, int oc_begin,
+                            int oc_end);
+
+struct QConvKernel {
+  const char* name = "";
+  QConvRunFn run = nullptr;
+};
+
+// The reference (platforms/scalar/qconv.cc): any stride, dilation and padding.
+void qs8_conv2d_ref(const QConvProblem& problem, const void* packed, const std::uint8_t* input,
+                    std::uint8_t* output, int oc_begin, int oc_end);
+
+// The requantization of one accumulator, as every kernel computes it.
+inline int requantize(std::int32_t acc, float multiplier, int zero_point, int lo) {
+  float x = static_cast<float>(acc) * multiplier;
+  x = x < -512.0f ? -512.0f : (x > 512.0f ? 512.0f : x);
+  int y = static_cast<int>(std::nearbyint(x)) + zero_point;
+  return y < lo ? lo : (y > 255 ? 255 : y);
+}
+
+// The fastest registered kernel for the problem at ISA level `isa` (the reference when no other
+// fits). Never fails.
+QConvKernel select_qconv(const QConvProblem& problem, Isa isa);
+
+}  // namespace kernels
+}  // namespace gnrt
