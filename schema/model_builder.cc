@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 
 #include "gnrt/format_version.h"
@@ -39,12 +40,59 @@ struct OpRecord {
   PoolParams pool;
   int out_features = 0;
   std::uint64_t nonzeros = 0;
+  bool int8 = false;  // conv / FC with ValueStorage::kInt8 weights
 };
 
 struct TensorRecord {
   std::string name;
   std::vector<int> shape;  // NCHW
+  bool quantized = false;  // format 1.1 uint8 tensor: real = scale * (q - zero_point)
+  float scale = 0.0f;
+  int zero_point = 0;
 };
+
+// Symmetric per-row int8 weights: scale = max|w| / 127 (1 for an all-zero row), values
+// round-half-even(w / scale) clamped to [-127, 127].
+struct Int8Rows {
+  std::vector<float> scales;
+  std::vector<std::int8_t> values;  // rows * row_length, the dense matrix's order
+};
+
+Int8Rows quantize_rows(const std::vector<float>& w, int rows, int row_length) {
+  Int8Rows q;
+  q.scales.resize(rows);
+  q.values.resize(w.size());
+  for (int r = 0; r < rows; ++r) {
+    const float* row = w.data() + static_cast<std::size_t>(r) * row_length;
+    float max_abs = 0.0f;
+    for (int i = 0; i < row_length; ++i) max_abs = std::max(max_abs, std::fabs(row[i]));
+    const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
+    q.scales[r] = scale;
+    for (int i = 0; i < row_length; ++i) {
+      // nearbyint rounds half to even in the default rounding mode.
+      const float v = std::nearbyint(row[i] / scale);
+      q.values[static_cast<std::size_t>(r) * row_length + i] =
+          static_cast<std::int8_t>(std::min(127.0f, std::max(-127.0f, v)));
+    }
+  }
+  return q;
+}
+
+// Appends the gap code of entry `index` after entry `previous` (schema/gnrt.fbs, indices_delta):
+// gaps above 255 are preceded by one 0 byte per 255 skipped.
+void append_delta(int previous, int index, std::vector<std::uint8_t>* out) {
+  int gap = index - previous;
+  while (gap > 255) {
+    out->push_back(0);
+    gap -= 255;
+  }
+  out->push_back(static_cast<std::uint8_t>(gap));
+}
+
+bool same_quantization(const TensorRecord& a, const TensorRecord& b) {
+  return a.quantized == b.quantized &&
+         (!a.quantized || (a.scale == b.scale && a.zero_point == b.zero_point));
+}
 
 std::vector<int> infer_shape(const OpRecord& op, const std::vector<std::vector<int>>& shapes) {
   const std::vector<int>& in = shapes.at(op.inputs.at(0));
@@ -192,6 +240,130 @@ struct ModelBuilder::Impl {
     return wb.Finish();
   }
 
+  // Encodes int8 weights (format 1.1) of a layer whose rows are `in_per_group` x kh x kw (FC:
+  // kh = kw = 1). Sparse rows are blocks of `block_size` input channels at one tap, stored when
+  // any of their float weights is nonzero, with gap-coded indices. `scales` receives the
+  // per-row weight scales (for the int32 bias).
+  flatbuffers::Offset<fb::Weights> encode_weights_int8(const std::vector<int>& shape,
+                                                       const std::vector<float>& w, int rows,
+                                                       int in_per_group, int kh, int kw,
+                                                       const WeightOptions& options,
+                                                       std::uint64_t* nonzero_count,
+                                                       std::vector<float>* scales) {
+    const int row_length = in_per_group * kh * kw;
+    const int block = options.block_size;
+    std::uint64_t nnz = 0;
+    for (float v : w) nnz += (v != 0.0f);
+    *nonzero_count = nnz;
+    Int8Rows q = quantize_rows(w, rows, row_length);
+
+    // The sparse form, built first: its size decides kAuto.
+    std::vector<std::int8_t> sparse_values;
+    std::vector<std::uint32_t> row_entries(rows, 0);
+    std::vector<std::uint8_t> deltas;
+    const bool try_sparse = options.encoding != WeightEncoding::kDense;
+    if (try_sparse) {
+      const int blocks_per_tap = in_per_group / block;
+      for (int r = 0; r < rows; ++r) {
+        const std::size_t row_base = static_cast<std::size_t>(r) * row_length;
+        int previous = -1;
+        for (int cb = 0; cb < blocks_per_tap; ++cb) {
+          for (int ky = 0; ky < kh; ++ky) {
+            for (int kx = 0; kx < kw; ++kx) {
+              bool any = false;
+              for (int j = 0; j < block && !any; ++j) {
+                const int ic = cb * block + j;
+                any = w[row_base + (static_cast<std::size_t>(ic) * kh + ky) * kw + kx] != 0.0f;
+              }
+              if (!any) continue;
+              const int entry = (cb * kh + ky) * kw + kx;
+              append_delta(previous, entry, &deltas);
+              previous = entry;
+              for (int j = 0; j < block; ++j) {
+                const int ic = cb * block + j;
+                sparse_values.push_back(
+                    q.values[row_base + (static_cast<std::size_t>(ic) * kh + ky) * kw + kx]);
+              }
+              ++row_entries[r];
+            }
+          }
+        }
+      }
+    }
+    const std::size_t dense_bytes = q.values.size();
+    const std::size_t sparse_bytes =
+        sparse_values.size() + deltas.size() + static_cast<std::size_t>(rows) * 4;
+    const bool sparse = options.encoding == WeightEncoding::kSparse ||
+                        (options.encoding == WeightEncoding::kAuto && sparse_bytes < dense_bytes);
+
+    auto shape_vec = fbb.CreateVector(shape);
+    const std::vector<std::int8_t>& values = sparse ? sparse_values : q.values;
+    fbb.ForceVectorAlignment(values.size(), sizeof(std::int8_t), 64);
+    auto values_vec = fbb.CreateVector(values);
+    auto scales_vec = fbb.CreateVector(q.scales);
+    flatbuffers::Offset<flatbuffers::Vector<std::uint32_t>> rows_vec;
+    flatbuffers::Offset<flatbuffers::Vector<std::uint8_t>> delta_vec;
+    if (sparse) {
+      rows_vec = fbb.CreateVector(row_entries);
+      delta_vec = fbb.CreateVector(deltas);
+    }
+    fb::WeightsBuilder wb(fbb);
+    wb.add_shape(shape_vec);
+    wb.add_layout(sparse ? fb::WeightLayout::SPARSE_ROWS : fb::WeightLayout::DENSE);
+    wb.add_value_type(fb::ValueType::INT8);
+    wb.add_values_i8(values_vec);
+    wb.add_scales(scales_vec);
+    if (sparse) {
+      wb.add_block_size(block);
+      wb.add_row_nonzeros(rows_vec);
+      wb.add_indices_delta(delta_vec);
+    }
+    *scales = std::move(q.scales);
+    return wb.Finish();
+  }
+
+  // Checks a layer's weight options; for int8, that its input is quantized and its rows split
+  // into whole blocks.
+  void check_weight_options(const std::string& name, const WeightOptions& options, TensorId input,
+                            int in_per_group) const {
+    const int b = options.block_size;
+    if (b != 1 && b != 2 && b != 4 && b != 8)
+      throw std::invalid_argument("ModelBuilder: " + name + ": block_size " + std::to_string(b) +
+                                  " (1, 2, 4 or 8)");
+    if (options.storage != ValueStorage::kInt8) {
+      if (b != 1)
+        throw std::invalid_argument("ModelBuilder: " + name +
+                                    ": block_size > 1 needs int8 storage");
+      return;
+    }
+    if (in_per_group % b)
+      throw std::invalid_argument("ModelBuilder: " + name + ": " + std::to_string(in_per_group) +
+                                  " input channels per group are not a multiple of block_size " +
+                                  std::to_string(b));
+    if (!tensors[input].quantized)
+      throw std::invalid_argument("ModelBuilder: " + name +
+                                  ": int8 weights need a quantized input (set_quantization on '" +
+                                  tensors[input].name + "' first)");
+  }
+
+  // bias / (input_scale * scales[o]) rounded half to even, as int32.
+  std::vector<std::int32_t> int32_bias(const std::string& name, const std::vector<float>& bias,
+                                       float input_scale, const std::vector<float>& scales) const {
+    std::vector<std::int32_t> out(bias.size());
+    for (std::size_t o = 0; o < bias.size(); ++o) {
+      const double v =
+          std::nearbyint(static_cast<double>(bias[o]) /
+                         (static_cast<double>(input_scale) * static_cast<double>(scales[o])));
+      if (!(v >= static_cast<double>(std::numeric_limits<std::int32_t>::min()) &&
+            v <= static_cast<double>(std::numeric_limits<std::int32_t>::max())))
+        throw std::invalid_argument("ModelBuilder: " + name + ": bias[" + std::to_string(o) +
+                                    "] = " + std::to_string(bias[o]) +
+                                    " does not fit int32 at input scale x weight scale");
+      out[o] = static_cast<std::int32_t>(v);
+    }
+    return out;
+  }
+
   flatbuffers::Offset<fb::Operator> make_operator(const std::string& name,
                                                   const std::vector<TensorId>& inputs,
                                                   TensorId output, fb::OperatorOptions type,
@@ -201,6 +373,41 @@ struct ModelBuilder::Impl {
     std::vector<int> outs{output};
     auto out_off = fbb.CreateVector(outs);
     return fb::CreateOperator(fbb, name_off, in_off, out_off, type, options);
+  }
+
+  // The format 1.1 rules between quantized tensors (docs/format.md, "int8"): an int8 conv writes
+  // a quantized tensor, an int8 FC a float one; concat inputs and output share one (scale, zero
+  // point), and so do a pool's input and output.
+  void check_quantized_graph() const {
+    for (const OpRecord& op : ops) {
+      const TensorRecord& out = tensors[op.output];
+      const std::string where = "ModelBuilder: " + out.name + ": ";
+      switch (op.kind) {
+        case OpKind::kConv:
+          if (op.int8 && !out.quantized)
+            throw std::invalid_argument(where + "an int8 convolution needs a quantized output");
+          break;
+        case OpKind::kFc:
+          if (op.int8 && out.quantized)
+            throw std::invalid_argument(where + "an int8 fully connected layer has a float output");
+          break;
+        case OpKind::kMaxPool:
+        case OpKind::kAvgPool:
+          if (!same_quantization(tensors[op.inputs[0]], out))
+            throw std::invalid_argument(where +
+                                        "a pool's input and output need the same quantization");
+          break;
+        case OpKind::kConcat:
+          for (TensorId id : op.inputs)
+            if (!same_quantization(tensors[id], out))
+              throw std::invalid_argument(where +
+                                          "concat inputs and output need the same quantization ('" +
+                                          tensors[id].name + "' differs)");
+          break;
+        case OpKind::kSoftmax:
+          break;
+      }
+    }
   }
 
   std::uint64_t macs_at(int height, int width, bool sparse_count) const {
@@ -255,7 +462,11 @@ TensorId ModelBuilder::conv2d(const std::string& name, TensorId input, const Con
   if (!bias.empty() && bias.size() != static_cast<std::size_t>(p.out_channels))
     throw std::invalid_argument("ModelBuilder: " + name + ": bias size mismatch");
 
+  impl_->check_weight_options(name, options, input, in_per_group);
+  const bool int8 = options.storage == ValueStorage::kInt8;
+
   OpRecord op{OpKind::kConv, {input}, -1, p, {}, 0, 0};
+  op.int8 = int8;
   std::vector<std::vector<int>> shapes;
   for (const auto& t : impl_->tensors) shapes.push_back(t.shape);
   const TensorId out = impl_->add_tensor(name, infer_shape(op, shapes));
@@ -263,10 +474,21 @@ TensorId ModelBuilder::conv2d(const std::string& name, TensorId input, const Con
 
   auto& fbb = impl_->fbb;
   std::uint64_t nnz = 0;
-  auto w = impl_->encode_weights({p.out_channels, in_per_group, p.kernel_h, p.kernel_w}, weights,
-                                 p.out_channels, row_length, options, &nnz);
+  flatbuffers::Offset<fb::Weights> w;
   flatbuffers::Offset<flatbuffers::Vector<float>> b;
-  if (!bias.empty()) b = fbb.CreateVector(bias);
+  flatbuffers::Offset<flatbuffers::Vector<std::int32_t>> b32;
+  if (int8) {
+    std::vector<float> scales;
+    w = impl_->encode_weights_int8({p.out_channels, in_per_group, p.kernel_h, p.kernel_w}, weights,
+                                   p.out_channels, in_per_group, p.kernel_h, p.kernel_w, options,
+                                   &nnz, &scales);
+    if (!bias.empty())
+      b32 = fbb.CreateVector(impl_->int32_bias(name, bias, impl_->tensors[input].scale, scales));
+  } else {
+    w = impl_->encode_weights({p.out_channels, in_per_group, p.kernel_h, p.kernel_w}, weights,
+                              p.out_channels, row_length, options, &nnz);
+    if (!bias.empty()) b = fbb.CreateVector(bias);
+  }
   fb::Conv2DOptionsBuilder cb(fbb);
   cb.add_kernel_h(p.kernel_h);
   cb.add_kernel_w(p.kernel_w);
@@ -282,7 +504,12 @@ TensorId ModelBuilder::conv2d(const std::string& name, TensorId input, const Con
   cb.add_out_channels(p.out_channels);
   cb.add_activation(p.relu ? fb::Activation::RELU : fb::Activation::NONE);
   cb.add_weights(w);
-  if (!bias.empty()) cb.add_bias(b);
+  if (!bias.empty()) {
+    if (int8)
+      cb.add_bias_i32(b32);
+    else
+      cb.add_bias(b);
+  }
   auto opts = cb.Finish();
   impl_->op_offsets.push_back(
       impl_->make_operator(name, {input}, out, fb::OperatorOptions::Conv2DOptions, opts.Union()));
@@ -372,20 +599,39 @@ TensorId ModelBuilder::fully_connected(const std::string& name, TensorId input, 
         std::to_string(weights.size()));
   if (!bias.empty() && bias.size() != static_cast<std::size_t>(out_features))
     throw std::invalid_argument("ModelBuilder: " + name + ": bias size mismatch");
+  // Flattened C*H*W features are one "input channel" each at a 1x1 tap.
+  impl_->check_weight_options(name, options, input, in_features);
+  const bool int8 = options.storage == ValueStorage::kInt8;
   OpRecord op{OpKind::kFc, {input}, -1, {}, {}, out_features, 0};
+  op.int8 = int8;
   const TensorId out = impl_->add_tensor(name, {1, out_features, 1, 1});
   op.output = out;
   auto& fbb = impl_->fbb;
   std::uint64_t nnz = 0;
-  auto w = impl_->encode_weights({out_features, in_features}, weights, out_features, in_features,
-                                 options, &nnz);
+  flatbuffers::Offset<fb::Weights> w;
   flatbuffers::Offset<flatbuffers::Vector<float>> b;
-  if (!bias.empty()) b = fbb.CreateVector(bias);
+  flatbuffers::Offset<flatbuffers::Vector<std::int32_t>> b32;
+  if (int8) {
+    std::vector<float> scales;
+    w = impl_->encode_weights_int8({out_features, in_features}, weights, out_features, in_features,
+                                   1, 1, options, &nnz, &scales);
+    if (!bias.empty())
+      b32 = fbb.CreateVector(impl_->int32_bias(name, bias, impl_->tensors[input].scale, scales));
+  } else {
+    w = impl_->encode_weights({out_features, in_features}, weights, out_features, in_features,
+                              options, &nnz);
+    if (!bias.empty()) b = fbb.CreateVector(bias);
+  }
   fb::FullyConnectedOptionsBuilder fcb(fbb);
   fcb.add_out_features(out_features);
   fcb.add_activation(relu ? fb::Activation::RELU : fb::Activation::NONE);
   fcb.add_weights(w);
-  if (!bias.empty()) fcb.add_bias(b);
+  if (!bias.empty()) {
+    if (int8)
+      fcb.add_bias_i32(b32);
+    else
+      fcb.add_bias(b);
+  }
   auto opts = fcb.Finish();
   impl_->op_offsets.push_back(impl_->make_operator(
       name, {input}, out, fb::OperatorOptions::FullyConnectedOptions, opts.Union()));
@@ -411,6 +657,27 @@ TensorId ModelBuilder::softmax(const std::string& name, TensorId input, float be
 
 void ModelBuilder::set_metadata(const ModelMetadata& metadata) { impl_->metadata = metadata; }
 
+void ModelBuilder::set_quantization(TensorId tensor, float scale, int zero_point) {
+  impl_->check_open();
+  impl_->check_tensor(tensor, "set_quantization()");
+  TensorRecord& t = impl_->tensors[tensor];
+  if (!std::isfinite(scale) || !(scale > 0.0f))
+    throw std::invalid_argument("ModelBuilder: set_quantization('" + t.name + "'): scale " +
+                                std::to_string(scale) + " is not finite and positive");
+  if (zero_point < 0 || zero_point > 255)
+    throw std::invalid_argument("ModelBuilder: set_quantization('" + t.name + "'): zero point " +
+                                std::to_string(zero_point) + " outside [0, 255]");
+  // An int8 layer's int32 bias was computed at its input's scale when it was added.
+  for (const OpRecord& op : impl_->ops)
+    if (op.int8 && op.inputs[0] == tensor && (t.scale != scale || !t.quantized))
+      throw std::invalid_argument("ModelBuilder: set_quantization('" + t.name +
+                                  "'): an int8 layer already reads it at scale " +
+                                  std::to_string(t.scale));
+  t.quantized = true;
+  t.scale = scale;
+  t.zero_point = zero_point;
+}
+
 std::vector<int> ModelBuilder::shape(TensorId tensor) const {
   impl_->check_tensor(tensor, "shape()");
   return impl_->tensors[tensor].shape;
@@ -427,12 +694,19 @@ std::vector<std::uint8_t> ModelBuilder::finish(const std::vector<TensorId>& outp
   auto& fbb = impl_->fbb;
   const ModelMetadata& m = impl_->metadata;
   const auto& in_shape = impl_->tensors[impl_->input].shape;
+  impl_->check_quantized_graph();
+  bool any_quantized = false;
 
   std::vector<flatbuffers::Offset<fb::Tensor>> tensor_offsets;
   for (const auto& t : impl_->tensors) {
     auto n = fbb.CreateString(t.name);
     auto s = fbb.CreateVector(t.shape);
-    tensor_offsets.push_back(fb::CreateTensor(fbb, n, s));
+    flatbuffers::Offset<fb::Quantization> q;
+    if (t.quantized) {
+      q = fb::CreateQuantization(fbb, t.scale, t.zero_point);
+      any_quantized = true;
+    }
+    tensor_offsets.push_back(fb::CreateTensor(fbb, n, s, q));
   }
   auto tensors_vec = fbb.CreateVector(tensor_offsets);
   auto ops_vec = fbb.CreateVector(impl_->op_offsets);
@@ -454,8 +728,8 @@ std::vector<std::uint8_t> ModelBuilder::finish(const std::vector<TensorId>& outp
                                labels.empty() ? nullptr : &labels, in_shape[1], in_shape[2],
                                in_shape[3], m.mean.empty() ? nullptr : &m.mean,
                                m.std.empty() ? nullptr : &m.std, pruning, m.test_accuracy);
-  auto model =
-      fb::CreateModel(fbb, kFormatVersion_1_0, metadata, tensors_vec, ops_vec, inputs_vec, outputs_vec);
+  auto model = fb::CreateModel(fbb, any_quantized ? kFormatVersion : kFormatVersion_1_0, metadata,
+                               tensors_vec, ops_vec, inputs_vec, outputs_vec);
   fb::FinishModelBuffer(fbb, model);
   impl_->finished = true;
   return std::vector<std::uint8_t>(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
