@@ -45,19 +45,19 @@ Status Plan::create(const Model& model, const PlanConfig& config, std::unique_pt
                                                  "x" + std::to_string(plan->config_.width) +
                                                  " out of range [1, " +
                                                  std::to_string(kMaxSpatial) + "]");
-  // Placeholder until int8 execution lands: the loader accepts format 1.1 int8 models, whose
-  // weights have no float values for prepare_operators to read.
-  if (model.int8)
-    return make_error(GNRT_UNSUPPORTED,
-                      "int8 models (format 1.1) load, but planning them is not implemented yet");
   plan->isa_ = config.force_reference ? kernels::Isa::kScalar : kernels::detect_isa();
   if (Status s = plan->infer_shapes(); !s.ok()) return s;
-  if (Status s = plan->assign_layouts(); !s.ok()) return s;
-  if (Status s = plan->prepare_operators(); !s.ok()) return s;
-  // Before the arena is placed: a fused convolution's output buffer shrinks to its band.
-  if (!config.force_reference) plan->fuse_conv_pool();
-  plan->mark_border_readers();
-  if (Status s = plan->allocate_arena(); !s.ok()) return s;
+  if (model.int8) {
+    // Format 1.1 int8 models (plan_int8.cc).
+    if (Status s = plan->create_int8(); !s.ok()) return s;
+  } else {
+    if (Status s = plan->assign_layouts(); !s.ok()) return s;
+    if (Status s = plan->prepare_operators(); !s.ok()) return s;
+    // Before the arena is placed: a fused convolution's output buffer shrinks to its band.
+    if (!config.force_reference) plan->fuse_conv_pool();
+    plan->mark_border_readers();
+    if (Status s = plan->allocate_arena(); !s.ok()) return s;
+  }
   if (config.threads > 1) {
     plan->pool_.reset(new (std::nothrow) ThreadPool(config.threads));
     if (!plan->pool_)
@@ -96,11 +96,13 @@ Status Plan::allocate_arena() {
 }
 
 float* Plan::tensor_data(int tensor) {
+  if (int8_ && tensor == model_->input) return static_cast<float*>(input_staging_.get());
   const TensorLayout& l = layouts_[tensor];
   return static_cast<float*>(arena_.get()) + buffers_[l.buffer].offset / sizeof(float) + l.offset;
 }
 
 const float* Plan::tensor_data(int tensor) const {
+  if (int8_ && tensor == model_->input) return static_cast<const float*>(input_staging_.get());
   const TensorLayout& l = layouts_[tensor];
   return static_cast<const float*>(arena_.get()) + buffers_[l.buffer].offset / sizeof(float) +
          l.offset;

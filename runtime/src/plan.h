@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gnrt/kernels.h"
+#include "gnrt/qkernels.h"
 #include "model.h"
 #include "status.h"
 #include "thread_pool.h"
@@ -118,6 +119,16 @@ struct PlannedOp {
 
   // Concat: false when every input already writes into its slice of the output.
   bool concat_copies = false;
+
+  // int8 operators (format 1.1, plan_int8.cc). Conv2D: the problem and kernel (weights in
+  // `packed`, qconv_pack's form; range_bounds then count groups of 4 output channels). Pools:
+  // the problem. FullyConnected: `packed` holds the int8 rows (qfc_features each), then the
+  // corrected int32 biases and the float dequantization factors.
+  kernels::QConvProblem qconv{};
+  kernels::QConvKernel qconv_kernel{};
+  kernels::QPoolProblem qpool{};
+  int qfc_features = 0;
+  std::size_t packed_bytes = 0;
 };
 
 class Plan {
@@ -141,6 +152,14 @@ class Plan {
   const float* tensor_data(int tensor) const;
   void zero_input_border();
   void mark_input_set() { input_set_ = true; }
+
+  // Format 1.1 int8 plans: the graph input is a float staging plane (tensor_data, layout) that
+  // run() quantizes; quantized tensors live in the arena in the C4 layout (qkernels.h) described
+  // by qlayout(), in positions of 4 bytes.
+  bool int8() const { return int8_; }
+  const TensorLayout& qlayout(int tensor) const { return qlayouts_[tensor]; }
+  std::uint8_t* qdata(int tensor);
+  const std::uint8_t* qdata(int tensor) const;
 
   Status run();
   Status get_output(float* data, std::size_t count) const;
@@ -172,6 +191,16 @@ class Plan {
   void run_fused(PlannedOp& op);
   void run_concat(const PlannedOp& op);
   void run_contiguous(const PlannedOp& op);
+  // int8 plans (plan_int8.cc).
+  Status create_int8();
+  Status assign_int8_layouts();
+  Status prepare_int8_operators();
+  Status prepare_qconv(const OpDesc& d, PlannedOp* op);
+  Status prepare_qfc(const OpDesc& d, PlannedOp* op);
+  void quantize_input();
+  void run_int8_op(PlannedOp& op);
+  void fill_border(int tensor);
+  void dequantize_output(float* data) const;
 
   const Model* model_ = nullptr;
   PlanConfig config_;
@@ -185,6 +214,10 @@ class Plan {
   std::size_t arena_bytes_ = 0;
   std::size_t weight_bytes_ = 0;
   std::unique_ptr<ThreadPool> pool_;
+  bool int8_ = false;
+  std::vector<TensorLayout> qlayouts_;  // int8 plans: quantized tensors (positions, C4)
+  AlignedBlock input_staging_;          // int8 plans: the float input, contiguous
+  std::vector<std::uint8_t> fc_input_;  // int8 plans: a FullyConnected input, gathered
   bool input_set_ = false;
   bool ran_ = false;
   bool profiling_ = false;

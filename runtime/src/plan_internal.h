@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "gnrt/kernels.h"
 #include "plan.h"
@@ -36,6 +37,21 @@ inline std::uint64_t channel_stride_of(std::uint64_t height, std::uint64_t rs, i
 inline std::uint64_t lead_of(int pad, std::uint64_t rs) {
   return (16 - (pad * rs + pad) % 16) % 16;
 }
+
+// The zero border each tensor needs (the largest padding of any consumer, then the same for every
+// tensor of one spatial size); 0 for tensors never computed (heights 0).
+std::vector<int> border_of_tensors(const Model& m, const std::vector<int>& heights,
+                                   const std::vector<int>& widths);
+
+// Concatenations without copies: alias_parent[t] is the concat output that tensor t is a channel
+// slice of (-1: none), at channel alias_channel[t]; a concat aliases only when every input's
+// first channel is a multiple of `channel_multiple` (1 for float, 4 for C4 uint8 tensors).
+void concat_aliases(const Model& m, int channel_multiple, std::vector<int>* alias_parent,
+                    std::vector<int>* alias_channel);
+
+// The tensor whose buffer t lives in, and t's first channel there.
+int alias_root(const std::vector<int>& alias_parent, const std::vector<int>& alias_channel, int t,
+               int* channel);
 
 // Rows of the convolution's output that pool rows [r0, r1) read: [lo, hi), clipped to the plane.
 struct BandRows {

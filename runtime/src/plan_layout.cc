@@ -28,6 +28,10 @@ void zero_row_gaps(float* plane, int height, int width, std::ptrdiff_t rs) {
     for (int i = 0; i < G; ++i) gap[i] = 0.0f;
 }
 
+}  // namespace
+
+namespace plan_detail {
+
 // The zero border each tensor needs: the largest padding of any consumer, then the same border
 // for every tensor of one spatial size, so that stride-1 convolutions see identical input and
 // output strides. 0 for tensors never computed.
@@ -57,7 +61,7 @@ std::vector<int> border_of_tensors(const Model& m, const std::vector<int>& heigh
 // when it is produced by an operator and feeds no other concat. Outer concats first so that
 // nested concats resolve to the outermost buffer. alias_parent[t]: the concat output tensor t
 // is a slice of (-1: none), at channel alias_channel[t].
-void concat_aliases(const Model& m, std::vector<int>* alias_parent,
+void concat_aliases(const Model& m, int channel_multiple, std::vector<int>* alias_parent,
                     std::vector<int>* alias_channel) {
   alias_parent->assign(m.tensors.size(), -1);
   alias_channel->assign(m.tensors.size(), 0);
@@ -65,8 +69,13 @@ void concat_aliases(const Model& m, std::vector<int>* alias_parent,
     const OpDesc& d = m.ops[k];
     if (d.type != OpType::kConcat) continue;
     bool can_alias = true;
-    for (int t : d.inputs)
-      if (t == m.input || (*alias_parent)[t] != -1 || t == d.output) can_alias = false;
+    int offset = 0;
+    for (int t : d.inputs) {
+      if (t == m.input || (*alias_parent)[t] != -1 || t == d.output ||
+          offset % channel_multiple != 0)
+        can_alias = false;
+      offset += m.tensors[t].channels;
+    }
     if (!can_alias) continue;
     int channel = 0;
     for (int t : d.inputs) {
@@ -88,7 +97,7 @@ int alias_root(const std::vector<int>& alias_parent, const std::vector<int>& ali
   return t;
 }
 
-}  // namespace
+}  // namespace plan_detail
 
 void zero_border(float* data, const TensorLayout& l, int c_begin, int c_end, bool gaps_zeroed,
                  bool ends_read) {
@@ -242,9 +251,9 @@ std::uint64_t Plan::row_stride_for(int width, int pad) const {
 }
 
 Status Plan::assign_layouts() {
-  const std::vector<int> pads = border_of_tensors(*model_, heights_, widths_);
+  const std::vector<int> pads = plan_detail::border_of_tensors(*model_, heights_, widths_);
   std::vector<int> alias_parent, alias_channel;
-  concat_aliases(*model_, &alias_parent, &alias_channel);
+  plan_detail::concat_aliases(*model_, 1, &alias_parent, &alias_channel);
   layouts_.assign(model_->tensors.size(), TensorLayout{});
   if (Status s = add_tensor_buffers(pads, alias_parent, alias_channel); !s.ok()) return s;
   set_lifetimes();
@@ -262,7 +271,7 @@ Status Plan::add_tensor_buffers(const std::vector<int>& pads, const std::vector<
   for (std::size_t t = 0; t < n; ++t) {
     if (heights_[t] == 0) continue;
     int channel = 0;
-    const int root = alias_root(alias_parent, alias_channel, static_cast<int>(t), &channel);
+    const int root = plan_detail::alias_root(alias_parent, alias_channel, static_cast<int>(t), &channel);
     TensorLayout& l = layouts_[t];
     l.channels = m.tensors[t].channels;
     l.height = heights_[t];
@@ -299,7 +308,7 @@ Status Plan::add_tensor_buffers(const std::vector<int>& pads, const std::vector<
     if (heights_[t] == 0) continue;
     int channel = 0;
     layouts_[t].buffer =
-        buffer_of[alias_root(alias_parent, alias_channel, static_cast<int>(t), &channel)];
+        buffer_of[plan_detail::alias_root(alias_parent, alias_channel, static_cast<int>(t), &channel)];
   }
   return Status::Ok();
 }

@@ -295,6 +295,20 @@ void prefetch_weights(const PlannedOp& op) {
 
 Status Plan::run() {
   if (!input_set_) return make_error(GNRT_INVALID_STATE, "run: no input was set");
+  if (int8_) {
+    quantize_input();
+    for (PlannedOp& op : ops_) {
+      if (profiling_) {
+        const std::uint64_t start = now_ns();
+        run_int8_op(op);
+        op.nanoseconds = now_ns() - start;
+      } else {
+        run_int8_op(op);
+      }
+    }
+    ran_ = true;
+    return Status::Ok();
+  }
   for (std::size_t k = 0; k < ops_.size(); ++k) {
     PlannedOp& op = ops_[k];
     if (k + 1 < ops_.size()) prefetch_weights(ops_[k + 1]);
@@ -319,6 +333,10 @@ Status Plan::get_output(float* data, std::size_t count) const {
     return make_error(GNRT_INVALID_ARGUMENT, "output buffer has " + std::to_string(count) +
                                                  " floats, expected " + std::to_string(expected));
   if (!ran_) return make_error(GNRT_INVALID_STATE, "get_output: the plan has not run yet");
+  if (int8_ && model_->tensors[t].quantized) {
+    dequantize_output(data);
+    return Status::Ok();
+  }
   gather(tensor_data(t), l, data);
   return Status::Ok();
 }

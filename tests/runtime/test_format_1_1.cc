@@ -1,8 +1,9 @@
 // Format 1.1 end to end between the writer and the loader: an int8 model made by ModelBuilder
 // (quantized tensors, block-sparse int8 convolution with gap-coded indices, int8 FC) passes
-// libgnrt's validation, and a 1.0 model from the same builder still loads as 1.0.
+// libgnrt's validation and runs, and a 1.0 model from the same builder still loads as 1.0.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <string>
@@ -60,7 +61,7 @@ std::vector<std::uint8_t> small_int8_model(bool int8) {
 
 }  // namespace
 
-TEST_CASE("an int8 model from ModelBuilder passes libgnrt's 1.1 validation; 1.0 still loads") {
+TEST_CASE("an int8 model from ModelBuilder passes libgnrt's 1.1 validation and runs; 1.0 still does") {
   for (bool int8 : {false, true}) {
     CAPTURE(int8);
     const std::vector<std::uint8_t> bytes = small_int8_model(int8);
@@ -71,14 +72,21 @@ TEST_CASE("an int8 model from ModelBuilder passes libgnrt's 1.1 validation; 1.0 
     REQUIRE_MESSAGE(s == GNRT_OK, gnrt_last_error());
     gnrt_plan* plan = nullptr;
     const gnrt_status ps = gnrt_plan_create(model, nullptr, &plan);
-    if (int8) {
-      // Execution of int8 models is the next step of issue 17; today planning refuses clearly.
-      CHECK(ps == GNRT_UNSUPPORTED);
-      CHECK(std::string(gnrt_last_error()).find("int8") != std::string::npos);
-    } else {
-      CHECK(ps == GNRT_OK);
-      gnrt_plan_destroy(plan);
+    REQUIRE_MESSAGE(ps == GNRT_OK, gnrt_last_error());
+    // Both run: finite probabilities that sum to 1 (tests/runtime/test_int8_plan.cc checks the
+    // int8 values exactly).
+    std::vector<float> input(8 * 9 * 9, 0.25f);
+    REQUIRE(gnrt_plan_set_input(plan, input.data(), input.size()) == GNRT_OK);
+    REQUIRE(gnrt_plan_run(plan) == GNRT_OK);
+    std::vector<float> prob(5);
+    REQUIRE(gnrt_plan_get_output(plan, prob.data(), prob.size()) == GNRT_OK);
+    float sum = 0.0f;
+    for (float p : prob) {
+      CHECK(std::isfinite(p));
+      sum += p;
     }
+    CHECK(sum == doctest::Approx(1.0f).epsilon(1e-5));
+    gnrt_plan_destroy(plan);
     gnrt_model_destroy(model);
   }
 }

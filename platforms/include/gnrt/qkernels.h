@@ -97,6 +97,38 @@ inline int requantize(std::int32_t acc, float multiplier, int zero_point, int lo
   return y < lo ? lo : (y > 255 ? 255 : y);
 }
 
+// uint8 pooling on C4 tensors whose input and output share one quantization (format 1.1): max
+// pooling takes the largest q of the taps inside the plane; average pooling and global average
+// pooling give z + round_half_even(S / n), S the sum of (q - z) over the taps inside the plane and
+// n the divisor of the float operator (the taps inside the plane, or with count_include_pad the
+// window clipped to the padded extent); a window with no tap inside the plane gives z (0.0). ReLU
+// then raises values below z to z. Windows are clipped to the plane, so borders are never read.
+struct QPoolProblem {
+  PoolGeometry geometry{};
+  bool max = true;
+  bool global = false;
+  bool count_include_pad = false;
+  int pad_bottom = 0, pad_right = 0;
+  bool relu = false;
+  int zero_point = 0;
+  std::ptrdiff_t in_row_stride = 0, in_group_stride = 0;    // positions
+  std::ptrdiff_t out_row_stride = 0, out_group_stride = 0;  // positions
+};
+
+// Channel groups [g_begin, g_end) (4 channels each; geometry.channels counts channels).
+void qu8_pool_ref(const QPoolProblem& problem, const std::uint8_t* input, std::uint8_t* output,
+                  int g_begin, int g_end);
+
+// round_half_even(s / n) for n > 0, exactly, in integers.
+inline std::int64_t divide_round_half_even(std::int64_t s, std::int64_t n) {
+  const bool negative = s < 0;
+  const std::int64_t a = negative ? -s : s;
+  std::int64_t q = a / n;
+  const std::int64_t r2 = 2 * (a % n);
+  if (r2 > n || (r2 == n && (q & 1) != 0)) ++q;
+  return negative ? -q : q;
+}
+
 // The fastest registered kernel for the problem at ISA level `isa` (the reference when no other
 // fits). Never fails.
 QConvKernel select_qconv(const QConvProblem& problem, Isa isa);
