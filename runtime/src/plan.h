@@ -129,6 +129,11 @@ struct PlannedOp {
   kernels::QPoolProblem qpool{};
   int qfc_features = 0;
   std::size_t packed_bytes = 0;
+  // A strided (or dilated) int8 convolution as patches + 1x1: its input gathered into C4
+  // patches of in_channels * kernel_h * kernel_w "channels" (buffer qpatch_buffer, layout
+  // qpatch_layout) at the output's row stride, then `qconv` is a stride-1 1x1 problem on them.
+  int qpatch_buffer = -1;
+  TensorLayout qpatch_layout;
 };
 
 class Plan {
@@ -198,6 +203,7 @@ class Plan {
   Status prepare_qconv(const OpDesc& d, PlannedOp* op);
   Status prepare_qfc(const OpDesc& d, PlannedOp* op);
   void quantize_input();
+  void gather_patches(const PlannedOp& op);
   void run_int8_op(PlannedOp& op);
   void fill_border(int tensor);
   void dequantize_output(float* data) const;

@@ -325,11 +325,54 @@ Status Plan::prepare_qconv(const OpDesc& d, PlannedOp* op) {
   p.out_zero_point = tout.zero_point;
   p.out_min = d.relu ? tout.zero_point : 0;
 
-  // Entries of 4 input channels at one tap, per output channel, in (group, tap) order.
   const int taps = d.kernel_h * d.kernel_w;
+  // Strided or dilated: the stride-1 kernels cannot run it directly; as patches + 1x1 they can
+  // (GoogLeNet's 7x7/2 stem: 49 patch channels from 1 input channel, 147 from 3). The scalar
+  // reference (force_reference) runs every convolution directly.
+  const bool patches = (d.stride_h > 1 || d.stride_w > 1 || d.dilation_h > 1 ||
+                        d.dilation_w > 1) &&
+                       static_cast<std::int64_t>(in.channels) * taps <= 1024 &&
+                       !config_.force_reference;
+  if (patches) {
+    TensorLayout& pl = op->qpatch_layout;
+    pl.channels = in.channels * taps;
+    pl.height = out.height;
+    pl.width = out.width;
+    pl.pad = 0;
+    pl.row_stride = out.row_stride;
+    pl.channel_stride =
+        static_cast<std::ptrdiff_t>(round_up(static_cast<std::size_t>(out.height) * out.row_stride, 16));
+    const std::uint64_t bytes =
+        static_cast<std::uint64_t>(groups_of(pl.channels)) * pl.channel_stride * 4;
+    if (bytes > config_.max_arena_bytes)
+      return make_error(GNRT_RESOURCE_LIMIT, "the patches of '" + d.name + "' need more than " +
+                                                 "max_arena_bytes");
+    ArenaBuffer b;
+    b.bytes = round_up(static_cast<std::size_t>(bytes), kAlignment);
+    b.first = b.last = static_cast<int>(op - ops_.data());
+    b.what = d.name + ":patches";
+    op->qpatch_buffer = static_cast<int>(buffers_.size());
+    buffers_.push_back(b);
+    p.in_channels = pl.channels;
+    p.in_height = out.height;
+    p.in_width = out.width;
+    p.kernel_h = p.kernel_w = 1;
+    p.stride_h = p.stride_w = 1;
+    p.pad_top = p.pad_left = 0;
+    p.dilation_h = p.dilation_w = 1;
+    p.in_row_stride = pl.row_stride;
+    p.in_group_stride = pl.channel_stride;
+  }
+  const int ptaps = patches ? 1 : taps;
+
+  // Entries of 4 input channels at one tap, per output channel, in (group, tap) order.
   std::vector<std::vector<std::pair<std::uint64_t, std::uint32_t>>> rows(d.out_channels);
   visit_int8_weights(d.weights, taps, [&](int r, int ic, int tap, std::int8_t q) {
-    const std::uint64_t key = static_cast<std::uint64_t>(ic / 4) * taps + tap;
+    if (patches) {  // patch channel ic * taps + tap at the only tap
+      ic = ic * taps + tap;
+      tap = 0;
+    }
+    const std::uint64_t key = static_cast<std::uint64_t>(ic / 4) * ptaps + tap;
     rows[r].push_back({key, (static_cast<std::uint32_t>(static_cast<std::uint8_t>(q)))
                                 << (8 * (ic % 4))});
   });
@@ -342,8 +385,8 @@ Status Plan::prepare_qconv(const OpDesc& d, PlannedOp* op) {
       std::uint32_t word = 0;
       std::size_t j = i;
       for (; j < e.size() && e[j].first == e[i].first; ++j) word |= e[j].second;
-      group.push_back(static_cast<std::uint32_t>(e[i].first / taps));
-      tap.push_back(static_cast<std::uint32_t>(e[i].first % taps));
+      group.push_back(static_cast<std::uint32_t>(e[i].first / ptaps));
+      tap.push_back(static_cast<std::uint32_t>(e[i].first % ptaps));
       w4.push_back(static_cast<std::int32_t>(word));
       i = j;
     }
@@ -465,11 +508,47 @@ void Plan::quantize_input() {
   fill_border(t);
 }
 
+// Patch channel ic * taps + ky * kernel_w + kx of output position (y, x) is the input at
+// (y * stride - pad_top + ky * dilation, x * stride - pad_left + kx * dilation): inside the
+// input's zero-point border (which is at least the convolution's padding). Channels past the
+// last patch channel hold the input's zero point; the row gaps are not read for real outputs.
+void Plan::gather_patches(const PlannedOp& op) {
+  const OpDesc& d = *op.desc;
+  const TensorLayout& in = qlayouts_[d.inputs[0]];
+  const TensorLayout& pl = op.qpatch_layout;
+  const std::uint8_t* src = qdata(d.inputs[0]);
+  std::uint8_t* dst = static_cast<std::uint8_t*>(arena_.get()) + buffers_[op.qpatch_buffer].offset;
+  const std::uint8_t z = static_cast<std::uint8_t>(model_->tensors[d.inputs[0]].zero_point);
+  const int taps = d.kernel_h * d.kernel_w;
+  const int padded = groups_of(pl.channels) * 4;
+  for (int pc = 0; pc < padded; ++pc) {
+    std::uint8_t* plane = dst + (pc / 4) * pl.channel_stride * 4 + pc % 4;
+    if (pc >= pl.channels) {
+      for (int y = 0; y < pl.height; ++y)
+        for (int x = 0; x < pl.width; ++x) plane[(y * pl.row_stride + x) * 4] = z;
+      continue;
+    }
+    const int ic = pc / taps, ky = (pc % taps) / d.kernel_w, kx = pc % d.kernel_w;
+    const std::uint8_t* in_plane = src + (ic / 4) * in.channel_stride * 4 + ic % 4;
+    for (int y = 0; y < pl.height; ++y) {
+      const std::ptrdiff_t iy = static_cast<std::ptrdiff_t>(y) * d.stride_h - d.pad_top + ky * d.dilation_h;
+      const std::uint8_t* row = in_plane + (iy * in.row_stride + kx * d.dilation_w - d.pad_left) * 4;
+      std::uint8_t* out_row = plane + y * pl.row_stride * 4;
+      for (int x = 0; x < pl.width; ++x) out_row[x * 4] = row[x * d.stride_w * 4];
+    }
+  }
+}
+
 void Plan::run_int8_op(PlannedOp& op) {
   const OpDesc& d = *op.desc;
   switch (d.type) {
     case OpType::kConv2D: {
-      QConvTask task{&op, qdata(d.inputs[0]), qdata(d.output)};
+      const std::uint8_t* in = qdata(d.inputs[0]);
+      if (op.qpatch_buffer >= 0) {
+        gather_patches(op);
+        in = static_cast<const std::uint8_t*>(arena_.get()) + buffers_[op.qpatch_buffer].offset;
+      }
+      QConvTask task{&op, in, qdata(d.output)};
       const int groups = groups_of(d.out_channels);
       if (pool_ && !op.range_bounds.empty())
         pool_->parallel_ranges(op.range_bounds.data(),
