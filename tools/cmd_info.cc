@@ -189,6 +189,7 @@ void print_info_json(const InfoData& d) {
          {"bytes", layer.bytes},
          {"weight_layout", layer.has_weights ? json(layer.weight_layout) : json(nullptr)},
          {"value_type", layer.has_weights ? json(layer.value_type) : json(nullptr)},
+         {"precision", layer.precision},
          {"kernel", kernel.empty() ? json(nullptr) : json(kernel)}});
   }
   out["layers"] = std::move(layers);
@@ -252,7 +253,7 @@ void print_info_text(const InfoData& d) {
 
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"index", "name", "type", "window", "act", "input", "output", "params_dense",
-                  "nonzeros", "density", "bytes", "kernel"});
+                  "nonzeros", "density", "bytes", "precision", "kernel"});
   for (const LayerDetails& layer : details.layers) {
     const std::string kernel =
         kernel_for(plan, details.layers.size(), std::size_t(layer.index), layer.name);
@@ -261,13 +262,13 @@ void print_info_text(const InfoData& d) {
                     shape_string(layer.output_shape), std::to_string(layer.params_dense),
                     std::to_string(layer.nonzeros),
                     density_string(layer.nonzeros, layer.params_dense), std::to_string(layer.bytes),
-                    cell(kernel)});
+                    cell(layer.precision), cell(kernel)});
   }
   rows.push_back({"total", "-", "-", "-", "-", "-", "-", std::to_string(layer_params),
                   std::to_string(layer_nonzeros), density_string(layer_nonzeros, layer_params),
-                  std::to_string(weight_bytes), "-"});
-  print_table(rows,
-              {true, false, false, false, false, false, false, true, true, true, true, false});
+                  std::to_string(weight_bytes), "-", "-"});
+  print_table(rows, {true, false, false, false, false, false, false, true, true, true, true, false,
+                     false});
 }
 
 }  // namespace

@@ -23,9 +23,9 @@ void describe_weights(const OpDesc& op, LayerDetails* layer) {
   layer->has_weights = true;
   layer->params_dense = static_cast<std::uint64_t>(w.rows) * std::uint64_t(w.row_length);
   layer->nonzeros = w.nonzeros;
-  layer->bytes = w.stored_bytes + (op.bias ? std::uint64_t(op.out_channels) * sizeof(float) : 0);
+  layer->bytes = w.stored_bytes + (op.bias || op.bias_i32 ? std::uint64_t(op.out_channels) * 4 : 0);
   layer->weight_layout = w.sparse ? "sparse_rows" : "dense";
-  layer->value_type = w.float16 ? "float16" : "float32";
+  layer->value_type = w.int8 ? "int8" : w.float16 ? "float16" : "float32";
 }
 
 nlohmann::json window_attributes(const OpDesc& op) {
@@ -124,6 +124,11 @@ ModelDetails inspect_model(const std::vector<std::uint8_t>& bytes, const std::st
     for (int t : op.inputs) layer.input_shapes.push_back(tensor_shape(model, t));
     layer.output_shape = tensor_shape(model, op.output);
     describe_operator(op, &layer);
+    if (layer.has_weights)
+      layer.precision = op.weights.int8 ? "int8" : op.weights.float16 ? "fp16" : "fp32";
+    else
+      layer.precision =
+          model.tensors[static_cast<std::size_t>(op.inputs[0])].quantized ? "uint8" : "fp32";
     details.layers.push_back(std::move(layer));
   }
   return details;

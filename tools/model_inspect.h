@@ -27,7 +27,10 @@ struct LayerDetails {
   std::uint64_t nonzeros = 0;      // stored entries (sparse) or nonzero elements (dense)
   std::uint64_t bytes = 0;         // bytes of weight values, indices, counts and bias
   std::string weight_layout;       // "dense", "sparse_rows" or "-"
-  std::string value_type;          // "float32", "float16" or "-"
+  std::string value_type;          // "float32", "float16", "int8" or "-"
+  // What the operator computes in: "int8" (int8 weights on uint8 activations), "uint8" (pools
+  // and concatenations of quantized tensors), "fp16" (float16 weights, float arithmetic) or "fp32".
+  std::string precision;
   nlohmann::json attributes = nlohmann::json::object();  // kernel, stride, padding, ...
 };
 

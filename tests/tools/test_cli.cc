@@ -172,26 +172,28 @@ TEST_CASE("info: the text format is what docs/cli.md says and matches the JSON")
   CHECK(values["isa"] == j["isa"].get<std::string>());
   CHECK(values["test_accuracy"] == "-");
 
-  // Table: header row, one row per layer, a total row; 12 blank-free fields each.
+  // Table: header row, one row per layer, a total row; 13 blank-free fields each.
   const std::vector<std::string> table(lines.begin() + long(keys.size()) + 1, lines.end());
   REQUIRE(table.size() == j["layers"].size() + 2);
   CHECK(fields(table.front()) ==
         std::vector<std::string>{"index", "name", "type", "window", "act", "input", "output",
-                                 "params_dense", "nonzeros", "density", "bytes", "kernel"});
+                                 "params_dense", "nonzeros", "density", "bytes", "precision",
+                                 "kernel"});
   for (std::size_t i = 0; i < j["layers"].size(); ++i) {
     const std::vector<std::string> row = fields(table[i + 1]);
     const json& layer = j["layers"][i];
     INFO(table[i + 1]);
-    REQUIRE(row.size() == 12);
+    REQUIRE(row.size() == 13);
     CHECK(row[0] == std::to_string(i));
     CHECK(row[1] == layer["name"].get<std::string>());
     CHECK(row[2] == layer["type"].get<std::string>());
     CHECK(row[7] == std::to_string(layer["params_dense"].get<std::uint64_t>()));
     CHECK(row[8] == std::to_string(layer["nonzeros"].get<std::uint64_t>()));
     CHECK(row[10] == std::to_string(layer["bytes"].get<std::uint64_t>()));
+    CHECK(row[11] == layer["precision"].get<std::string>());
   }
   const std::vector<std::string> total = fields(table.back());
-  REQUIRE(total.size() == 12);
+  REQUIRE(total.size() == 13);
   CHECK(total[0] == "total");
   CHECK(total[7] == values["params_dense"]);
   CHECK(total[8] == values["nonzeros"]);
