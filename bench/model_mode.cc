@@ -2,6 +2,7 @@
 //   bench_sparse [--model M.gnrt | --density D [--seed S] [--float16]] [--size 224] [--threads T]
 //                [--runs N] [--warmup W] [--no-verify] [--json] [--reference] [--save-model P]
 //                [--gap-ms 2] [--engines gnrt,xnnpack-f32[,xnnpack-qs8][,xnnpack-f16] | --peers]
+//                [--int8-model INT8.gnrt]
 //                [--calibration-images 64] [--accuracy [N]]
 // runs libgnrt and the XNNPACK dense baseline alternately, run by run, and prints median/min/max
 // per engine, a per-layer breakdown for libgnrt (with XNNPACK's time for the same layer), the ISA
@@ -63,6 +64,7 @@ struct Params {
   int calibration_images = 64;
   bool accuracy = false;  // --accuracy [N]: Fashion-MNIST test-set accuracy instead of timing
   int accuracy_images = 10000;
+  std::string int8_model_path;  // --int8-model: adds the gnrt-int8 engine
 };
 
 // The low-precision peers against XNNPACK f32 (verify): over kPeerVerifyInputs inputs (test
@@ -188,6 +190,23 @@ struct Peer {
   Engine id = Engine::kXnnpackQS8;
   std::unique_ptr<XnnpackBaseline> x;  // null when unsupported
   std::string unsupported;             // XNNPACK's reason, when it has no kernels for this CPU
+  // kGnrtInt8: libgnrt on the int8 file (its bytes, which the model reads in place).
+  std::unique_ptr<GnrtHandles> g;
+  std::vector<std::uint8_t> bytes;
+  bool usable() const { return x != nullptr || (g && g->plan); }
+  bool run() { return x ? x->run() : gnrt_plan_run(g->plan) == GNRT_OK; }
+  bool set_input(const std::vector<float>& in) {
+    return x ? x->set_input(in.data(), in.size())
+             : gnrt_plan_set_input(g->plan, in.data(), in.size()) == GNRT_OK;
+  }
+  bool get_output(std::vector<float>* out) {
+    return x ? x->get_output(out->data(), out->size())
+             : gnrt_plan_get_output(g->plan, out->data(), out->size()) == GNRT_OK;
+  }
+  std::string last_error() const { return x ? x->last_error() : gnrt_last_error(); }
+  void release_workers() {
+    if (x) x->release_workers();
+  }
 };
 
 struct Engines {
@@ -232,6 +251,31 @@ std::string create_peers(const Params& p, const std::vector<std::uint8_t>& bytes
     if (!peer.x) peer.unsupported = error;
     e->peers.push_back(std::move(peer));
   }
+  if (has_engine(p.engines, Engine::kGnrtInt8)) {
+    Peer peer;
+    peer.id = Engine::kGnrtInt8;
+    peer.g.reset(new GnrtHandles());
+    std::ifstream file(p.int8_model_path, std::ios::binary);
+    if (!file) return "cannot open --int8-model file '" + p.int8_model_path + "'";
+    peer.bytes.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+    gnrt_status status =
+        gnrt_model_load_buffer(peer.bytes.data(), peer.bytes.size(), &peer.g->model);
+    if (status != GNRT_OK) return gnrt_error("loading the --int8-model file", status);
+    gnrt_options options;
+    gnrt_options_init(&options);
+    options.num_threads = p.threads;
+    options.input_height = options.input_width = p.size;
+    options.force_reference = p.reference ? 1 : 0;
+    status = gnrt_plan_create(peer.g->model, &options, &peer.g->plan);
+    if (status != GNRT_OK) return gnrt_error("planning the --int8-model file", status);
+    int in[4], out[4];
+    gnrt_plan_input_shape(peer.g->plan, in);
+    gnrt_plan_output_shape(peer.g->plan, out);
+    for (int k = 0; k < 4; ++k)
+      if (in[k] != e->in_dims[k] || out[k] != e->out_dims[k])
+        return "--int8-model: its input/output shapes differ from --model's";
+    e->peers.push_back(std::move(peer));
+  }
   return "";
 }
 
@@ -240,8 +284,8 @@ std::string set_xnnpack_inputs(Engines* e) {
   if (!e->x->set_input(e->input.data(), e->input.size()))
     return "XNNPACK baseline: " + e->x->last_error();
   for (Peer& peer : e->peers) {
-    if (peer.x && !peer.x->set_input(e->input.data(), e->input.size()))
-      return std::string(engine_label(peer.id)) + ": " + peer.x->last_error();
+    if (peer.usable() && !peer.set_input(e->input))
+      return std::string(engine_label(peer.id)) + ": " + peer.last_error();
   }
   return "";
 }
@@ -389,17 +433,17 @@ bool run_xnnpack(XnnpackBaseline& x, const std::vector<float>& input, std::vecto
 std::string verify_peers(const Params& p, const std::vector<std::uint8_t>& bytes, Engines& e,
                          std::vector<PeerCheck>* checks) {
   bool any = false;
-  for (const Peer& peer : e.peers) any = any || peer.x != nullptr;
+  for (const Peer& peer : e.peers) any = any || peer.usable();
   if (!any) return "";
   std::vector<std::vector<float>> inputs;
   std::string source;
   std::string error = peer_verify_inputs(p, bytes, e, &inputs, &source);
   if (!error.empty()) return error;
   for (const Peer& peer : e.peers) {
-    if (!peer.x) continue;
+    if (!peer.usable()) continue;
     PeerCheck c;
     c.id = peer.id;
-    c.tolerance = peer.id == Engine::kXnnpackQS8 ? kQS8Tolerance : kF16Tolerance;
+    c.tolerance = peer.id == Engine::kXnnpackF16 ? kF16Tolerance : kQS8Tolerance;
     checks->push_back(c);
   }
   std::vector<float> want(e.out_count), got(e.out_count);
@@ -409,9 +453,9 @@ std::string verify_peers(const Params& p, const std::vector<std::uint8_t>& bytes
     for (float w : want) peak = std::max(peak, static_cast<double>(std::fabs(w)));
     std::size_t k = 0;
     for (Peer& peer : e.peers) {
-      if (!peer.x) continue;
-      if (!run_xnnpack(*peer.x, input, &got))
-        return std::string(engine_label(peer.id)) + ": " + peer.x->last_error();
+      if (!peer.usable()) continue;
+      if (!peer.set_input(input) || !peer.run() || !peer.get_output(&got))
+        return std::string(engine_label(peer.id)) + ": " + peer.last_error();
       const Comparison cmp = compare(got, want);
       PeerCheck& c = (*checks)[k++];
       c.finite = c.finite && cmp.finite;
@@ -452,10 +496,10 @@ struct Samples {
 std::string time_peer(Peer& peer, std::size_t k, Samples* s) {
   const double c0 = cpu_seconds();
   const double t0 = now_seconds();
-  const bool ok = peer.x->run();
+  const bool ok = peer.run();
   const double t1 = now_seconds();
   const double c1 = cpu_seconds();
-  if (!ok) return std::string(engine_label(peer.id)) + ": " + peer.x->last_error();
+  if (!ok) return std::string(engine_label(peer.id)) + ": " + peer.last_error();
   s->peer_ms[k].push_back((t1 - t0) * 1e3);
   s->peer_cpu_ms[k].push_back((c1 - c0) * 1e3);
   return "";
@@ -468,18 +512,18 @@ std::string timed_runs(const Params& p, Engines& e, Samples* s) {
   XnnpackBaseline& x = *e.x;
   std::vector<std::size_t> active;  // indices into e.peers of the supported peers
   for (std::size_t k = 0; k < e.peers.size(); ++k)
-    if (e.peers[k].x) active.push_back(k);
+    if (e.peers[k].usable()) active.push_back(k);
   s->peer_ms.assign(e.peers.size(), {});
   s->peer_cpu_ms.assign(e.peers.size(), {});
   for (int i = 0; i < p.warmup; ++i) {
     if (gnrt_plan_run(e.g.plan) != GNRT_OK) return gnrt_error("run", GNRT_INTERNAL);
     if (!x.run()) return "XNNPACK baseline: " + x.last_error();
     for (std::size_t k : active)
-      if (!e.peers[k].x->run()) return std::string(engine_label(e.peers[k].id)) + ": warm-up";
+      if (!e.peers[k].run()) return std::string(engine_label(e.peers[k].id)) + ": warm-up";
   }
   if (p.threads > 1) {
     x.release_workers();
-    for (std::size_t k : active) e.peers[k].x->release_workers();
+    for (std::size_t k : active) e.peers[k].release_workers();
   }
   const int gnrt_ops = gnrt_plan_num_operators(e.g.plan);
   const std::size_t xnn_ops = x.operator_names().size();
@@ -527,7 +571,7 @@ std::string timed_runs(const Params& p, Engines& e, Samples* s) {
         const std::size_t k = active[which - 2];
         const std::string error = time_peer(e.peers[k], k, s);
         if (!error.empty()) return error;
-        settle(e.peers[k].x.get());
+        settle(e.peers[k].x.get());  // null for libgnrt int8: only the pause
       }
     }
   }
@@ -620,7 +664,7 @@ void print_engine_lines(const Engines& e, const Samples& s, const Summary& m) {
   line("libgnrt", m.gs);
   line("xnnpack_dense", m.xs);
   for (std::size_t k = 0; k < e.peers.size(); ++k) {
-    if (e.peers[k].x)
+    if (e.peers[k].usable())
       line(engine_label(e.peers[k].id), stats_of(s.peer_ms[k]));
     else
       std::printf("engine=%s unsupported reason=\"%s\"\n", engine_label(e.peers[k].id),
@@ -638,7 +682,7 @@ void print_text_summary(const Params& p, const Engines& e, const Samples& s, con
   std::printf("%-14s %10.3f %10.3f %10.3f %6d %14.3f\n", "xnnpack_dense", m.xs.median, m.xs.min,
               m.xs.max, p.runs, m.xc.median);
   for (std::size_t k = 0; k < e.peers.size(); ++k) {
-    if (!e.peers[k].x) {
+    if (!e.peers[k].usable()) {
       std::printf("%-14s %10s\n", engine_label(e.peers[k].id), "unsupported");
       continue;
     }
@@ -652,7 +696,7 @@ void print_text_summary(const Params& p, const Engines& e, const Samples& s, con
   std::printf("speedup_of_minimums=%.2f\n", m.speedup_of_minimums);
   if (p.threads == 1) std::printf("speedup_cpu_time=%.2f\n", m.speedup_cpu);
   for (std::size_t k = 0; k < e.peers.size(); ++k) {
-    if (!e.peers[k].x) continue;
+    if (!e.peers[k].usable()) continue;
     const double median = median_of(s.peer_ms[k]);
     std::printf("speedup_vs_%s=%.2f\n", engine_label(e.peers[k].id),
                 m.gs.median > 0 ? median / m.gs.median : 0.0);
@@ -692,7 +736,7 @@ void print_json(const Params& p, const Engines& e, const Samples& s, const Summa
                     {"xnnpack_dense", engine(m.xs, s.xnn_ms, m.xc)}};
   for (std::size_t k = 0; k < e.peers.size(); ++k) {
     const char* label = engine_label(e.peers[k].id);
-    if (!e.peers[k].x) {
+    if (!e.peers[k].usable()) {
       out["engines"][label] = {{"supported", false}, {"reason", e.peers[k].unsupported}};
       continue;
     }
@@ -917,6 +961,10 @@ int model_mode_main(int argc, char** argv) {
                  "gnrt,xnnpack-f32; timing needs gnrt and xnnpack-f32)");
   bool peers = false;
   app.add_flag("--peers", peers, "shorthand for --engines all");
+  app.add_option("--int8-model", p.int8_model_path,
+                 "with --model: also time libgnrt on this format 1.1 int8 file of the same model "
+                 "(engine gnrt-int8, verified against XNNPACK f32 like xnnpack-qs8)")
+      ->check(CLI::ExistingFile);
   app.add_option("--calibration-images", p.calibration_images,
                  "qs8: Fashion-MNIST training images (or random inputs) to calibrate on (default "
                  "64)")
@@ -938,6 +986,10 @@ int model_mode_main(int argc, char** argv) {
   }
   const std::string error = parse_engines(peers ? std::string("all") : p.engines_list, &p.engines);
   if (!error.empty()) return report_error(error);
+  if (!p.int8_model_path.empty()) {
+    if (p.model_path.empty()) return report_error("--int8-model needs --model (the float model)");
+    if (!has_engine(p.engines, Engine::kGnrtInt8)) p.engines.push_back(Engine::kGnrtInt8);
+  }
   p.accuracy = accuracy_option->count() > 0;
   if (p.accuracy && !accuracy.empty()) {
     char* end = nullptr;

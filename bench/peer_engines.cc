@@ -24,6 +24,8 @@ const char* engine_cli_name(Engine engine) {
       return "xnnpack-qs8";
     case Engine::kXnnpackF16:
       return "xnnpack-f16";
+    case Engine::kGnrtInt8:
+      return "gnrt-int8";
   }
   return "?";
 }
@@ -38,6 +40,8 @@ const char* engine_label(Engine engine) {
       return "xnnpack_qs8";
     case Engine::kXnnpackF16:
       return "xnnpack_f16";
+    case Engine::kGnrtInt8:
+      return "libgnrt_int8";
   }
   return "?";
 }
@@ -52,18 +56,20 @@ const char* engine_key(Engine engine) {
       return "xnnpack_qs8";
     case Engine::kXnnpackF16:
       return "xnnpack_f16";
+    case Engine::kGnrtInt8:
+      return "gnrt_int8";
   }
   return "?";
 }
 
 std::string parse_engines(const std::string& list, std::vector<Engine>* engines) {
-  std::vector<bool> chosen(4, false);
+  std::vector<bool> chosen(5, false);
   std::stringstream in(list);
   std::string name;
   bool any = false;
   while (std::getline(in, name, ',')) {
     if (name == "all") {
-      chosen.assign(4, true);
+      for (Engine e : kAllEngines) chosen[static_cast<std::size_t>(e)] = true;
       any = true;
       continue;
     }

@@ -16,7 +16,9 @@
 
 namespace gnrt_bench {
 
-enum class Engine { kGnrt, kXnnpackF32, kXnnpackQS8, kXnnpackF16 };
+// kGnrtInt8: libgnrt on a second, format 1.1 int8 file of the same model (--int8-model); not
+// part of "all".
+enum class Engine { kGnrt, kXnnpackF32, kXnnpackQS8, kXnnpackF16, kGnrtInt8 };
 
 const char* engine_cli_name(Engine engine);  // --engines spelling: gnrt, xnnpack-f32, ...
 const char* engine_label(Engine engine);  // output rows: libgnrt, xnnpack_dense, xnnpack_qs8, ...
