@@ -92,5 +92,45 @@ void qu8_pool_ref(const QPoolProblem& p, const std::uint8_t* input, std::uint8_t
   }
 }
 
+void qu8_maxpool_rows(const QPoolProblem& p, const std::uint8_t* input, std::uint8_t* output,
+                      int g_begin, int g_end) {
+  const PoolGeometry& geo = p.geometry;
+  const int bytes = geo.in_width * 4;
+  alignas(64) std::uint8_t rows[kQMaxPoolRowsWidth * 4];
+  const std::uint8_t lo = static_cast<std::uint8_t>(p.relu ? p.zero_point : 0);
+  const std::uint8_t empty = static_cast<std::uint8_t>(p.zero_point);
+  for (int g = g_begin; g < g_end; ++g) {
+    const std::uint8_t* plane = input + g * p.in_group_stride * 4;
+    std::uint8_t* out_plane = output + g * p.out_group_stride * 4;
+    for (int oy = 0; oy < geo.out_height; ++oy) {
+      const int y0 = oy * geo.stride_h - geo.pad_top;
+      const int y_begin = std::max(y0, 0), y_end = std::min(y0 + geo.kernel_h, geo.in_height);
+      std::uint8_t* out = out_plane + oy * p.out_row_stride * 4;
+      if (y_begin >= y_end) {
+        for (int i = 0; i < geo.out_width * 4; ++i) out[i] = std::max(empty, lo);
+        continue;
+      }
+      const std::uint8_t* first = plane + y_begin * p.in_row_stride * 4;
+      for (int i = 0; i < bytes; ++i) rows[i] = first[i];
+      for (int y = y_begin + 1; y < y_end; ++y) {
+        const std::uint8_t* r = plane + y * p.in_row_stride * 4;
+        for (int i = 0; i < bytes; ++i) rows[i] = std::max(rows[i], r[i]);
+      }
+      for (int ox = 0; ox < geo.out_width; ++ox) {
+        const int x0 = ox * geo.stride_w - geo.pad_left;
+        const int x_begin = std::max(x0, 0), x_end = std::min(x0 + geo.kernel_w, geo.in_width);
+        std::uint8_t best[4] = {0, 0, 0, 0};
+        if (x_begin >= x_end) {
+          for (int j = 0; j < 4; ++j) best[j] = empty;
+        } else {
+          for (int x = x_begin; x < x_end; ++x)
+            for (int j = 0; j < 4; ++j) best[j] = std::max(best[j], rows[4 * x + j]);
+        }
+        for (int j = 0; j < 4; ++j) out[4 * ox + j] = std::max(best[j], lo);
+      }
+    }
+  }
+}
+
 }  // namespace kernels
 }  // namespace gnrt

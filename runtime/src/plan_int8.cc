@@ -110,11 +110,15 @@ struct QPoolTask {
   const PlannedOp* op;
   const std::uint8_t* in;
   std::uint8_t* out;
+  bool rows;  // qu8_maxpool_rows
 };
 
 void qpool_range(void* context, int begin, int end) {
   const auto* t = static_cast<const QPoolTask*>(context);
-  kernels::qu8_pool_ref(t->op->qpool, t->in, t->out, begin, end);
+  if (t->rows)
+    kernels::qu8_maxpool_rows(t->op->qpool, t->in, t->out, begin, end);
+  else
+    kernels::qu8_pool_ref(t->op->qpool, t->in, t->out, begin, end);
 }
 
 void parallel_for(ThreadPool* pool, int count, int grain, ThreadPool::RangeFn fn, void* ctx) {
@@ -276,7 +280,9 @@ Status Plan::prepare_int8_operators() {
         p.in_group_stride = in.channel_stride;
         p.out_row_stride = out.row_stride;
         p.out_group_stride = out.channel_stride;
-        op.kernel_name = "qu8_pool_ref";
+        op.kernel_name = !config_.force_reference && kernels::qu8_maxpool_rows_fits(p)
+                             ? "qu8_maxpool_rows"
+                             : "qu8_pool_ref";
         break;
       }
       case OpType::kConcat:
@@ -561,7 +567,8 @@ void Plan::run_int8_op(PlannedOp& op) {
     case OpType::kMaxPool:
     case OpType::kAvgPool:
     case OpType::kGlobalAvgPool: {
-      QPoolTask task{&op, qdata(d.inputs[0]), qdata(d.output)};
+      QPoolTask task{&op, qdata(d.inputs[0]), qdata(d.output),
+                     std::strcmp(op.kernel_name, "qu8_maxpool_rows") == 0};
       parallel_for(pool_.get(), groups_of(qlayouts_[d.output].channels), 1, qpool_range, &task);
       fill_border(d.output);
       break;

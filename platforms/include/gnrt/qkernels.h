@@ -119,6 +119,16 @@ struct QPoolProblem {
 void qu8_pool_ref(const QPoolProblem& problem, const std::uint8_t* input, std::uint8_t* output,
                   int g_begin, int g_end);
 
+// Max pooling as qu8_pool_ref computes it, row by row: the window's rows reduced with byte-wise
+// maxima over whole rows (vectorized by the compiler), then each output's columns. Inputs up to
+// kQMaxPoolRowsWidth positions wide (qu8_maxpool_rows_fits).
+constexpr int kQMaxPoolRowsWidth = 4096;
+inline bool qu8_maxpool_rows_fits(const QPoolProblem& p) {
+  return p.max && !p.global && p.geometry.in_width <= kQMaxPoolRowsWidth;
+}
+void qu8_maxpool_rows(const QPoolProblem& problem, const std::uint8_t* input,
+                      std::uint8_t* output, int g_begin, int g_end);
+
 // round_half_even(s / n) for n > 0, exactly, in integers.
 inline std::int64_t divide_round_half_even(std::int64_t s, std::int64_t n) {
   const bool negative = s < 0;
