@@ -17,7 +17,12 @@ unsigned probe_features() {
   unsigned f = 0;
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) f |= kFeatureAvx2Fma;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    f |= kFeatureAvx2Fma;
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+    if (__builtin_cpu_supports("avxvnni")) f |= kFeatureAvxVnni;
+#endif
+  }
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
       __builtin_cpu_supports("fma")) {

@@ -36,6 +36,7 @@ enum CpuFeature : unsigned {
   kFeatureAvx512 = 1u << 1,      // F, BW, DQ, VL and FMA
   kFeatureAvx512Vnni = 1u << 2,  // int8 dot products
   kFeatureAvx512Fp16 = 1u << 3,  // fp16 arithmetic
+  kFeatureAvxVnni = 1u << 4,     // int8 dot products on 256-bit VEX vectors (AVX-VNNI)
   kFeatureNeon = 1u << 8,        // Advanced SIMD
   kFeatureNeonFma = 1u << 9,     // fused multiply-add (always on A64; VFPv4 on armv7)
   kFeatureNeonFp16 = 1u << 10,   // fp16 arithmetic (asimdhp)

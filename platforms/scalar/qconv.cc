@@ -11,36 +11,10 @@ namespace {
 
 int padded_channels(int out_channels) { return (out_channels + 3) / 4 * 4; }
 
-struct PackedView {
-  const QPackedHeader* header;
-  const std::uint32_t* row_begin;
-  const std::int32_t* bias;
-  const float* multiplier;
-  const QEntry* entries;
-};
-
-std::size_t entries_offset(int oc_pad) {
-  const std::size_t bytes = sizeof(QPackedHeader) + sizeof(std::uint32_t) * (oc_pad + 1) +
-                            sizeof(std::int32_t) * oc_pad + sizeof(float) * oc_pad;
-  return (bytes + 63) / 64 * 64;
-}
-
-PackedView view_of(const void* packed) {
-  const auto* base = static_cast<const std::uint8_t*>(packed);
-  PackedView v;
-  v.header = reinterpret_cast<const QPackedHeader*>(base);
-  const int oc_pad = v.header->out_channels_padded;
-  v.row_begin = reinterpret_cast<const std::uint32_t*>(base + sizeof(QPackedHeader));
-  v.bias = reinterpret_cast<const std::int32_t*>(v.row_begin + oc_pad + 1);
-  v.multiplier = reinterpret_cast<const float*>(v.bias + oc_pad);
-  v.entries = reinterpret_cast<const QEntry*>(base + entries_offset(oc_pad));
-  return v;
-}
-
 }  // namespace
 
 std::size_t qconv_packed_bytes(const QConvProblem& p, const QConvWeights& w) {
-  return entries_offset(padded_channels(p.out_channels)) +
+  return qpacked_entries_offset(padded_channels(p.out_channels)) +
          sizeof(QEntry) * w.row_begin[p.out_channels];
 }
 
@@ -53,7 +27,7 @@ void qconv_pack(const QConvProblem& p, const QConvWeights& w, void* packed) {
   auto* row_begin = reinterpret_cast<std::uint32_t*>(base + sizeof(QPackedHeader));
   auto* bias = reinterpret_cast<std::int32_t*>(row_begin + oc_pad + 1);
   auto* multiplier = reinterpret_cast<float*>(bias + oc_pad);
-  auto* entries = reinterpret_cast<QEntry*>(base + entries_offset(oc_pad));
+  auto* entries = reinterpret_cast<QEntry*>(base + qpacked_entries_offset(oc_pad));
   for (int o = 0; o <= oc_pad; ++o)
     row_begin[o] = w.row_begin[o < p.out_channels ? o : p.out_channels];
   for (int o = 0; o < oc_pad; ++o) {
@@ -86,7 +60,7 @@ void qconv_pack(const QConvProblem& p, const QConvWeights& w, void* packed) {
 
 void qs8_conv2d_ref(const QConvProblem& p, const void* packed, const std::uint8_t* input,
                     std::uint8_t* output, int oc_begin, int oc_end) {
-  const PackedView v = view_of(packed);
+  const QPackedView v = qpacked_view(packed);
   for (int o = oc_begin; o < oc_end; ++o) {
     std::uint8_t* out_plane = output + ((o / 4) * p.out_group_stride * 4 + o % 4);
     for (int y = 0; y < p.out_height; ++y) {

@@ -76,6 +76,10 @@ const int kPoolKernelCount = static_cast<int>(sizeof(kPoolKernels) / sizeof(kPoo
 const QConvKernelInfo kQConvKernels[] = {
     {"qs8_conv2d_sparse_s1f_64x4__avx512vnni", Isa::kAvx512, kFeatureAvx512Vnni,
      qs8_conv2d_sparse_s1f_64x4__avx512vnni_supports, qs8_conv2d_sparse_s1f_64x4__avx512vnni},
+    {"qs8_conv2d_sparse_s1f_32x4__avxvnni", Isa::kAvx2, kFeatureAvx2Fma | kFeatureAvxVnni,
+     qs8_conv2d_sparse_s1f_32x4__avxvnni_supports, qs8_conv2d_sparse_s1f_32x4__avxvnni},
+    {"qs8_conv2d_sparse_s1f_32x4__avx2", Isa::kAvx2, kFeatureAvx2Fma,
+     qs8_conv2d_sparse_s1f_32x4__avx2_supports, qs8_conv2d_sparse_s1f_32x4__avx2},
 };
 
 // Rows of at most 8 outputs (GoogLeNet's 7x7 maps) fill one 256-bit vector but less than half a

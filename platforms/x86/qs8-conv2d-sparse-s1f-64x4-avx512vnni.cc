@@ -16,28 +16,6 @@ namespace kernels {
 
 namespace {
 
-struct View {
-  const std::uint32_t* row_begin;
-  const std::int32_t* bias;
-  const float* multiplier;
-  const QEntry* entries;
-};
-
-View view_of(const void* packed) {
-  const auto* base = static_cast<const std::uint8_t*>(packed);
-  const auto* header = reinterpret_cast<const QPackedHeader*>(base);
-  const int oc_pad = header->out_channels_padded;
-  View v;
-  v.row_begin = reinterpret_cast<const std::uint32_t*>(base + sizeof(QPackedHeader));
-  v.bias = reinterpret_cast<const std::int32_t*>(v.row_begin + oc_pad + 1);
-  v.multiplier = reinterpret_cast<const float*>(v.bias + oc_pad);
-  std::size_t off = sizeof(QPackedHeader) + sizeof(std::uint32_t) * (oc_pad + 1) +
-                    sizeof(std::int32_t) * oc_pad + sizeof(float) * oc_pad;
-  off = (off + 63) / 64 * 64;
-  v.entries = reinterpret_cast<const QEntry*>(base + off);
-  return v;
-}
-
 inline __m512i requant(__m512i acc, float m, int zp, int lo) {
   __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(m));
   x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-512.0f)), _mm512_set1_ps(512.0f));
@@ -58,7 +36,7 @@ bool qs8_conv2d_sparse_s1f_64x4__avx512vnni_supports(const QConvProblem& p) {
 void qs8_conv2d_sparse_s1f_64x4__avx512vnni(const QConvProblem& p, const void* packed,
                                             const std::uint8_t* input, std::uint8_t* output,
                                             int oc_begin, int oc_end) {
-  const View v = view_of(packed);
+  const QPackedView v = qpacked_view(packed);
   const std::ptrdiff_t rs = p.out_row_stride;
   const std::ptrdiff_t last = (p.out_height - 1) * rs + p.out_width;  // flat positions [0, last)
   const int lo = p.out_min, zp = p.out_zero_point;

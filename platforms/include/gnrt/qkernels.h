@@ -69,6 +69,31 @@ struct QEntry {
   std::int32_t offset;
   std::int32_t w4;
 };
+// The packed form's parts, as every kernel reads them.
+struct QPackedView {
+  const QPackedHeader* header;
+  const std::uint32_t* row_begin;
+  const std::int32_t* bias;
+  const float* multiplier;
+  const QEntry* entries;
+};
+inline std::size_t qpacked_entries_offset(int oc_pad) {
+  const std::size_t bytes = sizeof(QPackedHeader) + sizeof(std::uint32_t) * (oc_pad + 1) +
+                            sizeof(std::int32_t) * oc_pad + sizeof(float) * oc_pad;
+  return (bytes + 63) / 64 * 64;
+}
+inline QPackedView qpacked_view(const void* packed) {
+  const auto* base = static_cast<const std::uint8_t*>(packed);
+  QPackedView v;
+  v.header = reinterpret_cast<const QPackedHeader*>(base);
+  const int oc_pad = v.header->out_channels_padded;
+  v.row_begin = reinterpret_cast<const std::uint32_t*>(base + sizeof(QPackedHeader));
+  v.bias = reinterpret_cast<const std::int32_t*>(v.row_begin + oc_pad + 1);
+  v.multiplier = reinterpret_cast<const float*>(v.bias + oc_pad);
+  v.entries = reinterpret_cast<const QEntry*>(base + qpacked_entries_offset(oc_pad));
+  return v;
+}
+
 std::size_t qconv_packed_bytes(const QConvProblem& problem, const QConvWeights& weights);
 void qconv_pack(const QConvProblem& problem, const QConvWeights& weights, void* packed);
 
