@@ -1,7 +1,7 @@
 // Writes the seed corpus of the model fuzz target: small valid models that together use every
 // operator, both weight layouts, both value types, all three index widths, nested and copying
 // concatenations, ceil-mode and padded pools, metadata, several outputs, and a GoogLeNet-layout
-// model with one input channel at 16x16.
+// model with one input channel at 16x16; and format 1.1 int8 models (add_int8_seeds).
 //
 //   make_seeds OUTPUT_DIR                 the seed corpus (committed in fuzz/corpus/model/)
 //   make_seeds --regressions OUTPUT_DIR   hand-written reproducers of fuzz findings (committed in
@@ -348,11 +348,73 @@ void add_graph_seeds(std::vector<Seed>& s) {
   });
 }
 
+WeightOptions int8_options(WeightEncoding e, int block_size = 1) {
+  WeightOptions o = encoding(e, ValueStorage::kInt8);
+  o.block_size = block_size;
+  return o;
+}
+
+// Format 1.1 int8 models: quantized tensors, dense and block-sparse int8 rows with gap-coded
+// indices, int32 biases; the strided stem (patches), pools, aligned (in place) and unaligned
+// (copying) concatenations, average pooling, dequantized logits and a quantized graph output.
+void add_int8_seeds(std::vector<Seed>& s) {
+  s.emplace_back("int8_stem_inception_fc", [] {
+    ModelBuilder b;
+    TensorId x = b.input("input", 1, 20, 20);
+    b.set_quantization(x, 0.02f, 128);
+    x = conv(b, "stem", x, conv_params(8, 7, 2, 3), 0.6, int8_options(WeightEncoding::kSparse), 1);
+    b.set_quantization(x, 0.05f, 0);
+    x = b.max_pool("pool1", x, pool_params(3, 2, 0, true));
+    b.set_quantization(x, 0.05f, 0);
+    auto branch = [&](const char* name, TensorId in, ConvParams p, int block, unsigned seed) {
+      const TensorId t =
+          conv(b, name, in, p, 0.5,
+               int8_options(block > 1 ? WeightEncoding::kSparse : WeightEncoding::kDense, block),
+               seed);
+      b.set_quantization(t, 0.08f, 3);
+      return t;
+    };
+    const TensorId b1 = branch("b1", x, conv_params(4, 1), 4, 2);
+    const TensorId b2 = branch("b2", x, conv_params(6, 3, 1, 1), 4, 3);
+    TensorId p3 = b.max_pool("b3_pool", x, pool_params(3, 1, 1));
+    b.set_quantization(p3, 0.05f, 0);
+    const TensorId b3 = branch("b3", p3, conv_params(5, 1), 1, 4);
+    TensorId cat = b.concat("cat", {b1, b2, b3});  // 4 + 6 + 5: b3 starts at 10, so it copies
+    b.set_quantization(cat, 0.08f, 3);
+    TensorId avg = b.avg_pool("avg", cat, pool_params(2, 2, 1, false, true));
+    b.set_quantization(avg, 0.08f, 3);
+    PoolParams gp;
+    gp.global = true;
+    TensorId gap = b.avg_pool("gap", avg, gp);
+    b.set_quantization(gap, 0.08f, 3);
+    TensorId logits = fc(b, "fc", gap, 5, 1.0, int8_options(WeightEncoding::kDense), 5);
+    return b.finish({b.softmax("prob", logits)});
+  });
+  s.emplace_back("int8_aligned_concat_quantized_output", [] {
+    ModelBuilder b;
+    TensorId x = b.input("input", 4, 9, 9);
+    b.set_quantization(x, 0.03f, 10);
+    const TensorId a =
+        conv(b, "a", x, conv_params(8, 3, 1, 1), 0.3, int8_options(WeightEncoding::kSparse, 4), 6);
+    b.set_quantization(a, 0.1f, 0);
+    const TensorId c =
+        conv(b, "c", x, conv_params(4, 1, 1, 0, false), 0.7, int8_options(WeightEncoding::kDense), 7);
+    b.set_quantization(c, 0.1f, 0);
+    TensorId cat = b.concat("cat", {a, c});  // both start at multiples of 4: in place
+    b.set_quantization(cat, 0.1f, 0);
+    TensorId y = conv(b, "head", cat, conv_params(3, 3, 2, 1, false), 0.5,
+                      int8_options(WeightEncoding::kSparse, 4), 8);
+    b.set_quantization(y, 0.2f, 100);
+    return b.finish({y});
+  });
+}
+
 std::vector<Seed> seeds() {
   std::vector<Seed> s;
   add_convolution_seeds(s);
   add_pool_fc_softmax_seeds(s);
   add_graph_seeds(s);
+  add_int8_seeds(s);
   return s;
 }
 
