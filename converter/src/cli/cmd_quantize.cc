@@ -30,7 +30,9 @@ struct QuantizeOptions {
   std::string report;
   int calibration_images = 1000;
   int eval_images = 10000;
-  int threads = 2;
+  // One: the graphs are many small LibTorch operators, and with two OpenMP threads on a loaded
+  // 2-core machine the waiting at every operator's barrier made them 11x slower (measured).
+  int threads = 1;
 };
 
 // `count` training images spread evenly over the whole training set.
