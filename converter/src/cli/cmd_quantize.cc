@@ -44,6 +44,11 @@ std::vector<std::size_t> spread_indices(std::size_t available, int count) {
   return indices;
 }
 
+std::string base_name(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
 void load(const std::string& path, const std::vector<std::uint8_t>* bytes, gnrt::Model* model) {
   const gnrt::Status status = bytes ? gnrt::load_model(bytes->data(), bytes->size(), model)
                                     : gnrt::load_model_file(path.c_str(), model);
@@ -158,7 +163,8 @@ int run_quantize(const QuantizeOptions& o) {
 
   QuantizeSettings settings;
   settings.description =
-      "int8 post-training quantization (gn-convert quantize) of " + o.model + ": min/max over " +
+      "int8 post-training quantization (gn-convert quantize) of " + base_name(o.model) +
+      ": min/max over " +
       std::to_string(indices.size()) +
       " Fashion-MNIST training images (evenly spaced); uint8 asymmetric per-tensor activations, "
       "int8 symmetric per-channel weights, int32 bias";

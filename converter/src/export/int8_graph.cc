@@ -115,8 +115,9 @@ torch::Tensor fully_connected(const gnrt::Model& model, const gnrt::OpDesc& op,
   return op.relu ? torch::relu(y) : y;
 }
 
-// round_half_even(sum / count) for exact integer sums and counts (double division of integers
-// lands on a tie exactly when the quotient is one).
+// round_half_even(sum / count) for exact integer sums and counts of the same shape (a true
+// division, never by a reciprocal; double division of integers lands on a tie exactly when the
+// quotient is one).
 torch::Tensor rounded_average(const torch::Tensor& sum, const torch::Tensor& count) {
   return torch::round(sum.to(torch::kDouble) / count.to(torch::kDouble)).to(torch::kFloat);
 }
@@ -127,8 +128,7 @@ torch::Tensor pool(const gnrt::Model& model, const gnrt::OpDesc& op, const torch
   const float z = static_cast<float>(in.zero_point);
   if (op.type == gnrt::OpType::kGlobalAvgPool) {
     const torch::Tensor sum = q.to(torch::kDouble).sum({2, 3}, /*keepdim=*/true);
-    return rounded_average(sum, torch::full({1}, static_cast<double>(q.size(2) * q.size(3)),
-                                            torch::kDouble));
+    return rounded_average(sum, torch::full_like(sum, static_cast<double>(q.size(2) * q.size(3))));
   }
   const std::vector<std::int64_t> kernel = {op.kernel_h, op.kernel_w};
   const std::vector<std::int64_t> stride = {op.stride_h, op.stride_w};
@@ -217,7 +217,10 @@ std::vector<torch::Tensor> run_int8_graph_tensors(const gnrt::Model& model,
   std::vector<torch::Tensor> t(model.tensors.size());
   {
     const gnrt::TensorDesc& in = quantized_tensor(model, model.input, "the graph input");
-    torch::Tensor x = torch::round(float_input.to(torch::kFloat) / in.scale) +
+    // Divided by a full tensor of s: LibTorch may turn a division by a scalar into a
+    // multiplication by its reciprocal, which rounds differently.
+    const torch::Tensor x_f = float_input.to(torch::kFloat).contiguous();
+    torch::Tensor x = torch::round(x_f / torch::full_like(x_f, in.scale)) +
                       static_cast<float>(in.zero_point);
     t[at(model.input)] = torch::clamp(x, 0.0, 255.0);
   }
