@@ -26,5 +26,6 @@ Command add_pack_command(CLI::App& app);
 Command add_import_command(CLI::App& app);
 Command add_results_command(CLI::App& app);
 Command add_export_onnx_command(CLI::App& app);
+Command add_quantize_command(CLI::App& app);
 
 }  // namespace gnconvert

@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
   const std::vector<Command> commands = {
       add_summary_command(app), add_train_command(app),   add_prune_command(app),
       add_eval_command(app),    add_export_command(app),  add_pack_command(app),
-      add_import_command(app),  add_results_command(app), add_export_onnx_command(app)};
+      add_import_command(app),  add_results_command(app), add_export_onnx_command(app),
+      add_quantize_command(app)};
 
   try {
     app.parse(argc, argv);

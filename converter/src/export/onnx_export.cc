@@ -353,7 +353,8 @@ int find_root(std::vector<int>& parent, int t) {
 }  // namespace
 
 std::vector<ActivationQuant> activation_quantization(const gnrt::Model& model,
-                                                     const std::vector<TensorRange>& ranges) {
+                                                     const std::vector<TensorRange>& ranges,
+                                                     bool all_pools) {
   const int count = static_cast<int>(model.tensors.size());
   if (static_cast<int>(ranges.size()) != count)
     throw std::runtime_error("calibration has " + std::to_string(ranges.size()) +
@@ -366,7 +367,10 @@ std::vector<ActivationQuant> activation_quantization(const gnrt::Model& model,
   for (const gnrt::OpDesc& op : model.ops) {
     if (op.type == gnrt::OpType::kConcat) {
       for (int t : op.inputs) unite(t, op.output);
-    } else if (op.type == gnrt::OpType::kMaxPool && !op.inputs.empty()) {
+    } else if ((op.type == gnrt::OpType::kMaxPool ||
+                (all_pools && (op.type == gnrt::OpType::kAvgPool ||
+                               op.type == gnrt::OpType::kGlobalAvgPool))) &&
+               !op.inputs.empty()) {
       unite(op.inputs[0], op.output);
     }
   }

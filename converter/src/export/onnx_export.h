@@ -38,10 +38,12 @@ struct OnnxExportSettings {
 // The uint8 parameters of every gnrt tensor for the QDQ graph: each range widened to include 0
 // (ONNX needs an exactly representable zero), then tensors that meet at a Concat (its inputs and
 // its output) and the input and output of each MaxPool share one range, so the concatenation and
-// the pooling are exact on the quantized values. Throws when a tensor that needs a scale has no
-// range.
+// the pooling are exact on the quantized values. With `all_pools` (the int8 .gnrt file of
+// gn-convert quantize, whose format requires it) average and global average pools share their
+// input's range too. Throws when a tensor that needs a scale has no range.
 std::vector<ActivationQuant> activation_quantization(const gnrt::Model& model,
-                                                     const std::vector<TensorRange>& ranges);
+                                                     const std::vector<TensorRange>& ranges,
+                                                     bool all_pools = false);
 
 // The serialized ONNX model. Throws std::runtime_error for operators or attributes ONNX cannot
 // express the same way (named).
