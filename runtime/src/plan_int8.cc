@@ -111,11 +111,14 @@ struct QPoolTask {
   const std::uint8_t* in;
   std::uint8_t* out;
   bool rows;  // qu8_maxpool_rows
+  bool flat;  // qu8_maxpool_s1_flat
 };
 
 void qpool_range(void* context, int begin, int end) {
   const auto* t = static_cast<const QPoolTask*>(context);
-  if (t->rows)
+  if (t->flat)
+    kernels::qu8_maxpool_s1_flat(t->op->qpool, t->in, t->out, begin, end);
+  else if (t->rows)
     kernels::qu8_maxpool_rows(t->op->qpool, t->in, t->out, begin, end);
   else
     kernels::qu8_pool_ref(t->op->qpool, t->in, t->out, begin, end);
@@ -243,6 +246,13 @@ Status Plan::assign_int8_layouts() {
 
 Status Plan::prepare_int8_operators() {
   const Model& m = *model_;
+  // Tensors whose every value is at least their zero point (real >= 0): convolutions with ReLU
+  // (their clamp is lo = z), pools of such tensors or with ReLU, concatenations of such tensors.
+  std::vector<char> at_least_zero(m.tensors.size(), 0);
+  for (std::size_t k = 0; k < ops_.size(); ++k) {
+    const OpDesc& d = *ops_[k].desc;
+    if (d.type == OpType::kConv2D && d.relu) at_least_zero[d.output] = 1;
+  }
   for (std::size_t k = 0; k < ops_.size(); ++k) {
     PlannedOp& op = ops_[k];
     const OpDesc& d = *op.desc;
@@ -280,15 +290,24 @@ Status Plan::prepare_int8_operators() {
         p.in_group_stride = in.channel_stride;
         p.out_row_stride = out.row_stride;
         p.out_group_stride = out.channel_stride;
-        op.kernel_name = !config_.force_reference && kernels::qu8_maxpool_rows_fits(p)
-                             ? "qu8_maxpool_rows"
-                             : "qu8_pool_ref";
+        p.input_at_least_zero = at_least_zero[d.inputs[0]] != 0;
+        p.in_pad = in.pad;
+        if (d.relu || (p.input_at_least_zero && d.type == OpType::kMaxPool))
+          at_least_zero[d.output] = 1;
+        op.kernel_name = config_.force_reference                ? "qu8_pool_ref"
+                         : kernels::qu8_maxpool_s1_flat_fits(p) ? "qu8_maxpool_s1_flat"
+                         : kernels::qu8_maxpool_rows_fits(p)    ? "qu8_maxpool_rows"
+                                                                : "qu8_pool_ref";
         break;
       }
-      case OpType::kConcat:
+      case OpType::kConcat: {
         if (!in_q) return unsupported("joins float tensors");
+        bool all = true;
+        for (int t : d.inputs) all = all && at_least_zero[t] != 0;
+        at_least_zero[d.output] = all ? 1 : 0;
         op.kernel_name = op.concat_copies ? "qu8_concat_copy" : "qu8_concat_in_place";
         break;
+      }
       case OpType::kSoftmax:
         if (in_q) return unsupported("reads a quantized tensor");
         op.kernel_name = "f32_softmax__scalar";
@@ -568,7 +587,8 @@ void Plan::run_int8_op(PlannedOp& op) {
     case OpType::kAvgPool:
     case OpType::kGlobalAvgPool: {
       QPoolTask task{&op, qdata(d.inputs[0]), qdata(d.output),
-                     std::strcmp(op.kernel_name, "qu8_maxpool_rows") == 0};
+                     std::strcmp(op.kernel_name, "qu8_maxpool_rows") == 0,
+                     std::strcmp(op.kernel_name, "qu8_maxpool_s1_flat") == 0};
       parallel_for(pool_.get(), groups_of(qlayouts_[d.output].channels), 1, qpool_range, &task);
       fill_border(d.output);
       break;

@@ -138,6 +138,10 @@ struct QPoolProblem {
   int zero_point = 0;
   std::ptrdiff_t in_row_stride = 0, in_group_stride = 0;    // positions
   std::ptrdiff_t out_row_stride = 0, out_group_stride = 0;  // positions
+  // Every input value is at least the zero point (its producers end in ReLU) and the input keeps
+  // a border of `in_pad` positions holding the zero point: then a tap in the border never wins.
+  bool input_at_least_zero = false;
+  int in_pad = 0;
 };
 
 // Channel groups [g_begin, g_end) (4 channels each; geometry.channels counts channels).
@@ -153,6 +157,22 @@ inline bool qu8_maxpool_rows_fits(const QPoolProblem& p) {
 }
 void qu8_maxpool_rows(const QPoolProblem& problem, const std::uint8_t* input,
                       std::uint8_t* output, int g_begin, int g_end);
+
+// Stride-1 max pooling that keeps the plane's size and layout (GoogLeNet's 3x3/1 pad-1 branch
+// pools): each group's plane, from its first to its last interior position, as one flat run of
+// bytes, out[i] = max over the taps of in[i + offset]; border taps read the zero point, which never
+// wins (input_at_least_zero). Writes the row gaps too: the caller restores the output's border.
+inline bool qu8_maxpool_s1_flat_fits(const QPoolProblem& p) {
+  const PoolGeometry& g = p.geometry;
+  return p.max && !p.global && p.input_at_least_zero && g.stride_h == 1 && g.stride_w == 1 &&
+         g.out_height == g.in_height && g.out_width == g.in_width &&
+         p.in_row_stride == p.out_row_stride && p.in_group_stride == p.out_group_stride &&
+         g.pad_top >= 0 && g.pad_left >= 0 && g.pad_top <= p.in_pad && g.pad_left <= p.in_pad &&
+         g.kernel_h - 1 - g.pad_top <= p.in_pad && g.kernel_w - 1 - g.pad_left <= p.in_pad &&
+         g.pad_top < g.kernel_h && g.pad_left < g.kernel_w && g.kernel_h * g.kernel_w <= 64;
+}
+void qu8_maxpool_s1_flat(const QPoolProblem& problem, const std::uint8_t* input,
+                         std::uint8_t* output, int g_begin, int g_end);
 
 // round_half_even(s / n) for n > 0, exactly, in integers.
 inline std::int64_t divide_round_half_even(std::int64_t s, std::int64_t n) {
