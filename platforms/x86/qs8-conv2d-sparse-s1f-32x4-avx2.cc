@@ -37,8 +37,7 @@ struct MaddDot {
 }  // namespace
 
 bool qs8_conv2d_sparse_s1f_32x4__avx2_supports(const QConvProblem& p) {
-  return p.stride_h == 1 && p.stride_w == 1 && p.in_row_stride == p.out_row_stride &&
-         p.out_width <= p.out_row_stride;
+  return qconv_s1_flat_fits(p);
 }
 
 void qs8_conv2d_sparse_s1f_32x4__avx2(const QConvProblem& p, const void* packed,

@@ -27,10 +27,7 @@ inline __m512i requant(__m512i acc, float m, int zp, int lo) {
 }  // namespace
 
 bool qs8_conv2d_sparse_s1f_64x4__avx512vnni_supports(const QConvProblem& p) {
-  // Output position (y, x) then reads input (y + ky - pad_top, x + kx - pad_left) at the same
-  // flat index plus the entry's offset.
-  return p.stride_h == 1 && p.stride_w == 1 && p.in_row_stride == p.out_row_stride &&
-         p.out_width <= p.out_row_stride;
+  return qconv_s1_flat_fits(p);
 }
 
 void qs8_conv2d_sparse_s1f_64x4__avx512vnni(const QConvProblem& p, const void* packed,
@@ -90,11 +87,7 @@ void qs8_conv2d_sparse_s1f_64x4__avx512vnni(const QConvProblem& p, const void* p
         _mm512_mask_storeu_epi32(out + (pos + 16 * t) * 4, mask[t], r);
       }
     }
-    // Restore the row gaps (right border of row y, left border of row y + 1) to the zero point.
-    const std::uint32_t fill = 0x01010101u * static_cast<std::uint32_t>(zp);
-    for (int y = 0; y + 1 < p.out_height; ++y)
-      for (std::ptrdiff_t x = p.out_width; x < rs; ++x)
-        std::memcpy(out + (y * rs + x) * 4, &fill, 4);
+    qconv_restore_row_gaps(p, out);
   }
 }
 

@@ -96,10 +96,7 @@ void run(const QConvProblem& p, const void* packed, const std::uint8_t* input,
           _mm256_maskstore_epi32(dst, mask[t], r);
       }
     }
-    // Restore the row gaps (right border of row y, left border of row y + 1) to the zero point.
-    const std::uint32_t fill = 0x01010101u * static_cast<std::uint32_t>(zp);
-    for (int y = 0; y + 1 < p.out_height; ++y)
-      for (std::ptrdiff_t x = p.out_width; x < rs; ++x) std::memcpy(out + (y * rs + x) * 4, &fill, 4);
+    qconv_restore_row_gaps(p, out);
   }
 }
 

@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "gnrt/kernels.h"
 
@@ -92,6 +93,23 @@ inline QPackedView qpacked_view(const void* packed) {
   v.multiplier = reinterpret_cast<const float*>(v.bias + oc_pad);
   v.entries = reinterpret_cast<const QEntry*>(base + qpacked_entries_offset(oc_pad));
   return v;
+}
+
+// The stride-1 "flat" kernels (every ISA): output position (y, x) reads input
+// (y + ky - pad_top, x + kx - pad_left) at the same flat index plus the entry's offset, so input
+// and output must share a row stride.
+inline bool qconv_s1_flat_fits(const QConvProblem& p) {
+  return p.stride_h == 1 && p.stride_w == 1 && p.in_row_stride == p.out_row_stride &&
+         p.out_width <= p.out_row_stride;
+}
+
+// What a flat kernel wrote into the row gaps of one output group's plane (`out` at its (0, 0)),
+// restored to the zero point: the right border of row y, the left border of row y + 1.
+inline void qconv_restore_row_gaps(const QConvProblem& p, std::uint8_t* out) {
+  const std::ptrdiff_t rs = p.out_row_stride;
+  const std::uint32_t fill = 0x01010101u * static_cast<std::uint32_t>(p.out_zero_point);
+  for (int y = 0; y + 1 < p.out_height; ++y)
+    for (std::ptrdiff_t x = p.out_width; x < rs; ++x) std::memcpy(out + (y * rs + x) * 4, &fill, 4);
 }
 
 std::size_t qconv_packed_bytes(const QConvProblem& problem, const QConvWeights& weights);
