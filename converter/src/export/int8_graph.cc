@@ -7,6 +7,7 @@
 #include <string>
 
 #include "model.h"  // the runtime's decoder (gnrt_runtime_internals)
+#include "export/graph_padding.h"
 
 namespace gnconvert {
 namespace {
@@ -19,15 +20,6 @@ const gnrt::TensorDesc& quantized_tensor(const gnrt::Model& model, int t, const 
     throw std::runtime_error("int8 graph: " + who + " reads or writes float tensor '" + d.name +
                              "' where a quantized tensor is needed");
   return d;
-}
-
-torch::Tensor pad(const torch::Tensor& x, const gnrt::OpDesc& op, double value) {
-  return torch::constant_pad_nd(x, {op.pad_left, op.pad_right, op.pad_top, op.pad_bottom}, value);
-}
-
-bool symmetric_padding(const gnrt::OpDesc& op) {
-  return op.pad_top == op.pad_bottom && op.pad_left == op.pad_right &&
-         2 * op.pad_top <= op.kernel_h && 2 * op.pad_left <= op.kernel_w;
 }
 
 // sum over the row of w * x for integer-valued float tensors, |x| <= 255, |w| <= 127, exactly

@@ -9,6 +9,7 @@
 #include "gnrt/gnrt.h"
 #include "dense_weights.h"  // gnrt_dense_weights
 #include "model.h"          // the runtime's decoder (gnrt_runtime_internals)
+#include "export/graph_padding.h"
 
 namespace gnconvert {
 namespace {
@@ -16,15 +17,6 @@ namespace {
 namespace F = torch::nn::functional;
 
 std::size_t at(int index) { return static_cast<std::size_t>(index); }
-
-bool symmetric_padding(const gnrt::OpDesc& op) {
-  return op.pad_top == op.pad_bottom && op.pad_left == op.pad_right &&
-         2 * op.pad_top <= op.kernel_h && 2 * op.pad_left <= op.kernel_w;
-}
-
-torch::Tensor pad(const torch::Tensor& x, const gnrt::OpDesc& op, double value) {
-  return torch::constant_pad_nd(x, {op.pad_left, op.pad_right, op.pad_top, op.pad_bottom}, value);
-}
 
 torch::Tensor weight_tensor(const gnrt::Model& model, int index, std::vector<std::int64_t> dims) {
   std::vector<float> dense = gnrt::dense_weights(model.ops.at(std::size_t(index)).weights).values;
