@@ -92,6 +92,16 @@ struct QConvKernelInfo {
   QConvRunFn run;
 };
 
+// uint8 pooling (qkernels.h).
+struct QPoolKernelInfo {
+  const char* name;
+  Isa isa;
+  unsigned features;
+  bool (*supports)(const QPoolProblem& problem);  // nullptr: every problem
+  QPoolRunFn run;
+  bool writes_gaps;  // QPoolKernel::writes_gaps
+};
+
 template <typename Info>
 struct KernelTable {
   const Info* rows = nullptr;
@@ -120,6 +130,8 @@ struct IsaKernels {
   const PoolKernelInfo* (*preferred_pool)(const PoolProblem& problem, Isa isa);
   // int8 convolutions, in priority order (format 1.1 models).
   KernelTable<QConvKernelInfo> qconv;
+  // uint8 pooling, in priority order.
+  KernelTable<QPoolKernelInfo> qpool;
 };
 
 // The families compiled in (x86_kernels on x86-64, arm_kernels on aarch64/armv7; scalar_kernels

@@ -239,5 +239,17 @@ QConvKernel select_qconv(const QConvProblem& problem, Isa isa) {
   return {"qs8_conv2d__scalar", qs8_conv2d_ref};
 }
 
+QPoolKernel select_qpool(const QPoolProblem& problem, Isa isa) {
+  const IsaKernels* families[2] = {kernels_for(isa), &scalar_kernels()};
+  for (const IsaKernels* family : families) {
+    if (family == nullptr) continue;
+    for (const QPoolKernelInfo& info : family->qpool) {
+      if (!row_allowed(info, isa) || (info.supports && !info.supports(problem))) continue;
+      return {info.name, info.run, info.writes_gaps};
+    }
+  }
+  return {"qu8_pool_ref", qu8_pool_ref, false};
+}
+
 }  // namespace kernels
 }  // namespace gnrt

@@ -10,6 +10,8 @@
 #   --accuracy-images N (default 10000, the whole test set), --calibration-images N (the int8
 #   ONNX exports and bench_sparse's qs8, default 200), --no-int8-pruned (skip MODEL's int8 export), --build-dir DIR (default
 #   build/release), --gn-convert PATH (use this gn-convert instead of the build dir's),
+#   --int8-model M8.gnrt (MODEL quantized by gn-convert quantize: adds the gnrt-int8 engine, timed
+#   in bench_sparse beside gnrt fp32, and its accuracy by gnrt eval),
 #   --smoke (1 round, 1 run, warmup 0, size 48, 1 thread, 100 accuracy images, 16 calibration).
 # Each round runs bench_sparse, then ort.js bench on every ONNX file, for every size and thread
 # count; the order of the engines reverses every other round. Prints one table per (size,
@@ -22,7 +24,7 @@ me=bench-peers.sh
 die() { echo "$me: error: $*" >&2; exit 1; }
 
 MODEL=""; OUT=build/peers; ROUNDS=5; RUNS=10; WARMUP=2; SIZES="48 224"; THREADS="1 2"
-ACC=10000; CALIB=200; INT8_PRUNED=1; BUILD=build/release; GNC=""; SMOKE=0
+ACC=10000; CALIB=200; INT8_PRUNED=1; BUILD=build/release; GNC=""; SMOKE=0; INT8_MODEL=""
 need() { [ $# -ge 2 ] || die "option '$1' needs a value"; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -37,8 +39,9 @@ while [ $# -gt 0 ]; do
     --no-int8-pruned) INT8_PRUNED=0 ;;
     --build-dir) need "$@"; BUILD="$2"; shift ;;
     --gn-convert) need "$@"; GNC="$2"; shift ;;
+    --int8-model) need "$@"; INT8_MODEL="$2"; shift ;;
     --smoke) SMOKE=1 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     -*) echo "$me: error: unknown option '$1' (see --help)" >&2; exit 2 ;;
     *) [ -z "$MODEL" ] || die "more than one model given ('$MODEL', '$1')"; MODEL="$1" ;;
   esac
@@ -62,6 +65,13 @@ done
 [ -n "$SIZES" ] && [ -n "$THREADS" ] || die "--sizes and --threads must not be empty"
 case "$OUT$MODEL" in *" "*) die "paths with spaces are not supported (--out '$OUT', model '$MODEL')" ;; esac
 MODEL_ABS=$(cd "$(dirname "$MODEL")" && pwd)/$(basename "$MODEL")
+INT8_ABS=""
+if [ -n "$INT8_MODEL" ]; then
+  [ -f "$INT8_MODEL" ] || die "--int8-model '$INT8_MODEL' not found"
+  case "$INT8_MODEL" in *.gnrt) ;; *) die "--int8-model '$INT8_MODEL' is not a .gnrt file" ;; esac
+  case "$INT8_MODEL" in *" "*) die "paths with spaces are not supported (--int8-model '$INT8_MODEL')" ;; esac
+  INT8_ABS=$(cd "$(dirname "$INT8_MODEL")" && pwd)/$(basename "$INT8_MODEL")
+fi
 DENSE_PT=models/googlenet-fmnist-48-dense-fp16.pt
 [ -f "$DENSE_PT" ] || die "$DENSE_PT is missing (the dense baseline)"
 [ -d /usr/share/datasets/fashion-mnist ] || die "Fashion-MNIST not found in /usr/share/datasets/fashion-mnist"
@@ -157,6 +167,7 @@ while [ $r -le "$ROUNDS" ]; do
           set -- --model "$MODEL_ABS" --size "$size" --threads "$t" --runs "$RUNS" \
             --warmup "$WARMUP" --gap-ms "$gap" --json
           [ -n "$ENGINES" ] && set -- "$@" --engines "$ENGINES" $BS_CALIB
+          [ -n "$INT8_ABS" ] && set -- "$@" --int8-model "$INT8_ABS"
           run "$OUT/raw/bs-$size-t$t-r$r.json" "$BENCH" "$@"
         else
           run "$OUT/raw/ort-$(basename "$e" .onnx)-$size-t$t-r$r.json" node "$ORTJS" bench \
@@ -173,6 +184,10 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 # --- accuracies (each model in its own engine, at the model's default size)
 echo "== accuracies ($ACC test images each)"
 run "$OUT/raw/acc-gnrt.txt" "$GNRT" eval "$MODEL_ABS" --fashion-mnist --limit "$ACC" --threads 2
+rm -f "$OUT/raw/acc-gnrt-int8.txt"
+if [ -n "$INT8_ABS" ]; then
+  run "$OUT/raw/acc-gnrt-int8.txt" "$GNRT" eval "$INT8_ABS" --fashion-mnist --limit "$ACC" --threads 2
+fi
 for e in $ONNX; do
   run "$OUT/raw/acc-ort-$(basename "$e" .onnx).txt" node "$ORTJS" eval --model "$e" \
     --limit "$ACC" --threads 2
@@ -187,7 +202,7 @@ CPU=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 FLAGS=$(grep -m1 -E '^(flags|Features)' /proc/cpuinfo | tr ' ' '\n' |
   grep -E '^(avx2|fma|f16c|avx512f|avx512bw|avx512_vnni|avx_vnni|avx512_bf16|avx512_fp16|amx_int8|asimd|asimdhp|fphp|asimddp|i8mm|sve|sve2)$' |
   tr '\n' ' ')
-export OUT MODEL_ABS ONNX SIZES THREADS ROUNDS RUNS WARMUP ACC CPU FLAGS LOAD_BEFORE LOAD_AFTER ENGINES SMOKE
+export OUT MODEL_ABS INT8_ABS ONNX SIZES THREADS ROUNDS RUNS WARMUP ACC CPU FLAGS LOAD_BEFORE LOAD_AFTER ENGINES SMOKE
 python3 - <<'PY' || die "the report failed (raw outputs in $OUT/raw)"
 import glob, json, os, re, statistics, sys
 
@@ -227,16 +242,18 @@ def engine_name(key):
     return "xnnpack-f32" if k == "xnnpack-dense" else k
 
 
-PRECISION = {"gnrt": "fp32", "xnnpack-f32": "fp32", "xnnpack-qs8": "int8 (qs8)", "xnnpack-f16": "fp16"}
+PRECISION = {"gnrt": "fp32", "gnrt-int8": "int8", "xnnpack-f32": "fp32", "xnnpack-qs8": "int8 (qs8)", "xnnpack-f16": "fp16"}
 
 accuracy = {}
 gnrt_acc = accuracy_line(f"{out}/raw/acc-gnrt.txt")
 accuracy[("gnrt", stem)] = gnrt_acc
+if env.get("INT8_ABS"):
+    accuracy[("gnrt-int8", stem)] = accuracy_line(f"{out}/raw/acc-gnrt-int8.txt")
 bs_acc = f"{out}/raw/acc-bench_sparse.txt"
 if os.path.exists(bs_acc):
     for name, acc, n in re.findall(r"^accuracy_(\S+)=([\d.]+) n=(\d+)", open(bs_acc).read(), re.M):
         e = engine_name(name)
-        if e != "gnrt":
+        if e not in ("gnrt", "gnrt-int8"):
             accuracy[(e, stem)] = {"accuracy": float(acc), "n": int(n)}
 
 results = []
@@ -311,6 +328,7 @@ doc = {"tool": "bench-peers.sh", "model": model, "cpu": env["CPU"], "cpu_flags":
        "loadavg_after": env["LOAD_AFTER"], "rounds": rounds, "runs": int(env["RUNS"]),
        "warmup": int(env["WARMUP"]), "accuracy_images": int(env["ACC"]),
        "bench_sparse_engines": env["ENGINES"] or "gnrt,xnnpack-f32 (no --engines)",
+       "int8_model": env.get("INT8_ABS") or None,
        "smoke": env["SMOKE"] == "1", "results": results}
 tmp = f"{out}/.peers.json.tmp{os.getpid()}"
 with open(tmp, "w") as f:

@@ -205,6 +205,13 @@ const QConvKernelInfo kQConvKernels[] = {
     {"qs8_conv2d__scalar", Isa::kScalar, 0, nullptr, qs8_conv2d_ref},
 };
 
+// uint8 pooling (qpool.cc), the compiler-vectorized forms first, the reference last.
+const QPoolKernelInfo kQPoolKernels[] = {
+    {"qu8_maxpool_s1_flat", Isa::kScalar, 0, qu8_maxpool_s1_flat_fits, qu8_maxpool_s1_flat, true},
+    {"qu8_maxpool_rows", Isa::kScalar, 0, qu8_maxpool_rows_fits, qu8_maxpool_rows, false},
+    {"qu8_pool_ref", Isa::kScalar, 0, nullptr, qu8_pool_ref, false},
+};
+
 }  // namespace
 }  // namespace scalar
 
@@ -216,7 +223,8 @@ const IsaKernels& scalar_kernels() {
                                  scalar::fc_stored_form,
                                  nullptr,
                                  nullptr,
-                                 table_of(scalar::kQConvKernels)};
+                                 table_of(scalar::kQConvKernels),
+                                 table_of(scalar::kQPoolKernels)};
   return family;
 }
 

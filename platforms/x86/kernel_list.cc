@@ -5,6 +5,7 @@
 #include "x86/fc_packing.h"
 #include "x86/kernels_x86.h"
 #include "x86/qs8_kernels.h"
+#include "x86/qu8_kernels.h"
 #include "x86/sparse_conv_packing.h"
 #include "x86/sparse_conv_phase.h"
 
@@ -82,6 +83,18 @@ const QConvKernelInfo kQConvKernels[] = {
      qs8_conv2d_sparse_s1f_32x4__avx2_supports, qs8_conv2d_sparse_s1f_32x4__avx2},
 };
 
+// uint8 max pooling (qu8_kernels.h), fastest first; the scalar table's rows follow.
+const QPoolKernelInfo kQPoolKernels[] = {
+    {"qu8_maxpool_s1f__avx512", Isa::kAvx512, 0, qu8_maxpool_s1_flat_fits, qu8_maxpool_s1f__avx512,
+     true},
+    {"qu8_maxpool_border__avx512", Isa::kAvx512, 0, qu8_maxpool_border_fits,
+     qu8_maxpool_border__avx512, false},
+    {"qu8_maxpool_s1f__avx2", Isa::kAvx2, kFeatureAvx2Fma, qu8_maxpool_s1_flat_fits,
+     qu8_maxpool_s1f__avx2, true},
+    {"qu8_maxpool_border__avx2", Isa::kAvx2, kFeatureAvx2Fma, qu8_maxpool_border_fits,
+     qu8_maxpool_border__avx2, false},
+};
+
 // Rows of at most 8 outputs (GoogLeNet's 7x7 maps) fill one 256-bit vector but less than half a
 // 512-bit one; where each vector also costs the most (stride 2: six loads and three
 // deinterleaves per input row; the global pool's horizontal sum) the AVX2 kernels are faster.
@@ -145,7 +158,8 @@ const IsaKernels& x86_kernels() {
   static const IsaKernels family{table_of(x86::kConvKernels), table_of(x86::kFcKernels),
                                  table_of(x86::kPoolKernels), x86::conv_density_crossover,
                                  x86::fc_density_crossover,   x86::preferred_conv_kernel,
-                                 x86::preferred_pool_kernel,  table_of(x86::kQConvKernels)};
+                                 x86::preferred_pool_kernel,  table_of(x86::kQConvKernels),
+                                 table_of(x86::kQPoolKernels)};
   return family;
 }
 

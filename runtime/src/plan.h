@@ -127,6 +127,7 @@ struct PlannedOp {
   kernels::QConvProblem qconv{};
   kernels::QConvKernel qconv_kernel{};
   kernels::QPoolProblem qpool{};
+  kernels::QPoolKernel qpool_kernel{};
   int qfc_features = 0;
   std::size_t packed_bytes = 0;
   // A strided (or dilated) int8 convolution as patches + 1x1: its input gathered into C4

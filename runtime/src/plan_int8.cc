@@ -110,18 +110,11 @@ struct QPoolTask {
   const PlannedOp* op;
   const std::uint8_t* in;
   std::uint8_t* out;
-  bool rows;  // qu8_maxpool_rows
-  bool flat;  // qu8_maxpool_s1_flat
 };
 
 void qpool_range(void* context, int begin, int end) {
   const auto* t = static_cast<const QPoolTask*>(context);
-  if (t->flat)
-    kernels::qu8_maxpool_s1_flat(t->op->qpool, t->in, t->out, begin, end);
-  else if (t->rows)
-    kernels::qu8_maxpool_rows(t->op->qpool, t->in, t->out, begin, end);
-  else
-    kernels::qu8_pool_ref(t->op->qpool, t->in, t->out, begin, end);
+  t->op->qpool_kernel.run(t->op->qpool, t->in, t->out, begin, end);
 }
 
 void parallel_for(ThreadPool* pool, int count, int grain, ThreadPool::RangeFn fn, void* ctx) {
@@ -150,7 +143,7 @@ Status Plan::assign_int8_layouts() {
   const Model& m = *model_;
   const std::size_t n = m.tensors.size();
   const int steps = static_cast<int>(m.ops.size());
-  const std::vector<int> pads = plan_detail::border_of_tensors(m, heights_, widths_);
+  const std::vector<int> pads = plan_detail::border_of_tensors(m, heights_, widths_, true);
   std::vector<int> alias_parent, alias_channel;
   plan_detail::concat_aliases(m, 4, &alias_parent, &alias_channel);
   layouts_.assign(n, TensorLayout{});
@@ -294,10 +287,11 @@ Status Plan::prepare_int8_operators() {
         p.in_pad = in.pad;
         if (d.relu || (p.input_at_least_zero && d.type == OpType::kMaxPool))
           at_least_zero[d.output] = 1;
-        op.kernel_name = config_.force_reference                ? "qu8_pool_ref"
-                         : kernels::qu8_maxpool_s1_flat_fits(p) ? "qu8_maxpool_s1_flat"
-                         : kernels::qu8_maxpool_rows_fits(p)    ? "qu8_maxpool_rows"
-                                                                : "qu8_pool_ref";
+        // force_reference: the reference itself (the scalar table starts with optimized forms).
+        op.qpool_kernel = config_.force_reference
+                              ? kernels::QPoolKernel{"qu8_pool_ref", kernels::qu8_pool_ref, false}
+                              : kernels::select_qpool(p, isa_);
+        op.kernel_name = op.qpool_kernel.name;
         break;
       }
       case OpType::kConcat: {
@@ -514,22 +508,32 @@ void Plan::quantize_input() {
   const TensorLayout& q = qlayouts_[t];
   const float* src = static_cast<const float*>(input_staging_.get());
   std::uint8_t* dst = qdata(t);
-  const float z = static_cast<float>(td.zero_point);
+  const float z = static_cast<float>(td.zero_point), scale = td.scale;
+  // round_half_even by adding and subtracting 1.5 * 2^23 (exact for |v| < 2^22 in the default
+  // rounding mode; v is clamped to +-1024 first): no libm call per element.
+  const float magic = 12582912.0f;
   for (int g = 0; g < groups_of(q.channels); ++g)
-    for (int y = 0; y < q.height; ++y)
-      for (int x = 0; x < q.width; ++x) {
-        std::uint8_t* d = dst + (g * q.channel_stride + y * q.row_stride + x) * 4;
-        for (int j = 0; j < 4; ++j) {
-          const int c = 4 * g + j;
-          if (c >= q.channels) {
-            d[j] = static_cast<std::uint8_t>(td.zero_point);
-            continue;
-          }
-          float v = src[c * f.channel_stride + y * f.row_stride + x] / td.scale;
-          v = std::nearbyint(std::fmin(std::fmax(v, -1024.0f), 1024.0f)) + z;
-          d[j] = static_cast<std::uint8_t>(std::fmin(std::fmax(v, 0.0f), 255.0f));
+    for (int j = 0; j < 4; ++j) {
+      const int c = 4 * g + j;
+      for (int y = 0; y < q.height; ++y) {
+        std::uint8_t* d = dst + (g * q.channel_stride + y * q.row_stride) * 4 + j;
+        if (c >= q.channels) {
+          for (int x = 0; x < q.width; ++x) d[x * 4] = static_cast<std::uint8_t>(td.zero_point);
+          continue;
+        }
+        const float* row = src + c * f.channel_stride + y * f.row_stride;
+        for (int x = 0; x < q.width; ++x) {
+          float v = row[x] / scale;
+          v = row[x] != row[x] ? 0.0f : v;  // NaN reads as 0.0
+          v = v > -1024.0f ? v : -1024.0f;
+          v = v < 1024.0f ? v : 1024.0f;
+          v = (v + magic) - magic + z;
+          v = v > 0.0f ? v : 0.0f;
+          v = v < 255.0f ? v : 255.0f;
+          d[x * 4] = static_cast<std::uint8_t>(v);
         }
       }
+    }
   fill_border(t);
 }
 
@@ -545,21 +549,36 @@ void Plan::gather_patches(const PlannedOp& op) {
   std::uint8_t* dst = static_cast<std::uint8_t*>(arena_.get()) + buffers_[op.qpatch_buffer].offset;
   const std::uint8_t z = static_cast<std::uint8_t>(model_->tensors[d.inputs[0]].zero_point);
   const int taps = d.kernel_h * d.kernel_w;
-  const int padded = groups_of(pl.channels) * 4;
-  for (int pc = 0; pc < padded; ++pc) {
-    std::uint8_t* plane = dst + (pc / 4) * pl.channel_stride * 4 + pc % 4;
-    if (pc >= pl.channels) {
-      for (int y = 0; y < pl.height; ++y)
-        for (int x = 0; x < pl.width; ++x) plane[(y * pl.row_stride + x) * 4] = z;
-      continue;
-    }
-    const int ic = pc / taps, ky = (pc % taps) / d.kernel_w, kx = pc % d.kernel_w;
-    const std::uint8_t* in_plane = src + (ic / 4) * in.channel_stride * 4 + ic % 4;
+  const std::ptrdiff_t step = static_cast<std::ptrdiff_t>(d.stride_w) * 4;
+  // One group of 4 patch channels at a time, each position's 4 bytes stored as one word; a
+  // channel past the last patch channel reads a zero-point byte instead.
+  for (int pg = 0; pg < groups_of(pl.channels); ++pg) {
+    std::uint8_t* plane = dst + pg * pl.channel_stride * 4;
     for (int y = 0; y < pl.height; ++y) {
-      const std::ptrdiff_t iy = static_cast<std::ptrdiff_t>(y) * d.stride_h - d.pad_top + ky * d.dilation_h;
-      const std::uint8_t* row = in_plane + (iy * in.row_stride + kx * d.dilation_w - d.pad_left) * 4;
+      const std::uint8_t* rows[4];
+      std::ptrdiff_t steps[4];
+      for (int j = 0; j < 4; ++j) {
+        const int pc = 4 * pg + j;
+        if (pc >= pl.channels) {
+          rows[j] = &z;
+          steps[j] = 0;
+          continue;
+        }
+        const int ic = pc / taps, ky = (pc % taps) / d.kernel_w, kx = pc % d.kernel_w;
+        const std::ptrdiff_t iy =
+            static_cast<std::ptrdiff_t>(y) * d.stride_h - d.pad_top + ky * d.dilation_h;
+        rows[j] = src + (ic / 4) * in.channel_stride * 4 + ic % 4 +
+                  (iy * in.row_stride + kx * d.dilation_w - d.pad_left) * 4;
+        steps[j] = step;
+      }
       std::uint8_t* out_row = plane + y * pl.row_stride * 4;
-      for (int x = 0; x < pl.width; ++x) out_row[x * 4] = row[x * d.stride_w * 4];
+      for (int x = 0; x < pl.width; ++x) {
+        const std::uint32_t word = static_cast<std::uint32_t>(rows[0][x * steps[0]]) |
+                                   static_cast<std::uint32_t>(rows[1][x * steps[1]]) << 8 |
+                                   static_cast<std::uint32_t>(rows[2][x * steps[2]]) << 16 |
+                                   static_cast<std::uint32_t>(rows[3][x * steps[3]]) << 24;
+        std::memcpy(out_row + x * 4, &word, 4);  // little-endian: channel 4pg + j in byte j
+      }
     }
   }
 }
@@ -586,9 +605,7 @@ void Plan::run_int8_op(PlannedOp& op) {
     case OpType::kMaxPool:
     case OpType::kAvgPool:
     case OpType::kGlobalAvgPool: {
-      QPoolTask task{&op, qdata(d.inputs[0]), qdata(d.output),
-                     std::strcmp(op.kernel_name, "qu8_maxpool_rows") == 0,
-                     std::strcmp(op.kernel_name, "qu8_maxpool_s1_flat") == 0};
+      QPoolTask task{&op, qdata(d.inputs[0]), qdata(d.output)};
       parallel_for(pool_.get(), groups_of(qlayouts_[d.output].channels), 1, qpool_range, &task);
       fill_border(d.output);
       break;

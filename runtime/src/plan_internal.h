@@ -39,9 +39,11 @@ inline std::uint64_t lead_of(int pad, std::uint64_t rs) {
 }
 
 // The zero border each tensor needs (the largest padding of any consumer, then the same for every
-// tensor of one spatial size); 0 for tensors never computed (heights 0).
+// tensor of one spatial size); 0 for tensors never computed (heights 0). With `pool_overhang`,
+// also how far a ceil-mode pooling window reaches past the padded input (the int8 plan's max
+// pools read whole windows, border included).
 std::vector<int> border_of_tensors(const Model& m, const std::vector<int>& heights,
-                                   const std::vector<int>& widths);
+                                   const std::vector<int>& widths, bool pool_overhang = false);
 
 // Concatenations without copies: alias_parent[t] is the concat output that tensor t is a channel
 // slice of (-1: none), at channel alias_channel[t]; a concat aliases only when every input's

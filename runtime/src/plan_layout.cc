@@ -36,13 +36,22 @@ namespace plan_detail {
 // for every tensor of one spatial size, so that stride-1 convolutions see identical input and
 // output strides. 0 for tensors never computed.
 std::vector<int> border_of_tensors(const Model& m, const std::vector<int>& heights,
-                                   const std::vector<int>& widths) {
+                                   const std::vector<int>& widths, bool pool_overhang) {
   const std::size_t n = m.tensors.size();
   std::vector<int> need(n, 0);
   for (const OpDesc& d : m.ops) {
     if (d.type == OpType::kConv2D || d.type == OpType::kMaxPool || d.type == OpType::kAvgPool) {
-      const int p = std::max(std::max(d.pad_top, d.pad_bottom), std::max(d.pad_left, d.pad_right));
-      need[d.inputs[0]] = std::max(need[d.inputs[0]], p);
+      int p = std::max(std::max(d.pad_top, d.pad_bottom), std::max(d.pad_left, d.pad_right));
+      const int in = d.inputs[0];
+      if (pool_overhang && d.type != OpType::kConv2D && heights[d.output] > 0) {
+        // The last window's far edge past the input's last position.
+        const long long over_h = static_cast<long long>(heights[d.output] - 1) * d.stride_h -
+                                 d.pad_top + d.kernel_h - heights[in];
+        const long long over_w = static_cast<long long>(widths[d.output] - 1) * d.stride_w -
+                                 d.pad_left + d.kernel_w - widths[in];
+        p = static_cast<int>(std::max<long long>(p, std::max(over_h, over_w)));
+      }
+      need[in] = std::max(need[in], p);
     }
   }
   std::map<std::pair<int, int>, int> pad_of_size;

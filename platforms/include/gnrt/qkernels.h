@@ -192,6 +192,35 @@ inline bool qu8_maxpool_s1_flat_fits(const QPoolProblem& p) {
 void qu8_maxpool_s1_flat(const QPoolProblem& problem, const std::uint8_t* input,
                          std::uint8_t* output, int g_begin, int g_end);
 
+// Max pooling that reads its window's taps in the input's border instead of clipping them: valid
+// when every input value is at least the zero point (a border tap never wins) and every window
+// lies within the border (qu8_maxpool_border_fits). The x86 rows of the registry's qpool table
+// (x86/qu8-*.cc) work this way, at any stride_h and stride_w 1 or 2; they write only the output's
+// interior.
+inline bool qu8_maxpool_border_fits(const QPoolProblem& p) {
+  const PoolGeometry& g = p.geometry;
+  if (!p.max || p.global || !p.input_at_least_zero) return false;
+  if (g.stride_w != 1 && g.stride_w != 2) return false;
+  if (g.kernel_h * g.kernel_w > 64 || g.out_height < 1 || g.out_width < 1) return false;
+  if (g.pad_top < 0 || g.pad_left < 0 || g.pad_top > p.in_pad || g.pad_left > p.in_pad)
+    return false;
+  const long long last_y = static_cast<long long>(g.out_height - 1) * g.stride_h - g.pad_top +
+                           g.kernel_h - 1;
+  const long long last_x = static_cast<long long>(g.out_width - 1) * g.stride_w - g.pad_left +
+                           g.kernel_w - 1;
+  return last_y < g.in_height + p.in_pad && last_x < g.in_width + p.in_pad;
+}
+
+using QPoolRunFn = void (*)(const QPoolProblem& problem, const std::uint8_t* input,
+                            std::uint8_t* output, int g_begin, int g_end);
+struct QPoolKernel {
+  const char* name = "";
+  QPoolRunFn run = nullptr;
+  // Writes the row gaps (and may write other border bytes) of the output: the caller restores the
+  // output's border after it.
+  bool writes_gaps = false;
+};
+
 // round_half_even(s / n) for n > 0, exactly, in integers.
 inline std::int64_t divide_round_half_even(std::int64_t s, std::int64_t n) {
   const bool negative = s < 0;
@@ -205,6 +234,8 @@ inline std::int64_t divide_round_half_even(std::int64_t s, std::int64_t n) {
 // The fastest registered kernel for the problem at ISA level `isa` (the reference when no other
 // fits). Never fails.
 QConvKernel select_qconv(const QConvProblem& problem, Isa isa);
+// The same for uint8 pooling (the registry's qpool tables; qu8_pool_ref when no other fits).
+QPoolKernel select_qpool(const QPoolProblem& problem, Isa isa);
 
 }  // namespace kernels
 }  // namespace gnrt
