@@ -55,12 +55,14 @@ inline int32x4_t requant(int32x4_t acc, float m, int zp, int lo) {
   return vminq_s32(y, vdupq_n_s32(255));
 }
 
-// One tile: positions [pos, pos + 4 * NV) of group g's plane, all 4 channels, stored.
+// One tile: positions [pos, pos + 4 * NV) of group g's plane, all 4 channels, stored. Each
+// channel's results go to a small buffer, narrowed to bytes, and are interleaved by VST4 at the
+// end, so that no output register stays live across the next channel's entry loop.
 template <typename Dot, int NV>
 inline void tile(const QPackedView& v, int o0, const std::int32_t* start,
                  const std::uint8_t* anchor, std::uint8_t* out, int zp, int lo) {
-  uint32x4_t r[NV];
-  for (int t = 0; t < NV; ++t) r[t] = vdupq_n_u32(0);
+  static_assert(NV == 1 || NV % 2 == 0, "tiles of 1 or of an even number of vectors");
+  alignas(16) std::uint8_t res[4][4 * NV];
   for (int j = 0; j < 4; ++j) {
     const int o = o0 + j;
     typename Dot::Acc acc[NV];
@@ -73,12 +75,33 @@ inline void tile(const QPackedView& v, int o0, const std::int32_t* start,
       for (int t = 0; t < NV; ++t) Dot::add(acc[t], vld1q_u8(s + 16 * t), w);
     }
     const float m = v.multiplier[o];
-    for (int t = 0; t < NV; ++t) {
-      const uint32x4_t q = vreinterpretq_u32_s32(requant(Dot::finish(acc[t], start[j]), m, zp, lo));
-      r[t] = vorrq_u32(r[t], vshlq_u32(q, vdupq_n_s32(8 * j)));
+    if (NV == 1) {
+      const uint16x4_t n = vmovn_u32(vreinterpretq_u32_s32(requant(Dot::finish(acc[0], start[j]), m, zp, lo)));
+      const uint8x8_t b = vmovn_u16(vcombine_u16(n, n));
+      vst1_lane_u32(reinterpret_cast<std::uint32_t*>(res[j]), vreinterpret_u32_u8(b), 0);
+    } else {
+      for (int t = 0; t + 1 < NV; t += 2) {
+        const uint16x4_t n0 =
+            vmovn_u32(vreinterpretq_u32_s32(requant(Dot::finish(acc[t], start[j]), m, zp, lo)));
+        const uint16x4_t n1 = vmovn_u32(
+            vreinterpretq_u32_s32(requant(Dot::finish(acc[t + 1], start[j]), m, zp, lo)));
+        vst1_u8(res[j] + 4 * t, vmovn_u16(vcombine_u16(n0, n1)));
+      }
     }
   }
-  for (int t = 0; t < NV; ++t) vst1q_u8(out + 16 * t, vreinterpretq_u8_u32(r[t]));
+  if (NV == 1) {
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 4; ++j) out[4 * i + j] = res[j][i];
+  } else {
+    for (int c = 0; c < 4 * NV; c += 8) {
+      uint8x8x4_t q;
+      q.val[0] = vld1_u8(res[0] + c);
+      q.val[1] = vld1_u8(res[1] + c);
+      q.val[2] = vld1_u8(res[2] + c);
+      q.val[3] = vld1_u8(res[3] + c);
+      vst4_u8(out + 4 * c, q);
+    }
+  }
 }
 
 // Positions [0, last) with tiles of NV vectors; last >= 4 * NV.
@@ -143,22 +166,26 @@ struct MlalDot {
   struct Acc {
     int32x4_t p[4];  // position i: lanes = its 4 channels' partial sums
   };
-  using Weights = int16x4_t;
+  using Weights = int16x8_t;  // the 4 weights twice
   static std::int32_t start(const QPackedView& v, int o) { return v.bias[o]; }
   static void init(Acc& a, std::int32_t) {
     for (int i = 0; i < 4; ++i) a.p[i] = vdupq_n_s32(0);
   }
   static Weights prepare(std::int32_t w4) {
-    const int8x8_t b = vreinterpret_s8_s32(vdup_n_s32(w4));
-    return vget_low_s16(vmovl_s8(b));
+    return vmovl_s8(vreinterpret_s8_s32(vdup_n_s32(w4)));
   }
-  static void add(Acc& a, uint8x16_t bytes, Weights w) {
+  static void add(Acc& a, uint8x16_t bytes, const Weights& w) {
     const int16x8_t lo = vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(bytes)));
     const int16x8_t hi = vreinterpretq_s16_u16(vmovl_u8(vget_high_u8(bytes)));
-    a.p[0] = vmlal_s16(a.p[0], vget_low_s16(lo), w);
-    a.p[1] = vmlal_s16(a.p[1], vget_high_s16(lo), w);
-    a.p[2] = vmlal_s16(a.p[2], vget_low_s16(hi), w);
-    a.p[3] = vmlal_s16(a.p[3], vget_high_s16(hi), w);
+    a.p[0] = vmlal_s16(a.p[0], vget_low_s16(lo), vget_low_s16(w));
+    a.p[2] = vmlal_s16(a.p[2], vget_low_s16(hi), vget_low_s16(w));
+#if defined(__aarch64__)
+    a.p[1] = vmlal_high_s16(a.p[1], lo, w);  // SMLAL2: no extraction of the high halves
+    a.p[3] = vmlal_high_s16(a.p[3], hi, w);
+#else
+    a.p[1] = vmlal_s16(a.p[1], vget_high_s16(lo), vget_low_s16(w));
+    a.p[3] = vmlal_s16(a.p[3], vget_high_s16(hi), vget_low_s16(w));
+#endif
   }
   static int32x4_t finish(const Acc& a, std::int32_t start) {
 #if defined(__aarch64__)
