@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "gnrt/qkernels.h"
+#include "guarded_memory.h"
 #include "kernel_registry.h"
 
 namespace k = gnrt::kernels;
@@ -265,6 +266,64 @@ TEST_CASE("every int8 convolution row equals the reference on every flat run len
           CHECK_MESSAGE(equal, std::string(info.name) << " kernel " << kernel << " " << h << "x"
                                                       << w);
         }
+    MESSAGE(std::string(info.name) << ": " << problems << " problems");
+    CHECK(problems > 0);
+  }
+}
+
+// Tight planes next to inaccessible pages: the input and output C4 buffers hold exactly their
+// groups' planes (border of kernel / 2, no slack), starting right after a guard page or ending at
+// one, so a row that reads or writes outside the planes crashes. The flat rows read at most what
+// the reference reads (their positions run from the first to the last interior position) and
+// write only inside the output planes; the bytes must equal the reference's everywhere.
+TEST_CASE("every int8 convolution row stays inside tight planes (guard pages on both sides)") {
+  std::mt19937 rng(5);
+  auto uni = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  for (const k::QConvKernelInfo* row : qconv_rows()) {
+    const k::QConvKernelInfo& info = *row;
+    if (!k::cpu_has(info.features)) continue;
+    int problems = 0;
+    for (int trial = 0; trial < 60; ++trial) {
+      const int kernel = 1 + 2 * (trial % 3);
+      Case c = random_case(rng, true, kernel, uni(1, 13), uni(1, 21));
+      k::QConvProblem& p = c.p;
+      const int pad = c.pad;
+      const std::ptrdiff_t rs = p.in_width + 2 * pad, gs = (p.in_height + 2 * pad) * rs;
+      p.in_row_stride = p.out_row_stride = rs;
+      p.in_group_stride = p.out_group_stride = gs;
+      if (info.supports && !info.supports(p)) continue;
+      ++problems;
+      const std::size_t in_positions = static_cast<std::size_t>((p.in_channels + 3) / 4) * gs;
+      const std::size_t out_positions = static_cast<std::size_t>((p.out_channels + 3) / 4) * gs;
+      const std::ptrdiff_t origin = (pad * rs + pad) * 4;  // bytes
+      std::vector<std::uint8_t> in(in_positions * 4, static_cast<std::uint8_t>(p.in_zero_point));
+      for (int ch = 0; ch < p.in_channels; ++ch)
+        for (int y = 0; y < p.in_height; ++y)
+          for (int x = 0; x < p.in_width; ++x)
+            in[origin + ((ch / 4) * gs + y * rs + x) * 4 + ch % 4] =
+                c.in[(static_cast<std::size_t>(ch) * p.in_height + y) * p.in_width + x];
+      k::QConvWeights w{c.row_begin.data(), c.group.data(), c.tap.data(), c.w4.data(),
+                        c.bias.data(), c.mult.data()};
+      std::vector<std::uint8_t> packed(k::qconv_packed_bytes(p, w) + 64);
+      void* aligned =
+          packed.data() + (64 - reinterpret_cast<std::uintptr_t>(packed.data()) % 64) % 64;
+      k::qconv_pack(p, w, aligned);
+      std::vector<std::uint8_t> want(out_positions * 4,
+                                     static_cast<std::uint8_t>(p.out_zero_point));
+      k::qs8_conv2d_ref(p, aligned, in.data() + origin, want.data() + origin, 0, p.out_channels);
+      for (bool at_end : {false, true}) {
+        gnrt_test::GuardedFloats gin(in_positions, at_end), gout(out_positions, at_end);
+        auto* gi = reinterpret_cast<std::uint8_t*>(gin.data());
+        auto* go = reinterpret_cast<std::uint8_t*>(gout.data());
+        std::memcpy(gi, in.data(), in.size());
+        std::memset(go, p.out_zero_point, want.size());
+        const int mid = (p.out_channels / 2) / 4 * 4;
+        info.run(p, aligned, gi + origin, go + origin, 0, mid);
+        info.run(p, aligned, gi + origin, go + origin, mid, p.out_channels);
+        CHECK_MESSAGE(std::memcmp(go, want.data(), want.size()) == 0,
+                      std::string(info.name) << " trial " << trial << (at_end ? " at end" : ""));
+      }
+    }
     MESSAGE(std::string(info.name) << ": " << problems << " problems");
     CHECK(problems > 0);
   }
