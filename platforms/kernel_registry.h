@@ -168,3 +168,5 @@ PoolKernel to_pool_kernel(const PoolKernelInfo& info, const PoolProblem& problem
 #define GNRT_LEVEL_kNeon ::gnrt::kernels::Isa::kNeon, ::gnrt::kernels::kFeatureNeon
 #define GNRT_LEVEL_kNeonFma \
   ::gnrt::kernels::Isa::kNeon, ::gnrt::kernels::kFeatureNeon | ::gnrt::kernels::kFeatureNeonFma
+#define GNRT_LEVEL_kNeonDot \
+  ::gnrt::kernels::Isa::kNeon, ::gnrt::kernels::kFeatureNeon | ::gnrt::kernels::kFeatureNeonDot

@@ -47,6 +47,11 @@ const PoolKernelInfo kPoolKernels[] = {
 #include "arm/kernels.inc"
 };
 
+const QConvKernelInfo kQConvKernels[] = {
+#define GNRT_QCONV_KERNEL(name, level) {#name, GNRT_LEVEL_##level, name##_supports, name},
+#include "arm/kernels.inc"
+};
+
 }  // namespace arm
 
 const IsaKernels& arm_kernels() {
@@ -56,7 +61,9 @@ const IsaKernels& arm_kernels() {
                                  arm::no_crossover_conv,
                                  arm::no_crossover_fc,
                                  nullptr,
-                                 nullptr};
+                                 nullptr,
+                                 table_of(arm::kQConvKernels),
+                                 {}};  // uint8 pools: the scalar table's rows
   return family;
 }
 

@@ -12,6 +12,7 @@ namespace arm {
 extern const ConvKernelInfo kConvKernels[];
 extern const FcKernelInfo kFcKernels[];
 extern const PoolKernelInfo kPoolKernels[];
+extern const QConvKernelInfo kQConvKernels[];
 
 }  // namespace arm
 }  // namespace kernels

@@ -11,6 +11,7 @@
 #include <cstddef>
 
 #include "gnrt/kernels.h"
+#include "gnrt/qkernels.h"
 
 namespace gnrt {
 namespace kernels {
@@ -30,6 +31,10 @@ namespace kernels {
   GNRT_ARM_DECLARE_PACK_##packing(name)
 #define GNRT_POOL_KERNEL(name, level, supports) \
   void name(const PoolProblem& problem, const float* input, float* output, int c_begin, int c_end);
+#define GNRT_QCONV_KERNEL(name, level)                                                         \
+  bool name##_supports(const QConvProblem& problem);                                           \
+  void name(const QConvProblem& problem, const void* packed, const std::uint8_t* input,        \
+            std::uint8_t* output, int oc_begin, int oc_end);
 #include "arm/kernels.inc"
 #undef GNRT_ARM_DECLARE_PACK_SPARSE
 #undef GNRT_ARM_DECLARE_PACK_OWN

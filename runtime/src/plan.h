@@ -203,8 +203,11 @@ class Plan {
   Status prepare_int8_operators();
   Status prepare_qconv(const OpDesc& d, PlannedOp* op);
   Status prepare_qfc(const OpDesc& d, PlannedOp* op);
+  // Both in parallel over rows (a group's row of 4 channels: quantize_rows / gather_rows).
   void quantize_input();
   void gather_patches(const PlannedOp& op);
+  void quantize_rows(int begin, int end);
+  void gather_rows(const PlannedOp& op, int begin, int end);
   void run_int8_op(PlannedOp& op);
   void fill_border(int tensor);
   void dequantize_output(float* data) const;

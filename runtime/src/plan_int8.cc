@@ -501,7 +501,26 @@ void Plan::fill_border(int tensor) {
 }
 
 // q = clamp(round_half_even(x / scale) + zero_point, 0, 255); NaN reads as 0.0.
+namespace {
+
+struct RowsTask {
+  Plan* plan;
+  const PlannedOp* op;
+};
+
+}  // namespace
+
 void Plan::quantize_input() {
+  const TensorLayout& q = qlayouts_[model_->input];
+  RowsTask task{this, nullptr};
+  parallel_for(
+      pool_.get(), groups_of(q.channels) * q.height, 8,
+      [](void* c, int b, int e) { static_cast<RowsTask*>(c)->plan->quantize_rows(b, e); }, &task);
+  fill_border(model_->input);
+}
+
+// Rows [begin, end) of (group, y).
+void Plan::quantize_rows(int begin, int end) {
   const int t = model_->input;
   const TensorDesc& td = model_->tensors[t];
   const TensorLayout& f = layouts_[t];
@@ -512,29 +531,28 @@ void Plan::quantize_input() {
   // round_half_even by adding and subtracting 1.5 * 2^23 (exact for |v| < 2^22 in the default
   // rounding mode; v is clamped to +-1024 first): no libm call per element.
   const float magic = 12582912.0f;
-  for (int g = 0; g < groups_of(q.channels); ++g)
+  for (int r = begin; r < end; ++r) {
+    const int g = r / q.height, y = r % q.height;
     for (int j = 0; j < 4; ++j) {
       const int c = 4 * g + j;
-      for (int y = 0; y < q.height; ++y) {
-        std::uint8_t* d = dst + (g * q.channel_stride + y * q.row_stride) * 4 + j;
-        if (c >= q.channels) {
-          for (int x = 0; x < q.width; ++x) d[x * 4] = static_cast<std::uint8_t>(td.zero_point);
-          continue;
-        }
-        const float* row = src + c * f.channel_stride + y * f.row_stride;
-        for (int x = 0; x < q.width; ++x) {
-          float v = row[x] / scale;
-          v = row[x] != row[x] ? 0.0f : v;  // NaN reads as 0.0
-          v = v > -1024.0f ? v : -1024.0f;
-          v = v < 1024.0f ? v : 1024.0f;
-          v = (v + magic) - magic + z;
-          v = v > 0.0f ? v : 0.0f;
-          v = v < 255.0f ? v : 255.0f;
-          d[x * 4] = static_cast<std::uint8_t>(v);
-        }
+      std::uint8_t* d = dst + (g * q.channel_stride + y * q.row_stride) * 4 + j;
+      if (c >= q.channels) {
+        for (int x = 0; x < q.width; ++x) d[x * 4] = static_cast<std::uint8_t>(td.zero_point);
+        continue;
+      }
+      const float* row = src + c * f.channel_stride + y * f.row_stride;
+      for (int x = 0; x < q.width; ++x) {
+        float v = row[x] / scale;
+        v = row[x] != row[x] ? 0.0f : v;  // NaN reads as 0.0
+        v = v > -1024.0f ? v : -1024.0f;
+        v = v < 1024.0f ? v : 1024.0f;
+        v = (v + magic) - magic + z;
+        v = v > 0.0f ? v : 0.0f;
+        v = v < 255.0f ? v : 255.0f;
+        d[x * 4] = static_cast<std::uint8_t>(v);
       }
     }
-  fill_border(t);
+  }
 }
 
 // Patch channel ic * taps + ky * kernel_w + kx of output position (y, x) is the input at
@@ -542,6 +560,19 @@ void Plan::quantize_input() {
 // input's zero-point border (which is at least the convolution's padding). Channels past the
 // last patch channel hold the input's zero point; the row gaps are not read for real outputs.
 void Plan::gather_patches(const PlannedOp& op) {
+  const TensorLayout& pl = op.qpatch_layout;
+  RowsTask task{this, &op};
+  parallel_for(
+      pool_.get(), groups_of(pl.channels) * pl.height, 8,
+      [](void* c, int b, int e) {
+        auto* t = static_cast<RowsTask*>(c);
+        t->plan->gather_rows(*t->op, b, e);
+      },
+      &task);
+}
+
+// Rows [begin, end) of (patch group, y).
+void Plan::gather_rows(const PlannedOp& op, int begin, int end) {
   const OpDesc& d = *op.desc;
   const TensorLayout& in = qlayouts_[d.inputs[0]];
   const TensorLayout& pl = op.qpatch_layout;
@@ -552,9 +583,10 @@ void Plan::gather_patches(const PlannedOp& op) {
   const std::ptrdiff_t step = static_cast<std::ptrdiff_t>(d.stride_w) * 4;
   // One group of 4 patch channels at a time, each position's 4 bytes stored as one word; a
   // channel past the last patch channel reads a zero-point byte instead.
-  for (int pg = 0; pg < groups_of(pl.channels); ++pg) {
+  for (int r = begin; r < end; ++r) {
+    const int pg = r / pl.height, y = r % pl.height;
     std::uint8_t* plane = dst + pg * pl.channel_stride * 4;
-    for (int y = 0; y < pl.height; ++y) {
+    {
       const std::uint8_t* rows[4];
       std::ptrdiff_t steps[4];
       for (int j = 0; j < 4; ++j) {

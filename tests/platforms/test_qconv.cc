@@ -3,11 +3,17 @@
 // the reference with exact equality, including the row gaps and the memory around the planes.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <random>
+#include <set>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "gnrt/qkernels.h"
+#include "guarded_memory.h"
 #include "kernel_registry.h"
 
 namespace k = gnrt::kernels;
@@ -40,20 +46,22 @@ struct C4 {
   }
 };
 
-Case random_case(std::mt19937& rng, bool stride1_same) {
+// A random problem; with fixed_k > 0 a stride-1 fixed_k x fixed_k one of size fixed_h x fixed_w.
+Case random_case(std::mt19937& rng, bool stride1_same, int fixed_k = 0, int fixed_h = 0,
+                 int fixed_w = 0) {
   auto uni = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
   Case c;
   k::QConvProblem& p = c.p;
   const int ks[] = {1, 3, 5, 7};
-  p.kernel_h = ks[uni(0, 3)];
-  p.kernel_w = stride1_same ? p.kernel_h : ks[uni(0, 3)];
-  p.stride_h = p.stride_w = stride1_same ? 1 : uni(1, 2);
+  p.kernel_h = fixed_k > 0 ? fixed_k : ks[uni(0, 3)];
+  p.kernel_w = stride1_same || fixed_k > 0 ? p.kernel_h : ks[uni(0, 3)];
+  p.stride_h = p.stride_w = stride1_same || fixed_k > 0 ? 1 : uni(1, 2);
   p.pad_top = p.kernel_h / 2;
   p.pad_left = p.kernel_w / 2;
   p.in_channels = uni(1, 40);
   p.out_channels = uni(1, 23);
-  p.in_height = uni(1, 13);
-  p.in_width = uni(1, 21);
+  p.in_height = fixed_k > 0 ? fixed_h : uni(1, 13);
+  p.in_width = fixed_k > 0 ? fixed_w : uni(1, 21);
   p.out_height = (p.in_height + 2 * p.pad_top - p.kernel_h) / p.stride_h + 1;
   p.out_width = (p.in_width + 2 * p.pad_left - p.kernel_w) / p.stride_w + 1;
   p.in_zero_point = uni(0, 3) == 0 ? uni(0, 255) : 0;
@@ -81,7 +89,10 @@ Case random_case(std::mt19937& rng, bool stride1_same) {
       }
     c.row_begin.push_back(static_cast<std::uint32_t>(c.group.size()));
     c.bias.push_back(uni(-20000, 20000));
-    c.mult.push_back(std::uniform_real_distribution<float>(1e-4f, 2e-2f)(rng));
+    // A quarter of the channels with a power-of-two multiplier: float(acc) * m is then often
+    // exactly halfway between two integers, where round half to even is checked.
+    c.mult.push_back(uni(0, 3) == 0 ? std::ldexp(1.0f, -uni(5, 9))
+                                    : std::uniform_real_distribution<float>(1e-4f, 2e-2f)(rng));
   }
   return c;
 }
@@ -142,6 +153,48 @@ const void* packed_of(const Run& r) {
   return r.packed.data() + (64 - reinterpret_cast<std::uintptr_t>(r.packed.data()) % 64) % 64;
 }
 
+// Runs `info` and the reference on the case (output channels split at a multiple of 4 as the
+// runtime's threads split them); whether the whole buffers are equal. False also when the row
+// does not take the problem (*taken false).
+bool row_equals_reference(const k::QConvKernelInfo& info, Case& c, bool* taken) {
+  Run want = prepare(c, true);
+  *taken = !info.supports || info.supports(c.p);
+  if (!*taken) return false;
+  Run got = prepare(c, true);
+  const int mid = (c.p.out_channels / 2) / 4 * 4;
+  k::qs8_conv2d_ref(c.p, packed_of(want), want.in.bytes.data() + want.in.origin,
+                    want.out.bytes.data() + want.out.origin, 0, c.p.out_channels);
+  info.run(c.p, packed_of(got), got.in.bytes.data() + got.in.origin,
+           got.out.bytes.data() + got.out.origin, 0, mid);
+  info.run(c.p, packed_of(got), got.in.bytes.data() + got.in.origin,
+           got.out.bytes.data() + got.out.origin, mid, c.p.out_channels);
+  return got.out.bytes == want.out.bytes;
+}
+
+// The int8 rows of the reference family and of this CPU's ISA family.
+std::vector<const k::QConvKernelInfo*> qconv_rows() {
+  std::vector<const k::QConvKernelInfo*> rows;
+  for (const k::IsaKernels* family : {&k::scalar_kernels(), k::kernels_for(k::detect_isa())}) {
+    if (family == nullptr) continue;
+    for (const k::QConvKernelInfo& info : family->qconv) rows.push_back(&info);
+  }
+  return rows;
+}
+
+// Comma-separated row names from an environment variable (empty when unset). The cross builds
+// set GNRT_TEST_QCONV_RUN / GNRT_TEST_QCONV_SKIPPED per emulated CPU (tests/platforms/
+// CMakeLists.txt), so that a CPU model that silently lost a feature fails instead of skipping.
+std::set<std::string> names_from_env(const char* variable) {
+  std::set<std::string> names;
+  const char* value = std::getenv(variable);
+  if (value == nullptr) return names;
+  std::stringstream list(value);
+  std::string name;
+  while (std::getline(list, name, ','))
+    if (!name.empty()) names.insert(name);
+  return names;
+}
+
 }  // namespace
 
 TEST_CASE("qs8 reference convolution equals naive int8 loops (zero points, padding, strides)") {
@@ -164,35 +217,114 @@ TEST_CASE("qs8 reference convolution equals naive int8 loops (zero points, paddi
 
 TEST_CASE("every int8 convolution row equals the reference exactly, borders and gaps untouched") {
   std::mt19937 rng(99);
-  int rows_run = 0;
-  for (const k::IsaKernels* family : {&k::scalar_kernels(), k::kernels_for(k::detect_isa())}) {
-    if (family == nullptr) continue;
-    for (const k::QConvKernelInfo& info : family->qconv) {
-      if (!k::cpu_has(info.features)) {
-        MESSAGE("skipped (CPU lacks its features): " << info.name);
-        continue;
-      }
-      int problems = 0;
-      for (int trial = 0; trial < 400 && problems < 150; ++trial) {
-        Case c = random_case(rng, trial % 4 != 0);
-        Run want = prepare(c, true);
-        if (info.supports && !info.supports(c.p)) continue;
-        ++problems;
-        Run got = prepare(c, true);
-        // Split at a multiple of 4 as the runtime's threads do.
-        const int mid = (c.p.out_channels / 2) / 4 * 4;
-        k::qs8_conv2d_ref(c.p, packed_of(want), want.in.bytes.data() + want.in.origin,
-                          want.out.bytes.data() + want.out.origin, 0, c.p.out_channels);
-        info.run(c.p, packed_of(got), got.in.bytes.data() + got.in.origin,
-                 got.out.bytes.data() + got.out.origin, 0, mid);
-        info.run(c.p, packed_of(got), got.in.bytes.data() + got.in.origin,
-                 got.out.bytes.data() + got.out.origin, mid, c.p.out_channels);
-        CHECK_MESSAGE(got.out.bytes == want.out.bytes, info.name << " trial " << trial);
-      }
-      MESSAGE(std::string(info.name) << ": " << problems << " problems");
-      CHECK(problems > 0);
-      ++rows_run;
+  std::set<std::string> ran, skipped;
+  for (const k::QConvKernelInfo* row : qconv_rows()) {
+    const k::QConvKernelInfo& info = *row;
+    if (!k::cpu_has(info.features)) {
+      MESSAGE("skipped (CPU lacks its features): " << std::string(info.name));
+      skipped.insert(info.name);
+      continue;
     }
+    int problems = 0;
+    for (int trial = 0; trial < 400 && problems < 150; ++trial) {
+      Case c = random_case(rng, trial % 4 != 0);
+      bool taken = false;
+      const bool equal = row_equals_reference(info, c, &taken);
+      if (!taken) continue;
+      ++problems;
+      CHECK_MESSAGE(equal, std::string(info.name) << " trial " << trial);
+    }
+    MESSAGE(std::string(info.name) << ": " << problems << " problems");
+    CHECK(problems > 0);
+    ran.insert(info.name);
   }
-  CHECK(rows_run >= 1);
+  CHECK(ran.size() >= 1);
+  for (const std::string& name : names_from_env("GNRT_TEST_QCONV_RUN"))
+    CHECK_MESSAGE(ran.count(name) == 1, "expected to run on this CPU: " << name);
+  for (const std::string& name : names_from_env("GNRT_TEST_QCONV_SKIPPED"))
+    CHECK_MESSAGE(skipped.count(name) == 1, "expected to be skipped on this CPU: " << name);
+}
+
+// The flat stride-1 rows cut the run of (out_height - 1) * row_stride + out_width positions into
+// tiles, a last tile placed to end at the run's end, shorter tiles for short runs and single
+// positions below a vector: every run length from 1 to past two of the widest tiles (128
+// positions), 1x1 kernels without a border (row stride = width) and 3x3 ones with a border of 1.
+TEST_CASE("every int8 convolution row equals the reference on every flat run length") {
+  std::mt19937 rng(7);
+  for (const k::QConvKernelInfo* row : qconv_rows()) {
+    const k::QConvKernelInfo& info = *row;
+    if (!k::cpu_has(info.features)) continue;
+    int problems = 0;
+    for (int kernel : {1, 3})
+      for (int h = 1; h <= 3; ++h)
+        for (int w = 1; w <= 48; ++w) {
+          Case c = random_case(rng, true, kernel, h, w);
+          bool taken = false;
+          const bool equal = row_equals_reference(info, c, &taken);
+          if (!taken) continue;
+          ++problems;
+          CHECK_MESSAGE(equal, std::string(info.name) << " kernel " << kernel << " " << h << "x"
+                                                      << w);
+        }
+    MESSAGE(std::string(info.name) << ": " << problems << " problems");
+    CHECK(problems > 0);
+  }
+}
+
+// Tight planes next to inaccessible pages: the input and output C4 buffers hold exactly their
+// groups' planes (border of kernel / 2, no slack), starting right after a guard page or ending at
+// one, so a row that reads or writes outside the planes crashes. The flat rows read at most what
+// the reference reads (their positions run from the first to the last interior position) and
+// write only inside the output planes; the bytes must equal the reference's everywhere.
+TEST_CASE("every int8 convolution row stays inside tight planes (guard pages on both sides)") {
+  std::mt19937 rng(5);
+  auto uni = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  for (const k::QConvKernelInfo* row : qconv_rows()) {
+    const k::QConvKernelInfo& info = *row;
+    if (!k::cpu_has(info.features)) continue;
+    int problems = 0;
+    for (int trial = 0; trial < 60; ++trial) {
+      const int kernel = 1 + 2 * (trial % 3);
+      Case c = random_case(rng, true, kernel, uni(1, 13), uni(1, 21));
+      k::QConvProblem& p = c.p;
+      const int pad = c.pad;
+      const std::ptrdiff_t rs = p.in_width + 2 * pad, gs = (p.in_height + 2 * pad) * rs;
+      p.in_row_stride = p.out_row_stride = rs;
+      p.in_group_stride = p.out_group_stride = gs;
+      if (info.supports && !info.supports(p)) continue;
+      ++problems;
+      const std::size_t in_positions = static_cast<std::size_t>((p.in_channels + 3) / 4) * gs;
+      const std::size_t out_positions = static_cast<std::size_t>((p.out_channels + 3) / 4) * gs;
+      const std::ptrdiff_t origin = (pad * rs + pad) * 4;  // bytes
+      std::vector<std::uint8_t> in(in_positions * 4, static_cast<std::uint8_t>(p.in_zero_point));
+      for (int ch = 0; ch < p.in_channels; ++ch)
+        for (int y = 0; y < p.in_height; ++y)
+          for (int x = 0; x < p.in_width; ++x)
+            in[origin + ((ch / 4) * gs + y * rs + x) * 4 + ch % 4] =
+                c.in[(static_cast<std::size_t>(ch) * p.in_height + y) * p.in_width + x];
+      k::QConvWeights w{c.row_begin.data(), c.group.data(), c.tap.data(), c.w4.data(),
+                        c.bias.data(), c.mult.data()};
+      std::vector<std::uint8_t> packed(k::qconv_packed_bytes(p, w) + 64);
+      void* aligned =
+          packed.data() + (64 - reinterpret_cast<std::uintptr_t>(packed.data()) % 64) % 64;
+      k::qconv_pack(p, w, aligned);
+      std::vector<std::uint8_t> want(out_positions * 4,
+                                     static_cast<std::uint8_t>(p.out_zero_point));
+      k::qs8_conv2d_ref(p, aligned, in.data() + origin, want.data() + origin, 0, p.out_channels);
+      for (bool at_end : {false, true}) {
+        gnrt_test::GuardedFloats gin(in_positions, at_end), gout(out_positions, at_end);
+        auto* gi = reinterpret_cast<std::uint8_t*>(gin.data());
+        auto* go = reinterpret_cast<std::uint8_t*>(gout.data());
+        std::memcpy(gi, in.data(), in.size());
+        std::memset(go, p.out_zero_point, want.size());
+        const int mid = (p.out_channels / 2) / 4 * 4;
+        info.run(p, aligned, gi + origin, go + origin, 0, mid);
+        info.run(p, aligned, gi + origin, go + origin, mid, p.out_channels);
+        CHECK_MESSAGE(std::memcmp(go, want.data(), want.size()) == 0,
+                      std::string(info.name) << " trial " << trial << (at_end ? " at end" : ""));
+      }
+    }
+    MESSAGE(std::string(info.name) << ": " << problems << " problems");
+    CHECK(problems > 0);
+  }
 }
