@@ -1,7 +1,7 @@
 // bench_sparse model mode (the default):
 //   bench_sparse [--model M.gnrt | --density D [--seed S] [--float16]] [--size 224] [--threads T]
 //                [--runs N] [--warmup W] [--no-verify] [--json] [--reference] [--save-model P]
-//                [--gap-ms 2] [--engines gnrt,xnnpack-f32[,xnnpack-qs8][,xnnpack-f16] | --peers]
+//                [--gap-ms 2] [--block 1] [--engines gnrt,xnnpack-f32[,xnnpack-qs8][,xnnpack-f16] | --peers]
 //                [--int8-model INT8.gnrt]
 //                [--calibration-images 64] [--accuracy [N]]
 // runs libgnrt and the XNNPACK dense baseline alternately, run by run, and prints median/min/max
@@ -58,6 +58,7 @@ struct Params {
   bool json = false;
   bool reference = false;
   int gap_ms = 2;  // with threads > 1: pause between runs so idle workers of both pools sleep
+  int block = 1;   // timed runs of one engine back to back (after `warmup` untimed ones) per turn
   std::string save_model;
   std::string engines_list = "gnrt,xnnpack-f32";
   std::vector<Engine> engines;  // parsed engines_list (--peers: all)
@@ -144,6 +145,8 @@ void echo_params(std::FILE* out, const Params& p, const std::string& model_descr
   std::fprintf(out, "  reference: [%d]\n", p.reference ? 1 : 0);
   std::fprintf(out, "  gap_ms:    [%d]%s\n", p.gap_ms,
                p.threads > 1 ? "" : " (unused with one thread)");
+  std::fprintf(out, "  block:     [%d]%s\n", p.block,
+               p.block > 1 ? " (runs per engine turn)" : " (engines alternate run by run)");
   std::fprintf(out, "  json:      [%d]\n", p.json ? 1 : 0);
   std::fprintf(out, "  loadavg:   [%s] (1 min, before the runs)\n", load_before.c_str());
   std::fflush(out);
@@ -540,38 +543,63 @@ std::string timed_runs(const Params& p, Engines& e, Samples* s) {
     if (p.gap_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(p.gap_ms));
   };
   const std::size_t engines = 2 + active.size();
-  for (int r = 0; r < p.runs; ++r) {
-    for (std::size_t turn = 0; turn < engines; ++turn) {
-      const std::size_t which = (static_cast<std::size_t>(r) + turn) % engines;
-      if (which == 0) {
-        const double c0 = cpu_seconds();
-        const double t0 = now_seconds();
-        const gnrt_status status = gnrt_plan_run(e.g.plan);
-        const double t1 = now_seconds();
-        const double c1 = cpu_seconds();
-        if (status != GNRT_OK) return gnrt_error("run", status);
-        s->gnrt_ms.push_back((t1 - t0) * 1e3);
-        s->gnrt_cpu_ms.push_back((c1 - c0) * 1e3);
-        settle(nullptr);
-        for (int k = 0; k < gnrt_ops; ++k)
-          s->gnrt_op_ms[static_cast<std::size_t>(k)].push_back(
-              gnrt_plan_operator_nanoseconds(e.g.plan, k) * 1e-6);
-      } else if (which == 1) {
-        const double c0 = cpu_seconds();
-        const double t0 = now_seconds();
-        const bool ok = x.run(&xnn_op_ns);
-        const double t1 = now_seconds();
-        const double c1 = cpu_seconds();
-        if (!ok) return "XNNPACK baseline: " + x.last_error();
-        s->xnn_ms.push_back((t1 - t0) * 1e3);
-        s->xnn_cpu_ms.push_back((c1 - c0) * 1e3);
-        settle(&x);
-        for (std::size_t k = 0; k < xnn_ops; ++k) s->xnn_op_ms[k].push_back(xnn_op_ns[k] * 1e-6);
-      } else {
-        const std::size_t k = active[which - 2];
+  // One run of engine `which` (0 libgnrt, 1 XNNPACK f32, 2.. the peers), recorded if `timed`.
+  auto run_engine = [&](std::size_t which, bool timed) -> std::string {
+    if (which == 0) {
+      const double c0 = cpu_seconds();
+      const double t0 = now_seconds();
+      const gnrt_status status = gnrt_plan_run(e.g.plan);
+      const double t1 = now_seconds();
+      const double c1 = cpu_seconds();
+      if (status != GNRT_OK) return gnrt_error("run", status);
+      settle(nullptr);
+      if (!timed) return "";
+      s->gnrt_ms.push_back((t1 - t0) * 1e3);
+      s->gnrt_cpu_ms.push_back((c1 - c0) * 1e3);
+      for (int k = 0; k < gnrt_ops; ++k)
+        s->gnrt_op_ms[static_cast<std::size_t>(k)].push_back(
+            gnrt_plan_operator_nanoseconds(e.g.plan, k) * 1e-6);
+    } else if (which == 1) {
+      const double c0 = cpu_seconds();
+      const double t0 = now_seconds();
+      const bool ok = x.run(&xnn_op_ns);
+      const double t1 = now_seconds();
+      const double c1 = cpu_seconds();
+      if (!ok) return "XNNPACK baseline: " + x.last_error();
+      settle(&x);
+      if (!timed) return "";
+      s->xnn_ms.push_back((t1 - t0) * 1e3);
+      s->xnn_cpu_ms.push_back((c1 - c0) * 1e3);
+      for (std::size_t k = 0; k < xnn_ops; ++k) s->xnn_op_ms[k].push_back(xnn_op_ns[k] * 1e-6);
+    } else {
+      const std::size_t k = active[which - 2];
+      if (timed) {
         const std::string error = time_peer(e.peers[k], k, s);
         if (!error.empty()) return error;
-        settle(e.peers[k].x.get());  // null for libgnrt int8: only the pause
+      } else if (!e.peers[k].run()) {
+        return std::string(engine_label(e.peers[k].id)) + ": " + e.peers[k].last_error();
+      }
+      settle(e.peers[k].x.get());  // null for libgnrt int8: only the pause
+    }
+    return "";
+  };
+  // --block 1 (default): the engines alternate run by run, each run after the others' (caches
+  // shared with them). --block B: B timed runs of one engine back to back, right after `warmup`
+  // untimed ones, then the next engine (warm caches, as a separate process like ort.js sees).
+  const int block = std::max(1, p.block);
+  for (int r = 0, turn_round = 0; r < p.runs; r += block, ++turn_round) {
+    const int n = std::min(block, p.runs - r);
+    for (std::size_t turn = 0; turn < engines; ++turn) {
+      const std::size_t which = (static_cast<std::size_t>(turn_round) + turn) % engines;
+      if (block > 1) {
+        for (int i = 0; i < p.warmup; ++i) {
+          const std::string error = run_engine(which, false);
+          if (!error.empty()) return error;
+        }
+      }
+      for (int i = 0; i < n; ++i) {
+        const std::string error = run_engine(which, true);
+        if (!error.empty()) return error;
       }
     }
   }
@@ -713,7 +741,7 @@ void print_json(const Params& p, const Engines& e, const Samples& s, const Summa
   out["gnrt_version"] = gnrt_version();
   out["params"] = {{"model", description},     {"size", e.in_dims[2]}, {"threads", p.threads},
                    {"runs", p.runs},           {"warmup", p.warmup},   {"verify", p.verify},
-                   {"reference", p.reference}, {"gap_ms", p.gap_ms}};
+                   {"reference", p.reference}, {"gap_ms", p.gap_ms},   {"block", p.block}};
   nlohmann::json engine_names = nlohmann::json::array();
   for (Engine id : p.engines) engine_names.push_back(engine_cli_name(id));
   out["params"]["engines"] = engine_names;
@@ -956,6 +984,10 @@ int model_mode_main(int argc, char** argv) {
          "--gap-ms", p.gap_ms,
          "threads > 1: pause between timed runs so both pools' idle workers sleep (default 2)")
       ->check(CLI::Range(0, 10000));
+  app.add_option("--block", p.block,
+                 "timed runs of one engine back to back, after --warmup untimed ones, before the "
+                 "next engine (default 1: the engines alternate run by run)")
+      ->check(CLI::Range(1, 1000000));
   app.add_option("--engines", p.engines_list,
                  "comma-separated: gnrt, xnnpack-f32, xnnpack-qs8, xnnpack-f16, or all (default "
                  "gnrt,xnnpack-f32; timing needs gnrt and xnnpack-f32)");

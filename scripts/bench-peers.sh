@@ -150,6 +150,12 @@ else
   echo "== bench_sparse has no --engines: gnrt and XNNPACK dense f32 only"
 fi
 
+# Each engine's runs back to back after its warm-up (--block), as ort.js times ORT in its own
+# process: without it bench_sparse alternates its engines run by run, and each run starts with the
+# caches the other engines left.
+BLOCK=""
+"$BENCH" --help 2>&1 | grep -q -- '--block' && BLOCK=1
+
 # --- timing, interleaved in rounds
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 r=1
@@ -168,6 +174,7 @@ while [ $r -le "$ROUNDS" ]; do
             --warmup "$WARMUP" --gap-ms "$gap" --json
           [ -n "$ENGINES" ] && set -- "$@" --engines "$ENGINES" $BS_CALIB
           [ -n "$INT8_ABS" ] && set -- "$@" --int8-model "$INT8_ABS"
+          [ -n "$BLOCK" ] && set -- "$@" --block "$RUNS"
           run "$OUT/raw/bs-$size-t$t-r$r.json" "$BENCH" "$@"
         else
           run "$OUT/raw/ort-$(basename "$e" .onnx)-$size-t$t-r$r.json" node "$ORTJS" bench \

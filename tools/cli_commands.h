@@ -20,6 +20,8 @@ struct RunArgs {
   std::vector<int> raw_shape;  // C,H,W for raw input; empty: the plan's input shape
   int top = 5;
   bool json = false;
+  int threads = 1;
+  int profile_runs = 0;  // > 0: also time each operator over this many runs (after 2 warm-ups)
 };
 
 struct EvalArgs {

@@ -78,6 +78,11 @@ int main(int argc, char** argv) {
   run->add_option("--top", run_args.top, "How many classes to print (default 5)")
       ->check(integer_in(1, 100000));
   run->add_flag("--json", run_args.json, "Print one JSON object instead of text");
+  run->add_option("--threads", run_args.threads, "Worker threads of the plan (default 1)")
+      ->check(CLI::Range(1, 256));
+  run->add_option("--profile", run_args.profile_runs,
+                  "Then time every operator over N runs (2 warm-ups first) and print the medians")
+      ->check(CLI::Range(1, 100000));
 
   EvalArgs eval_args;
   CLI::App* eval = app.add_subcommand("eval", "Top-1 accuracy over an IDX dataset");

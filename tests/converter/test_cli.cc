@@ -176,6 +176,26 @@ TEST_CASE("tiny train -> prune -> export -> eval pipeline") {
   CHECK(std::abs(gnrt_accuracy - e["accuracy"].get<double>()) <= 0.001);
   CHECK(e["nonzeros_training"].get<long>() == nonzeros);
 
+  // Fine-tuning a pruned float32 checkpoint (masks, no optimizer state left): its mask is kept
+  // (the target equals its nonzeros, so nothing more is cut), BatchNorm re-estimated, retrained.
+  std::ofstream(tmp / "finetune.json") << R"({
+    "mode": "global",
+    "target": {"scope": "training", "compression": 8},
+    "schedule": {"type": "oneshot"},
+    "retrain": {"epochs": 1, "lr": 0.002, "batch": 32},
+    "bn_recalibration_batches": 4
+  })";
+  Result finetune =
+      run("prune --recipe " + (tmp / "finetune.json") + " --from " +
+              (tmp / "pruned/checkpoint.pt") + " --data-dir " + tmp.path + " --threads 1 --out " +
+              (tmp / "finetuned"),
+          tmp);
+  INFO(finetune.err);
+  REQUIRE(finetune.status == 0);
+  auto ft = read_json(tmp / "finetuned/report.json");
+  CHECK(ft["training_graph"]["nonzeros"].get<long>() <= nonzeros);
+  CHECK(ft["training_graph"]["nonzeros"].get<long>() >= nonzeros - nonzeros / 1000);
+
   // Cost-aware on the deployed graph, the auxiliary heads as their own group, and a snapshot per
   // iteration (the trade-off curve from one run).
   std::ofstream(tmp / "groups.json") << R"({
