@@ -316,6 +316,35 @@ TEST_CASE("run: raw float32 input equals the normalized image") {
   CHECK(j["input_shape"] == json({1, 1, 40, 40}));
 }
 
+TEST_CASE("run: --profile times every operator; --threads gives the same answer") {
+  const json base = run_json({"run", kModel, "--input", kSample, "--json", "--top", "10"});
+  const json j = run_json({"run", kModel, "--input", kSample, "--json", "--top", "10", "--profile",
+                           "5", "--threads", "2"});
+  CHECK(j["top"] == base["top"]);  // threads and extra runs change nothing in the answer
+  const json& p = j["profile"];
+  CHECK(p["runs"] == 5);
+  CHECK(p["threads"] == 2);
+  const json info = run_json({"info", kModel, "--json"});
+  REQUIRE(p["operators"].size() == info["layers"].size());
+  double sum = 0;
+  for (std::size_t k = 0; k < p["operators"].size(); ++k) {
+    const json& op = p["operators"][k];
+    CHECK(op["index"] == k);
+    CHECK(op["name"] == info["layers"][k]["name"]);
+    CHECK(!op["kernel"].get<std::string>().empty());
+    CHECK(op["median_ms"].get<double>() >= 0.0);
+    sum += op["median_ms"].get<double>();
+  }
+  CHECK(sum > 0.0);
+  CHECK(p["operators_sum_ms"].get<double>() == doctest::Approx(sum));
+  CHECK(p["run_median_ms"].get<double>() > 0.0);
+
+  const ProcessResult text = run({"run", kModel, "--input", kSample, "--profile", "3"});
+  CHECK(text.out.find("profile: 3 runs, 1 thread(s)") != std::string::npos);
+  CHECK(text.out.find("conv1") != std::string::npos);
+  run({"run", kModel, "--input", kSample, "--profile", "0"}, 2);  // usage error
+}
+
 TEST_CASE("run: one model file at several input sizes") {
   for (int size : {32, 64, 224}) {
     INFO("size " << size);
