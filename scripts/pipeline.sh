@@ -1,6 +1,7 @@
 #!/bin/sh
-# The main job: prune GoogLeNet on Fashion-MNIST, retrain it, export it to .gnrt, check it in
-# libgnrt, benchmark it against XNNPACK dense, and print the results table (docs/results.md).
+# The main job: prune GoogLeNet on Fashion-MNIST, retrain it, export it to .gnrt (float32, float16,
+# int8), check each in libgnrt, benchmark float32 and int8 against XNNPACK dense, and print the
+# results table (docs/results.md).
 #
 #   scripts/pipeline.sh                  from the shipped dense baseline (models/), about 15-20 min
 #                                        on 2 cores: one retraining epoch that prunes gradually to
@@ -117,11 +118,17 @@ step "export to .gnrt (float32, and a float16 variant) and verify against LibTor
   --threads "$THREADS" > /dev/null
 "$GNRT" info --json "$OUT/model.gnrt" > "$OUT/model-info.json"
 
+step "quantize to int8 (gn-convert quantize: 1000 calibration images; accuracy by gnrt eval below)"
+"$GNC" quantize "$OUT/model.gnrt" --fashion-mnist /usr/share/datasets/fashion-mnist \
+  -o "$OUT/model-int8.gnrt" --eval-images 0 --threads "$THREADS"
+
 step "test accuracy in libgnrt (gnrt eval --fashion-mnist)"
 "$GNRT" eval "$OUT/model.gnrt" --fashion-mnist 2>/dev/null | tee "$OUT/gnrt-eval.txt"
 "$GNRT" eval "$OUT/model-fp16.gnrt" --fashion-mnist 2>/dev/null | tee "$OUT/gnrt-eval-fp16.txt"
 ACC=$(sed -n 's/^accuracy=\([0-9.]*\) .*/\1/p' "$OUT/gnrt-eval.txt")
+"$GNRT" eval "$OUT/model-int8.gnrt" --fashion-mnist 2>/dev/null | tee "$OUT/gnrt-eval-int8.txt"
 ACC16=$(sed -n 's/^accuracy=\([0-9.]*\) .*/\1/p' "$OUT/gnrt-eval-fp16.txt")
+ACC8=$(sed -n 's/^accuracy=\([0-9.]*\) .*/\1/p' "$OUT/gnrt-eval-int8.txt")
 SHIPPED=models/googlenet-fmnist-16x.gnrt
 SHIPPED_ACC=""
 if [ "$SCRATCH" = 0 ] && [ -f "$SHIPPED" ]; then
@@ -130,9 +137,11 @@ if [ "$SCRATCH" = 0 ] && [ -f "$SHIPPED" ]; then
   SHIPPED_ACC=$(sed -n 's/^accuracy=\([0-9.]*\) .*/\1/p' "$OUT/gnrt-eval-shipped.txt")
 fi
 
-step "benchmark: libgnrt vs XNNPACK dense, 1 thread, at 48x48 and 224x224 ($RUNS runs each)"
-"$BENCH" --model "$OUT/model.gnrt" --size 48 --threads 1 --runs "$RUNS" --json > "$OUT/bench-48.json"
-"$BENCH" --model "$OUT/model.gnrt" --size 224 --threads 1 --runs "$RUNS" --json > "$OUT/bench-224.json"
+step "benchmark: libgnrt fp32 and int8 vs XNNPACK dense, 1 thread, at 48x48 and 224x224 ($RUNS runs each)"
+for s in 48 224; do
+  "$BENCH" --model "$OUT/model.gnrt" --int8-model "$OUT/model-int8.gnrt" --size "$s" --threads 1 \
+    --runs "$RUNS" --json > "$OUT/bench-$s.json"
+done
 
 step "results"
 {
@@ -143,6 +152,8 @@ step "results"
   printf '"gnrt_info": %s,\n' "$(cat "$OUT/model-info.json")"
   printf '"gnrt_eval_accuracy": %s,\n' "$ACC"
   printf '"gnrt_eval_accuracy_fp16": %s,\n' "$ACC16"
+  printf '"gnrt_eval_accuracy_int8": %s,\n' "$ACC8"
+  printf '"int8_gnrt_bytes": %s,\n' "$(wc -c < "$OUT/model-int8.gnrt")"
   if [ -n "$SHIPPED_ACC" ]; then
     printf '"shipped_gnrt_eval": {"file": "%s", "accuracy": %s},\n' "$SHIPPED" "$SHIPPED_ACC"
   fi

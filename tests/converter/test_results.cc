@@ -52,6 +52,20 @@ TEST_CASE("results table renders a pipeline manifest and names missing keys") {
                            {"final", {{"test_accuracy", 0.9312}}}}}}}},
                       {"shipped_gnrt_eval", {{"file", "models/x.gnrt"}, {"accuracy", 0.9311}}}};
   std::string t = render_results(m);
+  CHECK(!contains(t, "int8"));  // a manifest without int8 keys has no int8 rows
+  nlohmann::json with_int8 = m;
+  with_int8["gnrt_eval_accuracy_int8"] = 0.9291;
+  with_int8["int8_gnrt_bytes"] = 450000;
+  with_int8["bench_224"]["engines"]["libgnrt_int8"] = {{"median_ms", 2.5}};
+  const std::string t8 = render_results(with_int8);
+  CHECK(contains(
+      t8, "| test accuracy of the int8 .gnrt (`gn-convert quantize`) in libgnrt | - | 92.91% |"));
+  CHECK(contains(t8, "24.00 MB vs 900 KB (float16: 600 KB, int8: 450 KB)"));
+  CHECK(contains(t8,
+                 "| latency, 1 thread, libgnrt int8 vs libgnrt float32, 224x224 | - | 2.500 ms vs "
+                 "4.000 ms (**1.60x**) |"));
+  with_int8["bench_224"]["engines"]["libgnrt_int8"].erase("median_ms");
+  CHECK(contains(error_of([&] { render_results(with_int8); }), "libgnrt_int8 lacks 'median_ms'"));
   CHECK(contains(t, "| 10.32 M |"));
   CHECK(contains(t, "403 K (25.6x)"));
   CHECK(contains(t, "373 K (16.0x)"));

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <sstream>
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 namespace gnconvert {
 
@@ -116,6 +118,10 @@ std::string render_results(const json& m) {
     out << "| test accuracy of the float16 .gnrt in libgnrt | - | "
         << pct(m["gnrt_eval_accuracy_fp16"].get<double>()) << " |\n";
   }
+  if (m.contains("gnrt_eval_accuracy_int8")) {
+    out << "| test accuracy of the int8 .gnrt (`gn-convert quantize`) in libgnrt | - | "
+        << pct(number(m, "gnrt_eval_accuracy_int8", "manifest")) << " |\n";
+  }
   if (m.contains("shipped_gnrt_eval")) {
     const json& shipped = m["shipped_gnrt_eval"];
     out << "| the shipped pruned model (`" << shipped.value("file", std::string("?"))
@@ -129,7 +135,10 @@ std::string render_results(const json& m) {
         << bytes(m["dense_gnrt_bytes"].get<double>()) << " vs "
         << bytes(number(info, "file_bytes", "gnrt_info"));
     if (m.contains("fp16_gnrt_bytes")) {
-      out << " (float16: " << bytes(m["fp16_gnrt_bytes"].get<double>()) << ")";
+      out << " (float16: " << bytes(m["fp16_gnrt_bytes"].get<double>());
+      if (m.contains("int8_gnrt_bytes"))
+        out << ", int8: " << bytes(number(m, "int8_gnrt_bytes", "manifest"));
+      out << ")";
     }
     out << " |\n";
   }
@@ -140,6 +149,21 @@ std::string render_results(const json& m) {
   if (m.contains("bench_224")) {
     out << "| latency, 1 thread, libgnrt vs XNNPACK dense, 224x224 | - | "
         << latency(m["bench_224"], "bench_224") << " |\n";
+  }
+  // bench_sparse --int8-model: libgnrt on the int8 file, timed in the same runs as the float one.
+  const std::pair<const char*, std::string> benches[] = {
+      {"bench_train_size", std::to_string(size) + "x" + std::to_string(size)},
+      {"bench_224", "224x224"}};
+  for (const auto& b : benches) {
+    if (!m.contains(b.first)) continue;
+    const json& e = need(m[b.first], "engines", b.first);
+    if (!e.contains("libgnrt_int8")) continue;
+    const std::string where = std::string(b.first) + ".engines";
+    const double q = number(e["libgnrt_int8"], "median_ms", where + ".libgnrt_int8");
+    const double f = number(need(e, "libgnrt", where), "median_ms", where + ".libgnrt");
+    out << "| latency, 1 thread, libgnrt int8 vs libgnrt float32, " << b.second << " | - | "
+        << fmt("%.3f ms", q) << " vs " << fmt("%.3f ms", f) << " (**" << fmt("%.2f", f / q)
+        << "x**) |\n";
   }
 
   if (m.contains("tradeoff") && m["tradeoff"].is_array() && !m["tradeoff"].empty()) {
