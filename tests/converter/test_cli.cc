@@ -185,16 +185,50 @@ TEST_CASE("tiny train -> prune -> export -> eval pipeline") {
     "retrain": {"epochs": 1, "lr": 0.002, "batch": 32},
     "bn_recalibration_batches": 4
   })";
-  Result finetune =
-      run("prune --recipe " + (tmp / "finetune.json") + " --from " +
-              (tmp / "pruned/checkpoint.pt") + " --data-dir " + tmp.path + " --threads 1 --out " +
-              (tmp / "finetuned"),
-          tmp);
+  Result finetune = run("prune --recipe " + (tmp / "finetune.json") + " --from " +
+                            (tmp / "pruned/checkpoint.pt") + " --data-dir " + tmp.path +
+                            " --threads 1 --out " + (tmp / "finetuned"),
+                        tmp);
   INFO(finetune.err);
   REQUIRE(finetune.status == 0);
   auto ft = read_json(tmp / "finetuned/report.json");
   CHECK(ft["training_graph"]["nonzeros"].get<long>() <= nonzeros);
   CHECK(ft["training_graph"]["nonzeros"].get<long>() >= nonzeros - nonzeros / 1000);
+
+  // Distillation from the dense model: at weight 0 the teacher runs but changes nothing (the same
+  // weights as the run above, bit for bit); at weight 0.7 it changes the weights, and the report
+  // records the teacher and its time.
+  auto distilled = [&](const std::string& dir, double weight) {
+    std::ofstream(tmp / (dir + ".json"))
+        << R"({"mode": "global", "target": {"scope": "training", "compression": 8},
+               "schedule": {"type": "oneshot"}, "retrain": {"epochs": 1, "lr": 0.002, "batch": 32},
+               "bn_recalibration_batches": 4,
+               "distillation": {"teacher": ")"
+        << (tmp / "dense/checkpoint.pt") << R"(", "temperature": 3, "weight": )" << weight << "}}";
+    Result r = run("prune --recipe " + (tmp / (dir + ".json")) + " --from " +
+                       (tmp / "pruned/checkpoint.pt") + " --data-dir " + tmp.path +
+                       " --threads 1 --out " + (tmp / dir),
+                   tmp);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    Result e =
+        run("eval " + (tmp / (dir + "/checkpoint.pt")) + " --json --data-dir " + tmp.path, tmp);
+    REQUIRE(e.status == 0);
+    return std::make_pair(read_json(tmp / (dir + "/report.json")), nlohmann::json::parse(e.out));
+  };
+  Result ft_eval =
+      run("eval " + (tmp / "finetuned/checkpoint.pt") + " --json --data-dir " + tmp.path, tmp);
+  REQUIRE(ft_eval.status == 0);
+  const auto plain = nlohmann::json::parse(ft_eval.out);
+  const auto [report0, eval0] = distilled("kd0", 0.0);
+  CHECK(eval0["weights_digest"] == plain["weights_digest"]);
+  CHECK(report0["distillation"]["teacher_batches_this_process"].get<long>() > 0);
+  const auto [report7, eval7] = distilled("kd7", 0.7);
+  CHECK(eval7["weights_digest"] != plain["weights_digest"]);
+  CHECK(report7["distillation"]["weight"].get<double>() == doctest::Approx(0.7));
+  CHECK(report7["distillation"]["temperature"].get<double>() == doctest::Approx(3.0));
+  CHECK(report7["distillation"]["teacher_seconds_this_process"].get<double>() > 0.0);
+  CHECK(eval7["nonzeros_training"].get<long>() == plain["nonzeros_training"].get<long>());
 
   // Cost-aware on the deployed graph, the auxiliary heads as their own group, and a snapshot per
   // iteration (the trade-off curve from one run).

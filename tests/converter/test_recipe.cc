@@ -36,6 +36,25 @@ TEST_CASE("recipes parse and reject mistakes") {
       error_of([] { parse_recipe(R"({"target": {"density": 0.1}, "block": {"rows": 4}})", "r"); }),
       "unknown key 'rows'"));
 
+  CHECK(r.distill_teacher.empty());
+  const PruneRecipe kd = parse_recipe(
+      R"({"target": {"density": 0.1},
+          "distillation": {"teacher": "dense.pt", "temperature": 2.5, "weight": 0.7}})",
+      "r");
+  CHECK(kd.distill_teacher == "dense.pt");
+  CHECK(kd.distill_temperature == doctest::Approx(2.5));
+  CHECK(kd.distill_weight == doctest::Approx(0.7));
+  CHECK(parse_recipe(R"({"target": {"density": 0.1}, "distillation": {"teacher": "from"}})", "r")
+            .distill_weight == doctest::Approx(0.5));
+  for (const char* bad :
+       {R"({"target": {"density": 0.1}, "distillation": {"temperature": 2}})",
+        R"({"target": {"density": 0.1}, "distillation": {"teacher": "t", "temperature": 0}})",
+        R"({"target": {"density": 0.1}, "distillation": {"teacher": "t", "weight": 1.5}})",
+        R"({"target": {"density": 0.1}, "distillation": {"teacher": "t", "alpha": 1}})"}) {
+    CAPTURE(bad);
+    CHECK(contains(error_of([bad] { parse_recipe(bad, "r"); }), "distillation"));
+  }
+
   CHECK(contains(error_of([] { parse_recipe(R"({"mode": "global"})", "r"); }), "missing 'target'"));
   CHECK(contains(
       error_of([] { parse_recipe(R"({"mode": "magic", "target": {"density": 0.1}})", "r"); }),

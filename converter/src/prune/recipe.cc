@@ -220,7 +220,8 @@ PruneRecipe parse_recipe(const std::string& text, const std::string& what) {
   if (j.is_discarded()) throw RecipeError(what + ": not valid JSON");
   check_keys(j,
              {"mode", "target", "schedule", "retrain", "final_retrain", "min_density",
-              "bn_recalibration_batches", "cost", "layers", "description", "aux", "snapshots", "block"},
+              "bn_recalibration_batches", "cost", "layers", "description", "aux", "snapshots",
+              "block", "distillation"},
              "the recipe", what);
   PruneRecipe r;
   r.text = text;
@@ -244,10 +245,22 @@ PruneRecipe parse_recipe(const std::string& text, const std::string& what) {
     const json& b = j.at("block");
     check_keys(b, {"input_channels"}, "block", what);
     r.block_input_channels = get(b, "input_channels", r.block_input_channels, "block", what);
-    if (r.block_input_channels != 1 && r.block_input_channels != 2 &&
-        r.block_input_channels != 4 && r.block_input_channels != 8) {
+    if (r.block_input_channels != 1 && r.block_input_channels != 2 && r.block_input_channels != 4 &&
+        r.block_input_channels != 8) {
       throw RecipeError(what + ": block.input_channels must be 1, 2, 4 or 8");
     }
+  }
+  if (j.contains("distillation")) {
+    const json& d = j.at("distillation");
+    check_keys(d, {"teacher", "temperature", "weight"}, "distillation", what);
+    r.distill_teacher = get(d, "teacher", std::string(), "distillation", what);
+    if (r.distill_teacher.empty())
+      throw RecipeError(what + ": distillation.teacher must name a checkpoint (or \"from\")");
+    r.distill_temperature = get(d, "temperature", r.distill_temperature, "distillation", what);
+    if (!(r.distill_temperature > 0) || !(r.distill_temperature <= 100))
+      throw RecipeError(what + ": distillation.temperature must be in (0, 100]");
+    r.distill_weight = get(d, "weight", r.distill_weight, "distillation", what);
+    range(r.distill_weight, 0, 1, "distillation.weight", what);
   }
   if (r.snapshots && r.schedule != "iterative") {
     throw RecipeError(what + ": snapshots are kept per iteration of an iterative schedule");

@@ -86,6 +86,13 @@ struct PruneRecipe {
   // heads stay unstructured. 1: unstructured (the default).
   int block_input_channels = 1;
 
+  // Knowledge distillation in every retraining phase (recipe key "distillation"): the teacher's
+  // checkpoint ("from": the --from checkpoint), the softmax temperature T and the weight w of the
+  // soft loss: (1 - w) CE + w T^2 KL (train/distill.h). Empty teacher: none.
+  std::string distill_teacher;
+  double distill_temperature = 4.0;
+  double distill_weight = 0.5;
+
   std::string text;  // the recipe as read
 };
 

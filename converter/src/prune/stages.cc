@@ -5,6 +5,7 @@
 #include "prune/pruner.h"
 #include "report/layer_report.h"
 #include "train/checkpoint.h"
+#include "train/distill.h"
 #include "train/evaluation.h"
 #include "util/text.h"
 
@@ -34,11 +35,13 @@ Stage action(const std::string& name, std::function<void(Session&)> fn) {
   return stage;
 }
 
-Stage training(const std::string& name, const OptimOptions& optim) {
+Stage training(const std::string& name, const OptimOptions& optim,
+               std::shared_ptr<Distiller> distill) {
   Stage stage;
   stage.name = name;
   stage.train = true;
   stage.optim = optim;
+  stage.distill = std::move(distill);
   return stage;
 }
 
@@ -114,12 +117,13 @@ Stage snapshot(int i) {
   });
 }
 
-void add_iterative(const Plan& plan, std::vector<Stage>* stages) {
+void add_iterative(const Plan& plan, const std::shared_ptr<Distiller>& distill,
+                   std::vector<Stage>* stages) {
   const PruneRecipe& recipe = plan->recipe;
   for (int i = 0; i < recipe.iterations; ++i) {
     stages->push_back(prune_step(plan, i));
     if (recipe.retrain.epochs > 0) {
-      stages->push_back(training("retrain-" + std::to_string(i + 1), recipe.retrain));
+      stages->push_back(training("retrain-" + std::to_string(i + 1), recipe.retrain, distill));
       stages->push_back(eval_after_retrain(i));
     }
     if (recipe.snapshots) stages->push_back(snapshot(i));
@@ -127,8 +131,9 @@ void add_iterative(const Plan& plan, std::vector<Stage>* stages) {
 }
 
 // One training phase that prunes before the optimizer steps the schedule picks.
-void add_gradual(const Plan& plan, std::vector<Stage>* stages) {
-  Stage gradual = training("gradual", plan->recipe.retrain);
+void add_gradual(const Plan& plan, const std::shared_ptr<Distiller>& distill,
+                 std::vector<Stage>* stages) {
+  Stage gradual = training("gradual", plan->recipe.retrain, distill);
   gradual.before_step = [plan](Session& s, std::int64_t step, std::int64_t total) {
     std::int64_t target =
         gradual_target(plan->recipe, plan->targets, step, total, start_nonzeros(s));
@@ -146,13 +151,24 @@ void add_gradual(const Plan& plan, std::vector<Stage>* stages) {
   }));
 }
 
-Stage final_evaluation() {
-  return action("final", [](Session& s) {
+Stage final_evaluation(std::shared_ptr<Distiller> distill) {
+  return action("final", [distill](Session& s) {
     EvalResult val = evaluate_validation(s), test = evaluate_test(s);
     s.report["final"] = {{"validation_accuracy", val.accuracy},
                          {"test_accuracy", test.accuracy},
                          {"test_images", test.count}};
     s.report["test_accuracy"] = test.accuracy;
+    if (distill) {
+      // The teacher's forward time of the batches this process trained (a resumed run counts
+      // only its own part).
+      json d = {{"teacher", distill->settings().teacher},
+                {"temperature", distill->settings().temperature},
+                {"weight", distill->settings().weight},
+                {"teacher_batches_this_process", distill->teacher_batches()},
+                {"teacher_seconds_this_process", distill->teacher_seconds()}};
+      if (!distill->teacher_path().empty()) d["teacher_checkpoint"] = distill->teacher_path();
+      s.report["distillation"] = d;
+    }
   });
 }
 
@@ -165,15 +181,21 @@ std::vector<Stage> pruning_stages(Plan plan) {
   // never run at inference and only regularize training, so there is nothing to gain from
   // pruning them gradually (and a gradual aux schedule would hold the training graph far above
   // its target until the last iteration).
+  std::shared_ptr<Distiller> distill;
+  if (!plan->recipe.distill_teacher.empty()) {
+    distill = std::make_shared<Distiller>(DistillSettings{plan->recipe.distill_teacher,
+                                                          plan->recipe.distill_temperature,
+                                                          plan->recipe.distill_weight});
+  }
   if (plan->recipe.schedule == "iterative") {
-    add_iterative(plan, &stages);
+    add_iterative(plan, distill, &stages);
   } else {
-    add_gradual(plan, &stages);
+    add_gradual(plan, distill, &stages);
   }
   if (plan->recipe.final_retrain.epochs > 0) {
-    stages.push_back(training("final-retrain", plan->recipe.final_retrain));
+    stages.push_back(training("final-retrain", plan->recipe.final_retrain, distill));
   }
-  stages.push_back(final_evaluation());
+  stages.push_back(final_evaluation(distill));
   return stages;
 }
 

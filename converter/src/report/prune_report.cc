@@ -80,6 +80,7 @@ std::string write_prune_report(const Session& s, const json& layers, const std::
                  {"training_graph", layers["training_graph"]},
                  {"deployed_graph", layers["deployed_graph"]},
                  {"resolution", layers["resolution"]}};
+  if (results.contains("distillation")) report["distillation"] = results["distillation"];
   const std::string& out = s.run.out_dir;
   write_output(s, out + "/report.json", report.dump(2) + "\n");
   std::string text = report_text(results, layers, command_line);

@@ -11,6 +11,7 @@
 #include "dist/process_group.h"
 #include "train/checkpoint.h"
 #include "train/data_parallel.h"
+#include "train/distill.h"
 #include "train/evaluation.h"
 #include "util/files.h"
 #include "util/options_json.h"
@@ -166,7 +167,8 @@ void train_step(Session& s, const Phase& p, torch::optim::Optimizer& optimizer,
   optimizer.zero_grad();
   StepHooks hooks(s.group);
   auto out = s.net->forward_all(x, s.model.aux_heads);
-  auto loss = F::cross_entropy(out.logits, y);
+  auto loss = p.stage.distill ? p.stage.distill->loss(s, x, out.logits, y)
+                              : F::cross_entropy(out.logits, y);
   if (out.aux1.defined()) loss = loss + s.model.aux_weight * F::cross_entropy(out.aux1, y);
   if (out.aux2.defined()) loss = loss + s.model.aux_weight * F::cross_entropy(out.aux2, y);
   loss.backward();

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,8 @@
 #include "util/options.h"
 
 namespace gnconvert {
+
+class Distiller;
 
 // One entry of a schedule: either an action (pruning, BN re-estimation, evaluation) or a
 // training phase of optim.epochs epochs.
@@ -21,6 +24,8 @@ struct Stage {
   std::function<void(Session&)> action;  // for action stages; may record into session.report
   // Training stages: called before every optimizer step (gradual pruning); may be empty.
   std::function<void(Session&, std::int64_t step, std::int64_t total_steps)> before_step;
+  // Training stages: the main head learns from this teacher too (train/distill.h); may be null.
+  std::shared_ptr<Distiller> distill;
 };
 
 // Learning rate at `step` of a phase with `total_steps` steps (`steps_per_epoch` per epoch).
