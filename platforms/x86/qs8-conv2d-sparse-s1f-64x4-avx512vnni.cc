@@ -4,7 +4,7 @@
 // Tile: 64 positions (4 vectors of 16) x the 4 output channels of one C4 group, 16 accumulators;
 // each entry is one broadcast of its 4 weights and 4 `vpdpbusd` against 64-byte loads of the 4
 // input channels at 16 positions. The last tile of a plane has only as many vectors as positions
-// are left (1-4): GoogLeNet's 3x3 and 2x2 planes at 48x48 are one vector, where a 64-position
+// are left (1, 2 or 4; 3 runs as a masked 4, which keeps the code small): GoogLeNet's 3x3 and 2x2 planes at 48x48 are one vector, where a 64-position
 // tile spent three quarters of its `vpdpbusd`s on masked-off lanes. Tiles of fewer than 4 vectors
 // spread consecutive entries over 4 / NV accumulator sets, so 4 independent `vpdpbusd` chains
 // always hide the instruction's latency (exact: integer sums in any order).
@@ -37,7 +37,7 @@ inline __m512i load16(const std::uint8_t* s, __mmask16 mask) {
 template <int NV, bool kMasked>
 inline void channel(const QPackedView& v, int o, const std::uint8_t* anchor, const __mmask16* mask,
                     __m512i* sum) {
-  constexpr int K = NV == 1 ? 4 : (NV == 2 ? 2 : 1);
+  constexpr int K = NV == 1 ? 4 : (NV == 2 ? 2 : 1);  // 4 / NV
   __m512i a[K][NV];
   for (int k = 0; k < K; ++k)
     for (int t = 0; t < NV; ++t) a[k][t] = _mm512_setzero_si512();
@@ -125,9 +125,6 @@ void qs8_conv2d_sparse_s1f_64x4__avx512vnni(const QConvProblem& p, const void* p
           break;
         case 2:
           tile<2, true>(v, o0, anchor, mask, zp, lo, o);
-          break;
-        case 3:
-          tile<3, true>(v, o0, anchor, mask, zp, lo, o);
           break;
         default:
           tile<4, true>(v, o0, anchor, mask, zp, lo, o);
